@@ -1,0 +1,235 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"promiseledger/domain"
+	"promiseledger/eventstore"
+)
+
+// runner is the machinery every handler shares.
+type runner struct {
+	deps Deps
+}
+
+// aggregate is what execute needs of a domain aggregate.
+type aggregate interface {
+	Version() int64
+	Changes() []domain.Envelope
+}
+
+// plan describes one command for execute.
+type plan[A aggregate] struct {
+	id        string // the target aggregate's id
+	stream    string
+	eventType string // the one event type the command records
+	rebuild   func([]domain.Envelope) (A, error)
+	// decide applies the command to the rebuilt aggregate. It may read
+	// other streams (a roadmap's program, say); it runs after the duplicate
+	// check, so a retry of a command that succeeded never fails on them.
+	decide func(ctx context.Context, a A, m domain.Meta) error
+}
+
+// identified gives h an event id if the caller did not: done once per
+// command, so internal retries reuse it.
+func (r *runner) identified(h Header) Header {
+	if h.EventID == uuid.Nil {
+		h.EventID = r.deps.NewID()
+	}
+	return h
+}
+
+// execute runs a command against its stream. A command the caller did not
+// pin to a version is tried again, from a fresh load, when another writer
+// appended to the stream between load and append: the domain decides again
+// on the new state, so no stale decision is ever stored. A command pinned
+// with ExpectedVersion is never retried: the caller decided on what it saw.
+func execute[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (Result, error) {
+	h = r.identified(h)
+	for attempt := 1; ; attempt++ {
+		res, err := try(ctx, r, h, p)
+		if err == nil || h.ExpectedVersion != nil || attempt >= r.deps.Attempts || !errors.Is(err, eventstore.ErrConflict) {
+			return res, err
+		}
+	}
+}
+
+func try[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (Result, error) {
+	records, err := r.read(ctx, p.stream)
+	if err != nil {
+		return Result{}, err
+	}
+	if res, found, err := duplicate(records, h.EventID, p); found || err != nil {
+		return res, err
+	}
+	history, err := decodeAll(records)
+	if err != nil {
+		return Result{}, fmt.Errorf("load %s: %w", p.stream, err)
+	}
+	a, err := p.rebuild(history)
+	if err != nil {
+		return Result{}, fmt.Errorf("load %s: %w", p.stream, err)
+	}
+	version := streamVersion(records)
+	if h.ExpectedVersion != nil && *h.ExpectedVersion != version {
+		return Result{}, &eventstore.ConflictError{Stream: p.stream, Expected: eventstore.Exactly(*h.ExpectedVersion), Actual: version}
+	}
+	if err := p.decide(ctx, a, h.meta(r.deps.Clock())); err != nil {
+		return Result{}, err
+	}
+	events, ids, err := encodeAll(a.Changes())
+	if err != nil {
+		return Result{}, err
+	}
+	appended, err := r.deps.Store.Append(ctx, p.stream, eventstore.Exactly(version), events)
+	if err != nil {
+		return Result{}, fmt.Errorf("append to %s: %w", p.stream, err)
+	}
+	return Result{ID: p.id, Stream: p.stream, Version: appended.Version, EventIDs: ids, Duplicate: appended.Duplicate}, nil
+}
+
+// duplicate looks for the command's event id in its stream. Found, the
+// command already succeeded and its original result is returned; this must
+// come before deciding, because the decision would now see the command's
+// own effect (a second registration, a repeated assignment) and refuse.
+func duplicate[A aggregate](records []eventstore.Recorded, id uuid.UUID, p plan[A]) (Result, bool, error) {
+	i := slices.IndexFunc(records, func(rec eventstore.Recorded) bool { return rec.ID == id })
+	if i < 0 {
+		return Result{}, false, nil
+	}
+	rec := records[i]
+	if rec.Type != p.eventType {
+		return Result{}, true, fmt.Errorf("event id %s already records a %s in %s, not a %s: %w",
+			id, rec.Type, p.stream, p.eventType, eventstore.ErrDuplicateEvent)
+	}
+	return Result{ID: p.id, Stream: p.stream, Version: rec.Version, EventIDs: []uuid.UUID{rec.ID}, Duplicate: true}, true, nil
+}
+
+// orEventID is the id of a new aggregate: the caller's, or else the event
+// id, which makes registrations without an id idempotent too.
+func orEventID(id string, h Header) string {
+	if id != "" {
+		return id
+	}
+	return h.EventID.String()
+}
+
+// changeRoadmap runs a command on an existing roadmap.
+func changeRoadmap(ctx context.Context, r *runner, h Header, id, eventType string, change func(*domain.Roadmap, domain.Meta) error) (Result, error) {
+	if err := domain.ValidateID("roadmap_id", id); err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, r, h, plan[*domain.Roadmap]{
+		id: id, stream: domain.RoadmapStream(id), eventType: eventType,
+		rebuild: domain.RebuildRoadmap,
+		decide: func(_ context.Context, a *domain.Roadmap, m domain.Meta) error {
+			return change(a, m)
+		},
+	})
+}
+
+// changeIndicator runs a command on an existing indicator.
+func changeIndicator(ctx context.Context, r *runner, h Header, id, eventType string, change func(*domain.Indicator, domain.Meta) error) (Result, error) {
+	if err := domain.ValidateID("indicator_id", id); err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, r, h, plan[*domain.Indicator]{
+		id: id, stream: domain.IndicatorStream(id), eventType: eventType,
+		rebuild: domain.RebuildIndicator,
+		decide: func(_ context.Context, a *domain.Indicator, m domain.Meta) error {
+			return change(a, m)
+		},
+	})
+}
+
+// read returns every event of stream, page by page.
+func (r *runner) read(ctx context.Context, stream string) ([]eventstore.Recorded, error) {
+	var all []eventstore.Recorded
+	from := eventstore.Version(1)
+	for {
+		page, err := r.deps.Store.ReadStream(ctx, stream, from, r.deps.PageSize)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", stream, err)
+		}
+		all = append(all, page...)
+		if len(page) < r.deps.PageSize {
+			return all, nil
+		}
+		from = page[len(page)-1].Version + 1
+	}
+}
+
+// load rebuilds an aggregate other than the command's target, for a check.
+func load[A any](ctx context.Context, r *runner, stream string, rebuild func([]domain.Envelope) (A, error)) (A, error) {
+	var zero A
+	records, err := r.read(ctx, stream)
+	if err != nil {
+		return zero, err
+	}
+	history, err := decodeAll(records)
+	if err != nil {
+		return zero, fmt.Errorf("load %s: %w", stream, err)
+	}
+	a, err := rebuild(history)
+	if err != nil {
+		return zero, fmt.Errorf("load %s: %w", stream, err)
+	}
+	return a, nil
+}
+
+func streamVersion(records []eventstore.Recorded) int64 {
+	if len(records) == 0 {
+		return 0
+	}
+	return records[len(records)-1].Version
+}
+
+func decodeAll(records []eventstore.Recorded) ([]domain.Envelope, error) {
+	history := make([]domain.Envelope, len(records))
+	for i, rec := range records {
+		e, m, err := domain.Decode(rec.Type, rec.Data, rec.Metadata)
+		if err != nil {
+			return nil, fmt.Errorf("event %s at version %d: %w", rec.ID, rec.Version, err)
+		}
+		history[i] = domain.Envelope{Event: e, Meta: m}
+	}
+	return history, nil
+}
+
+func encodeAll(changes []domain.Envelope) ([]eventstore.Event, []uuid.UUID, error) {
+	events := make([]eventstore.Event, len(changes))
+	ids := make([]uuid.UUID, len(changes))
+	for i, c := range changes {
+		typ, data, metadata, err := domain.Encode(c.Event, c.Meta)
+		if err != nil {
+			return nil, nil, err
+		}
+		events[i] = eventstore.Event{ID: c.Meta.EventID, Type: typ, Data: data, Metadata: metadata}
+		ids[i] = c.Meta.EventID
+	}
+	return events, ids, nil
+}
+
+// meta is the metadata of the event a command records at now.
+func (h Header) meta(now time.Time) domain.Meta {
+	correlation := h.CorrelationID
+	if correlation == uuid.Nil {
+		correlation = h.EventID
+	}
+	return domain.Meta{
+		EventID:       h.EventID,
+		ActorID:       h.Actor.ID,
+		ActorRole:     h.Actor.Role,
+		Reason:        h.Reason,
+		CorrelationID: correlation,
+		CausationID:   h.CausationID,
+		EffectiveAt:   h.EffectiveAt,
+		RecordedAt:    now,
+	}
+}

@@ -1,0 +1,551 @@
+// Package postgres is the default event store: an append-only table in
+// PostgreSQL, read in a global order that no concurrent commit can break.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgmigrate"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Component names the event store's migrations in ledger_migrations.
+const Component = "eventstore"
+
+// NotifyChannel is the LISTEN/NOTIFY channel appends announce themselves on.
+const NotifyChannel = "ledger_events"
+
+// Config configures a Store.
+type Config struct {
+	// URL is a lib/pq connection string. Subscribers open one extra
+	// connection on it for LISTEN.
+	URL string
+	// MaxOpenConns caps the pool (default 20).
+	MaxOpenConns int
+	// PollInterval is how often an idle subscriber looks for events it was
+	// not notified of (default 500ms): a notification can be lost with a
+	// connection, and events can become readable when an unrelated long
+	// transaction ends.
+	PollInterval time.Duration
+	// AnyRetries bounds retries of an Append with eventstore.Any that lost a
+	// race for the next version (default 10). Retrying is safe there: the
+	// caller did not base a decision on the version.
+	AnyRetries int
+	Logger     *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxOpenConns == 0 {
+		c.MaxOpenConns = 20
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.AnyRetries == 0 {
+		c.AnyRetries = 10
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("postgres: URL is required"))
+	}
+	if c.MaxOpenConns < 0 || c.PollInterval < 0 || c.AnyRetries < 0 {
+		errs = append(errs, errors.New("postgres: MaxOpenConns, PollInterval and AnyRetries must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is the PostgreSQL event store.
+type Store struct {
+	db  *sqlx.DB
+	cfg Config
+
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced whenever new events may be readable
+	listener *pq.Listener
+	closed   bool
+	done     chan struct{}
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open connects to the database. It does not migrate: call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open("postgres", cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	db.SetMaxOpenConns(cfg.MaxOpenConns)
+	db.SetMaxIdleConns(cfg.MaxOpenConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return &Store{db: db, cfg: cfg, changed: make(chan struct{}), done: make(chan struct{})}, nil
+}
+
+// DB returns the connection pool, for read models that live in the same
+// database.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Migrate creates or upgrades the events table, then checks that the
+// database's transaction ids are ahead of every stored event (see
+// CheckTransactionIDs).
+func Migrate(ctx context.Context, db *sqlx.DB) error {
+	ms, err := pgmigrate.Load(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	if _, err := pgmigrate.Apply(ctx, db, Component, ms); err != nil {
+		return err
+	}
+	return CheckTransactionIDs(ctx, db)
+}
+
+// ErrTransactionIDsBehind means the events table holds transaction ids that
+// the server has not reached yet: the data was restored from a logical dump
+// into a newer cluster. New events would sort before old ones, so the store
+// refuses to run. docs/eventstore.md explains the fix (pg_resetwal -e).
+var ErrTransactionIDsBehind = errors.New("postgres: stored transaction ids are ahead of the server's")
+
+// CheckTransactionIDs returns ErrTransactionIDsBehind when the next
+// transaction id of the server is not above every stored one.
+func CheckTransactionIDs(ctx context.Context, db sqlx.QueryerContext) error {
+	const q = `SELECT COALESCE((SELECT tx_id::text FROM events ORDER BY tx_id DESC LIMIT 1), '0'),
+	                  pg_snapshot_xmax(pg_current_snapshot())::text`
+	var maxStored, next string
+	if err := db.QueryRowxContext(ctx, q).Scan(&maxStored, &next); err != nil {
+		return fmt.Errorf("postgres: check transaction ids: %w", err)
+	}
+	a, _ := strconv.ParseUint(maxStored, 10, 64)
+	b, _ := strconv.ParseUint(next, 10, 64)
+	if a >= b {
+		return fmt.Errorf("%w: newest stored %d, server's next %d; run pg_resetwal -e %d on the stopped server",
+			ErrTransactionIDsBehind, a, b, a>>32+1)
+	}
+	return nil
+}
+
+// Close stops the listener and closes the pool.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	l := s.listener
+	s.mu.Unlock()
+	if l != nil {
+		l.Close()
+	}
+	return s.db.Close()
+}
+
+const appendQuery = `
+WITH head AS (
+	SELECT COALESCE((SELECT version FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1), 0) AS v
+)
+INSERT INTO events (event_id, stream_id, version, type, data, metadata)
+SELECT u.id, $1, head.v + u.ord, u.type, u.data, u.meta
+FROM head, unnest($2::uuid[], $3::text[], $4::bytea[], $5::bytea[]) WITH ORDINALITY AS u(id, type, data, meta, ord)
+WHERE $6::bigint < 0 OR head.v = $6::bigint
+ORDER BY u.ord
+RETURNING version, tx_id::text, seq`
+
+// Append implements eventstore.Store. It is one statement (one round trip)
+// in the common case; duplicates and conflicts are diagnosed afterwards.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		res, err := s.appendOnce(ctx, s.db, stream, expected, events)
+		if err == nil {
+			s.announce(ctx)
+			return res, nil
+		}
+		if errors.Is(err, errVersionTaken) && expected.IsAny() && attempt < s.cfg.AnyRetries {
+			continue
+		}
+		return s.diagnose(ctx, stream, expected, events, err)
+	}
+}
+
+// AppendInTx appends inside the caller's transaction: the events become
+// readable when it commits. Conflicts surface as errors from this call or
+// from the caller's commit; the caller must not reuse tx after an error.
+func (s *Store) AppendInTx(ctx context.Context, tx *sqlx.Tx, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	res, err := s.appendOnce(ctx, tx, stream, expected, events)
+	if errors.Is(err, errVersionTaken) || errors.Is(err, errNothingInserted) {
+		v, verr := s.StreamVersion(ctx, stream)
+		if verr != nil {
+			return res, errors.Join(err, verr)
+		}
+		return res, &eventstore.ConflictError{Stream: stream, Expected: expected, Actual: v}
+	}
+	return res, err
+}
+
+var (
+	errVersionTaken    = errors.New("version taken by a concurrent append")
+	errEventIDTaken    = errors.New("event id already stored")
+	errNothingInserted = errors.New("stream not at the expected version")
+)
+
+func (s *Store) appendOnce(ctx context.Context, q sqlx.QueryerContext, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
+	ids := make([]string, len(events))
+	types := make([]string, len(events))
+	data := make([][]byte, len(events))
+	meta := make([][]byte, len(events))
+	for i, e := range events {
+		ids[i] = e.ID.String()
+		types[i] = e.Type
+		data[i] = nonNil(e.Data)
+		meta[i] = nonNil(e.Metadata)
+	}
+	want := int64(-1)
+	if !expected.IsAny() {
+		want = expected.Version()
+	}
+	rows, err := q.QueryxContext(ctx, appendQuery, stream, pq.StringArray(ids), pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta), want)
+	if err != nil {
+		return eventstore.AppendResult{}, classify(err)
+	}
+	defer rows.Close()
+	var res eventstore.AppendResult
+	n := 0
+	for rows.Next() {
+		var v int64
+		var tx string
+		var seq int64
+		if err := rows.Scan(&v, &tx, &seq); err != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("postgres: append to %q: %w", stream, err)
+		}
+		p := eventstore.Position{Commit: parseXID(tx), Prepare: uint64(seq)}
+		if n == 0 {
+			res.First = p
+		}
+		res.Last, res.Version = p, v
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return eventstore.AppendResult{}, classify(err)
+	}
+	if n == 0 {
+		return eventstore.AppendResult{}, errNothingInserted
+	}
+	return res, nil
+}
+
+func classify(err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		switch pqErr.Constraint {
+		case "events_stream_version":
+			return errVersionTaken
+		case "events_event_id":
+			return errEventIDTaken
+		}
+	}
+	return err
+}
+
+// diagnose turns a failed append into the port's answer: the original result
+// of an idempotent retry, a duplicate-id error, or a conflict.
+func (s *Store) diagnose(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.Event, cause error) (eventstore.AppendResult, error) {
+	if !errors.Is(cause, errVersionTaken) && !errors.Is(cause, errEventIDTaken) && !errors.Is(cause, errNothingInserted) {
+		return eventstore.AppendResult{}, fmt.Errorf("postgres: append to %q: %w", stream, cause)
+	}
+	found, err := s.findByIDs(ctx, events)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	for _, f := range found {
+		if f != nil {
+			return eventstore.MatchDuplicate(stream, expected, events, found)
+		}
+	}
+	v, err := s.StreamVersion(ctx, stream)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return eventstore.AppendResult{}, &eventstore.ConflictError{Stream: stream, Expected: expected, Actual: v}
+}
+
+func (s *Store) findByIDs(ctx context.Context, events []eventstore.Event) ([]*eventstore.Recorded, error) {
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = e.ID.String()
+	}
+	const q = `SELECT ` + columns + ` FROM events WHERE event_id = ANY($1::uuid[])`
+	recs, err := s.query(ctx, q, pq.StringArray(ids))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: look up event ids: %w", err)
+	}
+	byID := make(map[uuid.UUID]*eventstore.Recorded, len(recs))
+	for i := range recs {
+		byID[recs[i].ID] = &recs[i]
+	}
+	found := make([]*eventstore.Recorded, len(events))
+	for i, e := range events {
+		found[i] = byID[e.ID]
+	}
+	return found, nil
+}
+
+// announce wakes subscribers in this process at once and, through NOTIFY, in
+// others. NOTIFY is sent after the append committed, in its own statement:
+// inside the appending transaction it would take PostgreSQL's notify lock
+// and serialise every commit behind it.
+func (s *Store) announce(ctx context.Context) {
+	s.wake()
+	if _, err := s.db.ExecContext(context.WithoutCancel(ctx), `SELECT pg_notify($1, '')`, NotifyChannel); err != nil {
+		s.cfg.Logger.Warn("notify subscribers", "err", err) // they poll anyway
+	}
+}
+
+func (s *Store) wake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+const columns = `event_id, stream_id, version, tx_id::text, seq, type, data, metadata, stored_at`
+
+type row struct {
+	ID       uuid.UUID `db:"event_id"`
+	Stream   string    `db:"stream_id"`
+	Version  int64     `db:"version"`
+	TxID     string    `db:"tx_id"`
+	Seq      int64     `db:"seq"`
+	Type     string    `db:"type"`
+	Data     []byte    `db:"data"`
+	Metadata []byte    `db:"metadata"`
+	StoredAt time.Time `db:"stored_at"`
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Recorded, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []eventstore.Recorded
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.ID, &r.Stream, &r.Version, &r.TxID, &r.Seq, &r.Type, &r.Data, &r.Metadata, &r.StoredAt); err != nil {
+			return nil, err
+		}
+		out = append(out, eventstore.Recorded{
+			ID: r.ID, Stream: r.Stream, Version: r.Version,
+			Position: eventstore.Position{Commit: parseXID(r.TxID), Prepare: uint64(r.Seq)},
+			Type:     r.Type, Data: r.Data, Metadata: r.Metadata, StoredAt: r.StoredAt.UTC(),
+		})
+	}
+	return out, rows.Err()
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, from eventstore.Version, limit int) ([]eventstore.Recorded, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("read stream %q: limit %d: %w", stream, limit, eventstore.ErrInvalid)
+	}
+	const q = `SELECT ` + columns + ` FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`
+	recs, err := s.query(ctx, q, stream, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read stream %q: %w", stream, err)
+	}
+	return recs, nil
+}
+
+// StreamVersion implements eventstore.Store.
+func (s *Store) StreamVersion(ctx context.Context, stream string) (eventstore.Version, error) {
+	// ORDER BY ... LIMIT 1 stays an index lookup; max(version) can be
+	// planned as a walk over the whole stream when statistics are stale.
+	const q = `SELECT COALESCE((SELECT version FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1), 0)`
+	var v int64
+	if err := s.db.GetContext(ctx, &v, q, stream); err != nil {
+		return 0, fmt.Errorf("postgres: version of %q: %w", stream, err)
+	}
+	return v, nil
+}
+
+// readAllQuery is the heart of the ordering rule: only rows of transactions
+// older than every transaction still running are read, so no row can later
+// appear before the last row returned.
+const readAllQuery = `SELECT ` + columns + ` FROM events
+WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint)
+  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx_id, seq
+LIMIT $3`
+
+// ReadAll implements eventstore.Store.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Recorded, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("read all: limit %d: %w", limit, eventstore.ErrInvalid)
+	}
+	recs, err := s.query(ctx, readAllQuery, strconv.FormatUint(after.Commit, 10), int64(after.Prepare), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read all after %s: %w", after, err)
+	}
+	return recs, nil
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
+	const q = `SELECT tx_id::text, seq FROM events
+WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx_id DESC, seq DESC LIMIT 1`
+	var tx string
+	var seq int64
+	err := s.db.QueryRowContext(ctx, q).Scan(&tx, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	if err != nil {
+		return eventstore.Start, fmt.Errorf("postgres: head: %w", err)
+	}
+	return eventstore.Position{Commit: parseXID(tx), Prepare: uint64(seq)}, nil
+}
+
+// CountAfter returns how many readable events lie after p: a subscriber's
+// lag in events. It costs an index scan over that many rows.
+func (s *Store) CountAfter(ctx context.Context, p eventstore.Position) (int64, error) {
+	const q = `SELECT count(*) FROM events
+WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())`
+	var n int64
+	if err := s.db.GetContext(ctx, &n, q, strconv.FormatUint(p.Commit, 10), int64(p.Prepare)); err != nil {
+		return 0, fmt.Errorf("postgres: count after %s: %w", p, err)
+	}
+	return n, nil
+}
+
+// Subscribe implements eventstore.Store.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, handle func(context.Context, eventstore.Recorded) error) error {
+	if err := s.listen(); err != nil {
+		s.cfg.Logger.Warn("LISTEN failed; subscribers will poll", "err", err)
+	}
+	poll := time.NewTimer(s.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		changed, err := s.waitChannel()
+		if err != nil {
+			return err
+		}
+		page, err := s.ReadAll(ctx, after, eventstore.DefaultPageSize)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return err
+		}
+		for _, r := range page {
+			if err := handle(ctx, r); err != nil {
+				return err
+			}
+			after = r.Position
+		}
+		if len(page) == eventstore.DefaultPageSize {
+			continue
+		}
+		poll.Reset(s.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return eventstore.ErrClosed
+		case <-changed:
+		case <-poll.C:
+		}
+	}
+}
+
+func (s *Store) waitChannel() (<-chan struct{}, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, eventstore.ErrClosed
+	}
+	return s.changed, nil
+}
+
+// listen starts the shared LISTEN connection once.
+func (s *Store) listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listener != nil || s.closed {
+		return nil
+	}
+	l := pq.NewListener(s.cfg.URL, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			s.cfg.Logger.Warn("event listener", "event", ev, "err", err)
+		}
+	})
+	if err := l.Listen(NotifyChannel); err != nil {
+		l.Close()
+		return err
+	}
+	s.listener = l
+	go s.relay(l)
+	return nil
+}
+
+// relay turns notifications (and reconnects, after which some may have been
+// lost) into wake-ups.
+func (s *Store) relay(l *pq.Listener) {
+	for {
+		select {
+		case <-s.done:
+			return
+		case _, ok := <-l.Notify:
+			if !ok {
+				return
+			}
+			s.wake()
+		}
+	}
+}
+
+func parseXID(s string) uint64 {
+	v, _ := strconv.ParseUint(s, 10, 64)
+	return v
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

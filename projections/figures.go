@@ -1,0 +1,369 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"promiseledger/domain"
+)
+
+// Method is a published, versioned way of turning measures into a
+// percentage. docs/methodology.md defines each one; every figure names the
+// method and version that produced it.
+type Method struct {
+	Name        string `json:"name"`
+	Version     int    `json:"version"`
+	Summary     string `json:"summary"`
+	Numerator   string `json:"numerator"`
+	Denominator string `json:"denominator"`
+	Since       string `json:"since"`
+}
+
+// The methods. A change of rule is a new version beside the old one, never
+// an edit.
+var (
+	ShareDone = Method{
+		Name: "share-done", Version: 1, Since: "2021-01-01",
+		Summary:     "The share of measures done: the method behind the published \"7% republican, 5% regional\".",
+		Numerator:   "measures whose status is done",
+		Denominator: "measures added and not cancelled",
+	}
+	WeightedProgress = Method{
+		Name: "weighted-progress", Version: 1, Since: "2021-01-01",
+		Summary:     "Weighted average completion: numeric measures earn partial credit (reached share of the way from baseline to target, clamped to [0, 1]); milestones count 0 or 1.",
+		Numerator:   "sum of weight × completion over measures not cancelled",
+		Denominator: "sum of weight over measures not cancelled",
+	}
+	Methods = []Method{ShareDone, WeightedProgress}
+)
+
+// MethodByName finds a method; version 0 means the latest.
+func MethodByName(name string, version int) (Method, bool) {
+	var found Method
+	ok := false
+	for _, m := range Methods {
+		if m.Name == name && (version == 0 || m.Version == version) && (!ok || m.Version > found.Version) {
+			found, ok = m, true
+		}
+	}
+	return found, ok
+}
+
+// ScopeKind is what a figure is about.
+type ScopeKind string
+
+// Scope kinds.
+const (
+	ScopeAll       ScopeKind = "all"
+	ScopeRoadmap   ScopeKind = "roadmap"
+	ScopeTerritory ScopeKind = "territory" // the territory and every territory below it
+	ScopeLevel     ScopeKind = "level"     // republican or regional
+	ScopeProgram   ScopeKind = "program"
+)
+
+// Scope selects roadmaps. ProgramID, when set, narrows any kind to one
+// program.
+type Scope struct {
+	Kind      ScopeKind `json:"kind"`
+	ID        string    `json:"id,omitempty"`
+	ProgramID string    `json:"program_id,omitempty"`
+}
+
+// ErrUnknownScope: the scope names nothing the ledger knows.
+var ErrUnknownScope = errors.New("unknown scope")
+
+// Figure is one implementation percentage.
+type Figure struct {
+	Scope         Scope      `json:"scope"`
+	Method        string     `json:"method"`
+	MethodVersion int        `json:"method_version"`
+	Numerator     float64    `json:"numerator"`
+	Denominator   float64    `json:"denominator"`
+	Percent       *float64   `json:"percent"` // null when the denominator is 0
+	Roadmaps      int        `json:"roadmaps"`
+	Measures      int        `json:"measures"` // added and not cancelled
+	Done          int        `json:"done"`
+	Cancelled     int        `json:"cancelled"`
+	AsOf          *time.Time `json:"as_of,omitempty"`    // effective time axis
+	KnownAt       *time.Time `json:"known_at,omitempty"` // recorded time axis
+}
+
+// sums are additive over measures, so figures of any scope are sums of its
+// roadmaps' or indicators' contributions.
+type sums struct {
+	measures, done, cancelled int
+	weightTotal, weightedDone float64
+}
+
+func (s *sums) add(o sums) {
+	s.measures += o.measures
+	s.done += o.done
+	s.cancelled += o.cancelled
+	s.weightTotal += o.weightTotal
+	s.weightedDone += o.weightedDone
+}
+
+func (s sums) sub(o sums) sums {
+	return sums{s.measures - o.measures, s.done - o.done, s.cancelled - o.cancelled, s.weightTotal - o.weightTotal, s.weightedDone - o.weightedDone}
+}
+
+func contribution(st domain.IndicatorState) sums {
+	switch {
+	case st.ID == "":
+		return sums{}
+	case st.Status == domain.StatusCancelled:
+		return sums{cancelled: 1}
+	}
+	c := sums{measures: 1, weightTotal: st.Weight, weightedDone: st.Weight * st.Completion()}
+	if st.Status == domain.StatusDone {
+		c.done = 1
+	}
+	return c
+}
+
+func (s sums) figures(scope Scope, roadmaps int, asOf, knownAt *time.Time) []Figure {
+	mk := func(m Method, num, den float64) Figure {
+		f := Figure{Scope: scope, Method: m.Name, MethodVersion: m.Version, Numerator: num, Denominator: den,
+			Roadmaps: roadmaps, Measures: s.measures, Done: s.done, Cancelled: s.cancelled, AsOf: asOf, KnownAt: knownAt}
+		if den > 0 {
+			p := round(100*num/den, 2)
+			f.Percent = &p
+		}
+		return f
+	}
+	return []Figure{
+		mk(ShareDone, float64(s.done), float64(s.measures)),
+		mk(WeightedProgress, round(s.weightedDone, 6), round(s.weightTotal, 6)),
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	if v < 0 {
+		return -float64(int64(-v*p+0.5)) / p
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+const (
+	catalogGen    = `(SELECT active_generation FROM projectors WHERE name = 'catalog.v1')`
+	indicatorsGen = `(SELECT active_generation FROM projectors WHERE name = 'indicators.v1')`
+)
+
+// RoadmapsInScope returns the ids of the roadmaps a scope covers.
+func RoadmapsInScope(ctx context.Context, db sqlx.QueryerContext, s Scope) ([]string, error) {
+	var where string
+	args := []any{s.ProgramID}
+	switch s.Kind {
+	case ScopeAll:
+		where = `true`
+	case ScopeRoadmap:
+		where, args = `roadmap_id = $2`, append(args, s.ID)
+	case ScopeLevel:
+		if s.ID != string(domain.LevelRepublican) && s.ID != string(domain.LevelRegional) {
+			return nil, fmt.Errorf("level %q (want republican or regional): %w", s.ID, ErrUnknownScope)
+		}
+		where, args = `level = $2`, append(args, s.ID)
+	case ScopeProgram:
+		where, args = `program_id = $2`, append(args, s.ID)
+	case ScopeTerritory:
+		where, args = `kato IN (WITH RECURSIVE t(kato) AS (
+	SELECT $2::text UNION SELECT x.kato FROM rm_territories x JOIN t ON x.parent_kato = t.kato WHERE x.generation = `+catalogGen+`
+) SELECT kato FROM t)`, append(args, s.ID)
+	default:
+		return nil, fmt.Errorf("scope kind %q: %w", s.Kind, ErrUnknownScope)
+	}
+	q := `SELECT roadmap_id FROM rm_roadmaps WHERE generation = ` + catalogGen + ` AND ($1 = '' OR program_id = $1) AND ` + where + ` ORDER BY roadmap_id`
+	var ids []string
+	if err := sqlx.SelectContext(ctx, db, &ids, q, args...); err != nil {
+		return nil, fmt.Errorf("roadmaps in %s %s: %w", s.Kind, s.ID, err)
+	}
+	if len(ids) == 0 && s.Kind != ScopeAll {
+		if ok, err := scopeExists(ctx, db, s); err != nil || !ok {
+			return nil, errors.Join(err, fmt.Errorf("%s %q: %w", s.Kind, s.ID, ErrUnknownScope))
+		}
+	}
+	return ids, nil
+}
+
+// scopeExists tells an empty scope (a territory without roadmaps yet) from
+// one that names nothing.
+func scopeExists(ctx context.Context, db sqlx.QueryerContext, s Scope) (bool, error) {
+	var q string
+	switch s.Kind {
+	case ScopeTerritory:
+		q = `SELECT EXISTS (SELECT 1 FROM rm_territories WHERE generation = ` + catalogGen + ` AND kato = $1)`
+	case ScopeProgram:
+		q = `SELECT EXISTS (SELECT 1 FROM rm_programs WHERE generation = ` + catalogGen + ` AND program_id = $1)`
+	case ScopeLevel:
+		return true, nil
+	default:
+		return false, nil
+	}
+	var ok bool
+	err := sqlx.GetContext(ctx, db, &ok, q, s.ID)
+	return ok, err
+}
+
+// CurrentFigures returns both methods' figures for a scope now, from the
+// per-roadmap sums the indicators projector keeps.
+func CurrentFigures(ctx context.Context, db sqlx.QueryerContext, s Scope) ([]Figure, error) {
+	ids, err := RoadmapsInScope(ctx, db, s)
+	if err != nil {
+		return nil, err
+	}
+	const q = `SELECT COALESCE(sum(measures), 0), COALESCE(sum(done), 0), COALESCE(sum(cancelled), 0),
+	COALESCE(sum(weight_total), 0), COALESCE(sum(weighted_done), 0)
+FROM rm_roadmap_figures WHERE generation = ` + indicatorsGen + ` AND roadmap_id = ANY($1)`
+	var t sums
+	if err := db.QueryRowxContext(ctx, q, pq.StringArray(ids)).Scan(&t.measures, &t.done, &t.cancelled, &t.weightTotal, &t.weightedDone); err != nil {
+		return nil, fmt.Errorf("current figures: %w", err)
+	}
+	return t.figures(s, len(ids), nil, nil), nil
+}
+
+// Axes selects a point on the two time axes; nil means "no limit".
+type Axes struct {
+	AsOf    *time.Time // keep events effective at or before
+	KnownAt *time.Time // keep events recorded at or before
+}
+
+func (a Axes) keep(env domain.Envelope) bool {
+	eff := env.Meta.EffectiveAt
+	if eff.IsZero() {
+		eff = env.Meta.RecordedAt
+	}
+	return (a.AsOf == nil || !eff.After(*a.AsOf)) && (a.KnownAt == nil || !env.Meta.RecordedAt.After(*a.KnownAt))
+}
+
+// FiguresAt returns both methods' figures for a scope as the measures stood
+// at a.AsOf, as the ledger knew them at a.KnownAt, by folding each
+// indicator's events with the domain's own rules.
+func FiguresAt(ctx context.Context, db sqlx.QueryerContext, s Scope, a Axes) ([]Figure, error) {
+	ids, histories, err := scopeHistories(ctx, db, s)
+	if err != nil {
+		return nil, err
+	}
+	var t sums
+	for _, h := range histories {
+		st, err := domain.FoldIndicator(h.Events, a.keep)
+		if err != nil {
+			return nil, fmt.Errorf("fold indicator %s: %w", h.IndicatorID, err)
+		}
+		t.add(contribution(st))
+	}
+	return t.figures(s, len(ids), a.AsOf, a.KnownAt), nil
+}
+
+func scopeHistories(ctx context.Context, db sqlx.QueryerContext, s Scope) ([]string, map[string]*History, error) {
+	ids, err := RoadmapsInScope(ctx, db, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	var indicators []string
+	q := `SELECT indicator_id FROM rm_indicators WHERE generation = ` + indicatorsGen + ` AND roadmap_id = ANY($1)`
+	if err := sqlx.SelectContext(ctx, db, &indicators, q, pq.StringArray(ids)); err != nil {
+		return nil, nil, fmt.Errorf("indicators in scope: %w", err)
+	}
+	var gen int
+	if err := sqlx.GetContext(ctx, db, &gen, `SELECT `+indicatorsGen); err != nil {
+		return nil, nil, err
+	}
+	h, err := loadHistories(ctx, db, gen, indicators)
+	return ids, h, err
+}
+
+// Point is one day of a series: both methods as the measures stood at the
+// end of that day (UTC).
+type Point struct {
+	Date    string   `json:"date"`
+	Figures []Figure `json:"figures"`
+}
+
+// EndOfDay is the last instant of d's date in UTC: "as of 2021-06-01"
+// includes everything effective on that day.
+func EndOfDay(d domain.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1).Add(-time.Nanosecond)
+}
+
+// MaxSeriesDays caps a daily series.
+const MaxSeriesDays = 3700
+
+// DailySeries returns, for every day from..to, the figures of a scope at the
+// end of the day, optionally as known at knownAt. Each indicator is folded
+// once per day on which one of its events took effect, and the day-to-day
+// differences are summed, so the cost grows with events, not days ×
+// indicators.
+func DailySeries(ctx context.Context, db sqlx.QueryerContext, s Scope, from, to domain.Date, knownAt *time.Time) ([]Point, error) {
+	if to.Before(from) {
+		return nil, fmt.Errorf("series from %s to %s: the end is before the start", from, to)
+	}
+	start, end := EndOfDay(from), EndOfDay(to)
+	days := int(end.Sub(start).Hours()/24) + 1
+	if days > MaxSeriesDays {
+		return nil, fmt.Errorf("series of %d days: at most %d", days, MaxSeriesDays)
+	}
+	ids, histories, err := scopeHistories(ctx, db, s)
+	if err != nil {
+		return nil, err
+	}
+	deltas := make([]sums, days) // deltas[0] carries everything up to from
+	for _, h := range histories {
+		if err := indicatorDeltas(h, start, end, knownAt, deltas); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Point, days)
+	var running sums
+	for i := range days {
+		running.add(deltas[i])
+		at := start.AddDate(0, 0, i)
+		out[i] = Point{Date: at.Format(time.DateOnly), Figures: running.figures(s, len(ids), &at, knownAt)}
+	}
+	return out, nil
+}
+
+func indicatorDeltas(h *History, start, end time.Time, knownAt *time.Time, deltas []sums) error {
+	var changeDays []time.Time
+	for _, env := range h.Events {
+		if knownAt != nil && env.Meta.RecordedAt.After(*knownAt) {
+			continue
+		}
+		eff := env.Meta.EffectiveAt
+		if eff.IsZero() {
+			eff = env.Meta.RecordedAt
+		}
+		day := EndOfDay(domain.DateOf(eff.UTC()))
+		if day.Before(start) {
+			day = start
+		}
+		if day.After(end) {
+			continue
+		}
+		if !slices.Contains(changeDays, day) {
+			changeDays = append(changeDays, day)
+		}
+	}
+	slices.SortFunc(changeDays, func(a, b time.Time) int { return a.Compare(b) })
+	var prev sums
+	for _, day := range changeDays {
+		st, err := domain.FoldIndicator(h.Events, Axes{AsOf: &day, KnownAt: knownAt}.keep)
+		if err != nil {
+			return fmt.Errorf("fold indicator %s: %w", h.IndicatorID, err)
+		}
+		c := contribution(st)
+		i := int(day.Sub(start).Hours() / 24)
+		deltas[i].add(c.sub(prev))
+		prev = c
+	}
+	return nil
+}

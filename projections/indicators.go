@@ -1,0 +1,241 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"promiseledger/domain"
+	"promiseledger/eventstore"
+)
+
+// IndicatorsName is the permanent name of the indicators projector.
+const IndicatorsName = "indicators.v1"
+
+const indicatorPrefix = "indicator-"
+
+// Indicators projects every indicator's events, its current state, and the
+// per-roadmap sums behind the implementation percentages.
+type Indicators struct{}
+
+// Name implements Projector.
+func (Indicators) Name() string { return IndicatorsName }
+
+// Reset implements Projector.
+func (Indicators) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	for _, t := range []string{"rm_indicator_events", "rm_indicators", "rm_roadmap_figures"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE generation = $1`, gen); err != nil {
+			return fmt.Errorf("reset %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+type factRows struct {
+	ids, types          []string
+	eventIDs            []string
+	versions            []int64
+	data, meta          [][]byte
+	effective, recorded []string
+}
+
+// Apply implements Projector: store the batch's indicator events, refold the
+// indicators they touch from their whole history, and re-sum their roadmaps.
+func (Indicators) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+	var f factRows
+	touched := map[string]bool{}
+	for _, r := range events {
+		id, ok := strings.CutPrefix(r.Stream, indicatorPrefix)
+		if !ok {
+			continue
+		}
+		_, m, err := domain.Decode(r.Type, r.Data, r.Metadata)
+		if err != nil {
+			return &EventError{Event: r, Err: err}
+		}
+		eff := m.EffectiveAt
+		if eff.IsZero() {
+			eff = m.RecordedAt
+		}
+		f.ids = append(f.ids, id)
+		f.versions = append(f.versions, r.Version)
+		f.eventIDs = append(f.eventIDs, r.ID.String())
+		f.types = append(f.types, r.Type)
+		f.data = append(f.data, r.Data)
+		f.meta = append(f.meta, r.Metadata)
+		f.effective = append(f.effective, eff.UTC().Format(time.RFC3339Nano))
+		f.recorded = append(f.recorded, m.RecordedAt.UTC().Format(time.RFC3339Nano))
+		touched[id] = true
+	}
+	if len(touched) == 0 {
+		return nil
+	}
+	const insertFacts = `INSERT INTO rm_indicator_events (generation, indicator_id, version, event_id, type, data, metadata, effective_at, recorded_at)
+SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[], $7::bytea[], $8::timestamptz[], $9::timestamptz[]) AS u
+ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, insertFacts, gen, pq.StringArray(f.ids), pq.Int64Array(f.versions), pq.StringArray(f.eventIDs),
+		pq.StringArray(f.types), pq.ByteaArray(f.data), pq.ByteaArray(f.meta), pq.StringArray(f.effective), pq.StringArray(f.recorded)); err != nil {
+		return fmt.Errorf("store indicator events: %w", err)
+	}
+	ids := make([]string, 0, len(touched))
+	for id := range touched {
+		ids = append(ids, id)
+	}
+	histories, err := loadHistories(ctx, tx, gen, ids)
+	if err != nil {
+		return err
+	}
+	return saveStates(ctx, tx, gen, histories)
+}
+
+// History is an indicator's events in stream order, with its stream version.
+type History struct {
+	IndicatorID string
+	Version     int64
+	Events      []domain.Envelope
+}
+
+// loadHistories reads the stored events of the given indicators.
+func loadHistories(ctx context.Context, q sqlx.QueryerContext, gen int, ids []string) (map[string]*History, error) {
+	const sel = `SELECT indicator_id, version, type, data, metadata FROM rm_indicator_events
+WHERE generation = $1 AND indicator_id = ANY($2) ORDER BY indicator_id, version`
+	rows, err := q.QueryxContext(ctx, sel, gen, pq.StringArray(ids))
+	if err != nil {
+		return nil, fmt.Errorf("load indicator histories: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]*History, len(ids))
+	for rows.Next() {
+		var (
+			id, typ    string
+			version    int64
+			data, meta []byte
+		)
+		if err := rows.Scan(&id, &version, &typ, &data, &meta); err != nil {
+			return nil, err
+		}
+		ev, m, err := domain.Decode(typ, data, meta)
+		if err != nil {
+			return nil, fmt.Errorf("indicator %s version %d: %w", id, version, err)
+		}
+		h := out[id]
+		if h == nil {
+			h = &History{IndicatorID: id}
+			out[id] = h
+		}
+		h.Version = version
+		h.Events = append(h.Events, domain.Envelope{Event: ev, Meta: m})
+	}
+	return out, rows.Err()
+}
+
+func saveStates(ctx context.Context, tx *sqlx.Tx, gen int, histories map[string]*History) error {
+	var (
+		ids, roadmaps, kinds, statuses, deadlines, responsibles []string
+		versions                                                []int64
+		weights, completions                                    []float64
+		latest                                                  []*float64
+		reports, corrections                                    []int64
+		evidence                                                []bool
+		states                                                  [][]byte
+		updated                                                 []string
+	)
+	roadmapSet := map[string]bool{}
+	for id, h := range histories {
+		st, err := domain.FoldIndicator(h.Events, nil)
+		if err != nil {
+			return fmt.Errorf("fold indicator %s: %w", id, err)
+		}
+		if st.ID == "" {
+			continue // events before indicator.added cannot exist; be safe
+		}
+		nReports, nCorrections, withEvidence := reportCounts(st)
+		ids = append(ids, id)
+		roadmaps = append(roadmaps, st.RoadmapID)
+		roadmapSet[st.RoadmapID] = true
+		versions = append(versions, h.Version)
+		kinds = append(kinds, string(st.Kind))
+		statuses = append(statuses, string(st.Status))
+		weights = append(weights, st.Weight)
+		completions = append(completions, st.Completion())
+		deadlines = append(deadlines, st.Deadline.String())
+		latest = append(latest, st.LatestValue)
+		responsibles = append(responsibles, st.ResponsibleID)
+		reports = append(reports, nReports)
+		corrections = append(corrections, nCorrections)
+		evidence = append(evidence, withEvidence)
+		states = append(states, jsonOf(st))
+		updated = append(updated, h.Events[len(h.Events)-1].Meta.RecordedAt.UTC().Format(time.RFC3339Nano))
+	}
+	const upsert = `INSERT INTO rm_indicators (generation, indicator_id, roadmap_id, version, kind, status, weight, completion,
+	deadline, latest_value, responsible_id, reports, corrections, has_evidence, state, updated_at)
+SELECT $1, u.id, u.roadmap, u.version, u.kind, u.status, u.weight, u.completion, u.deadline, u.latest, NULLIF(u.responsible, ''),
+	u.reports, u.corrections, u.evidence, convert_from(u.state, 'UTF8')::jsonb, u.updated
+FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::date[],
+	$10::float8[], $11::text[], $12::int[], $13::int[], $14::bool[], $15::bytea[], $16::timestamptz[])
+	AS u(id, roadmap, version, kind, status, weight, completion, deadline, latest, responsible, reports, corrections, evidence, state, updated)
+ON CONFLICT (generation, indicator_id) DO UPDATE SET roadmap_id = EXCLUDED.roadmap_id, version = EXCLUDED.version,
+	kind = EXCLUDED.kind, status = EXCLUDED.status, weight = EXCLUDED.weight, completion = EXCLUDED.completion,
+	deadline = EXCLUDED.deadline, latest_value = EXCLUDED.latest_value, responsible_id = EXCLUDED.responsible_id,
+	reports = EXCLUDED.reports, corrections = EXCLUDED.corrections, has_evidence = EXCLUDED.has_evidence,
+	state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`
+	if _, err := tx.ExecContext(ctx, upsert, gen, pq.StringArray(ids), pq.StringArray(roadmaps), pq.Int64Array(versions),
+		pq.StringArray(kinds), pq.StringArray(statuses), pq.Float64Array(weights), pq.Float64Array(completions),
+		pq.StringArray(deadlines), nullableFloats(latest), pq.StringArray(responsibles), pq.Int64Array(reports),
+		pq.Int64Array(corrections), pq.BoolArray(evidence), pq.ByteaArray(states), pq.StringArray(updated)); err != nil {
+		return fmt.Errorf("save indicator states: %w", err)
+	}
+	return sumRoadmaps(ctx, tx, gen, roadmapSet)
+}
+
+func reportCounts(st domain.IndicatorState) (reports, corrections int64, evidence bool) {
+	for _, r := range st.Reports {
+		if r.Corrects != "" {
+			corrections++
+		} else {
+			reports++
+		}
+		if !r.Superseded() && (r.Evidence.URL != "" || r.Evidence.SHA256 != "") {
+			evidence = true
+		}
+	}
+	return reports, corrections, evidence
+}
+
+// nullableFloats encodes a float8[] literal with NULLs.
+func nullableFloats(vs []*float64) pq.GenericArray {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		if v != nil {
+			out[i] = *v
+		}
+	}
+	return pq.GenericArray{A: out}
+}
+
+// sumRoadmaps recomputes the per-roadmap sums of both methods from the
+// current indicator states.
+func sumRoadmaps(ctx context.Context, tx *sqlx.Tx, gen int, set map[string]bool) error {
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	const q = `INSERT INTO rm_roadmap_figures (generation, roadmap_id, measures, done, cancelled, weight_total, weighted_done)
+SELECT $1, roadmap_id,
+	count(*) FILTER (WHERE status <> 'cancelled'),
+	count(*) FILTER (WHERE status = 'done'),
+	count(*) FILTER (WHERE status = 'cancelled'),
+	COALESCE(sum(weight) FILTER (WHERE status <> 'cancelled'), 0),
+	COALESCE(sum(weight * completion) FILTER (WHERE status <> 'cancelled'), 0)
+FROM rm_indicators WHERE generation = $1 AND roadmap_id = ANY($2) GROUP BY roadmap_id
+ON CONFLICT (generation, roadmap_id) DO UPDATE SET measures = EXCLUDED.measures, done = EXCLUDED.done,
+	cancelled = EXCLUDED.cancelled, weight_total = EXCLUDED.weight_total, weighted_done = EXCLUDED.weighted_done`
+	if _, err := tx.ExecContext(ctx, q, gen, pq.StringArray(ids)); err != nil {
+		return fmt.Errorf("sum roadmaps: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/jmoiron/sqlx"
+
+	"promiseledger/eventstore"
+	"promiseledger/projections/logsub"
+)
+
+// RouterConfig configures the projections router.
+type RouterConfig struct {
+	DB         *sqlx.DB
+	Store      eventstore.Store
+	Projectors []Projector
+	Logger     *slog.Logger
+	// MaxBatch caps the events per transaction (default 500).
+	MaxBatch int
+	// Retries before a projector is stopped on an event (default 5), with
+	// exponential backoff from RetryInterval (default 100ms) up to 5s.
+	Retries       int
+	RetryInterval time.Duration
+}
+
+func (c *RouterConfig) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 500
+	}
+	if c.Retries == 0 {
+		c.Retries = 5
+	}
+	if c.RetryInterval == 0 {
+		c.RetryInterval = 100 * time.Millisecond
+	}
+}
+
+// Validate reports configuration errors.
+func (c RouterConfig) Validate() error {
+	var errs []error
+	if c.DB == nil {
+		errs = append(errs, errors.New("projections: DB is required"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("projections: Store is required"))
+	}
+	seen := map[string]bool{}
+	for _, p := range c.Projectors {
+		if seen[p.Name()] {
+			errs = append(errs, fmt.Errorf("projections: two projectors named %q", p.Name()))
+		}
+		seen[p.Name()] = true
+	}
+	return errors.Join(errs...)
+}
+
+// Router runs every projector as a Watermill handler.
+type Router struct {
+	cfg    RouterConfig
+	router *message.Router
+	sub    *logsub.Subscriber
+}
+
+// NewRouterWithConfig registers the projectors and wires the middleware:
+// correlation ids, a stop-and-report poison guard, retry with backoff, and
+// panic recovery (innermost, so a panic is retried like an error).
+func NewRouterWithConfig(ctx context.Context, cfg RouterConfig) (*Router, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := watermill.NewSlogLogger(cfg.Logger)
+	sub, err := logsub.NewSubscriberWithConfig(logsub.Config{
+		Store: cfg.Store,
+		Checkpoint: func(ctx context.Context, consumer string) (eventstore.Position, error) {
+			return Checkpoint(ctx, cfg.DB, consumer)
+		},
+		MaxBatch: cfg.MaxBatch,
+		Logger:   logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
+	if err != nil {
+		return nil, err
+	}
+	r := &Router{cfg: cfg, router: router, sub: sub}
+	for _, p := range cfg.Projectors {
+		if err := ensure(ctx, cfg.DB, p.Name()); err != nil {
+			return nil, err
+		}
+		r.add(p, logger)
+	}
+	return r, nil
+}
+
+func (r *Router) add(p Projector, logger watermill.LoggerAdapter) {
+	var h *message.Handler
+	h = r.router.AddConsumerHandler(p.Name(), p.Name(), r.sub, func(msg *message.Message) error {
+		events, err := logsub.Decode(msg.Payload)
+		if err != nil {
+			return err
+		}
+		return Process(msg.Context(), r.cfg.DB, p, events)
+	})
+	retry := middleware.Retry{
+		MaxRetries:          r.cfg.Retries,
+		InitialInterval:     r.cfg.RetryInterval,
+		MaxInterval:         5 * time.Second,
+		Multiplier:          2,
+		RandomizationFactor: 0.2,
+		Logger:              logger,
+		ShouldRetry: func(params middleware.RetryParams) bool {
+			return !errors.Is(params.Err, context.Canceled)
+		},
+	}
+	h.AddMiddleware(
+		middleware.CorrelationID,
+		r.stopOnPoison(p.Name(), func() { h.Stop() }),
+		retry.Middleware,
+		middleware.Recoverer,
+	)
+}
+
+// stopOnPoison stops a projector whose batch still fails after every retry,
+// and records the failing event: a projector never skips an event, so the
+// only safe thing is to stop and say why. It resumes from its checkpoint
+// when the process restarts (after the cause is fixed).
+func (r *Router) stopOnPoison(name string, stop func()) message.HandlerMiddleware {
+	return func(next message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			out, err := next(msg)
+			if err == nil || errors.Is(err, context.Canceled) {
+				return out, err
+			}
+			ctx := context.WithoutCancel(msg.Context())
+			if rerr := recordFailure(ctx, r.cfg.DB, name, err, true); rerr != nil {
+				r.cfg.Logger.Error("record projector failure", "projector", name, "err", rerr)
+			}
+			r.cfg.Logger.Error("projector stopped on an event it cannot apply", "projector", name, "err", err,
+				"first_position", msg.Metadata.Get(logsub.MetaFirst), "last_position", msg.Metadata.Get(logsub.MetaLast))
+			stop()
+			return nil, err
+		}
+	}
+}
+
+// Run runs until ctx ends or every projector has stopped.
+func (r *Router) Run(ctx context.Context) error {
+	if _, err := r.cfg.DB.ExecContext(ctx, `UPDATE projectors SET stopped = false WHERE stopped`); err != nil {
+		return fmt.Errorf("projections: %w", err)
+	}
+	err := r.router.Run(ctx)
+	if cerr := r.sub.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Running is closed once every handler runs.
+func (r *Router) Running() <-chan struct{} { return r.router.Running() }
+
+// Close stops the router.
+func (r *Router) Close() error {
+	err := r.router.Close()
+	return errors.Join(err, r.sub.Close())
+}

@@ -1,0 +1,340 @@
+// Package projections turns the global event log into read models in
+// PostgreSQL. Each projector is one Watermill handler with a permanent name;
+// it writes its read model and its checkpoint in one transaction, so a crash
+// at any point neither loses nor double-counts an event.
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgmigrate"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Component names the read models' migrations in ledger_migrations.
+const Component = "projections"
+
+// Migrate creates or upgrades the read-model tables.
+func Migrate(ctx context.Context, db *sqlx.DB) error {
+	ms, err := pgmigrate.Load(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	_, err = pgmigrate.Apply(ctx, db, Component, ms)
+	return err
+}
+
+// Projector builds one read model. Its name is permanent: it keys the
+// checkpoint, so renaming a projector rebuilds it from the first event.
+type Projector interface {
+	Name() string
+	// Apply writes the effect of events (consecutive, in global order, none
+	// applied before to generation gen) inside tx.
+	Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error
+	// Reset deletes every row of generation gen.
+	Reset(ctx context.Context, tx *sqlx.Tx, gen int) error
+}
+
+// EventError names the event a projector failed on.
+type EventError struct {
+	Event eventstore.Recorded
+	Err   error
+}
+
+func (e *EventError) Error() string {
+	return fmt.Sprintf("event %s (%s, %s v%d, position %s): %v", e.Event.ID, e.Event.Type, e.Event.Stream, e.Event.Version, e.Event.Position, e.Err)
+}
+
+func (e *EventError) Unwrap() error { return e.Err }
+
+// Checkpoint returns where the active generation of a projector resumes.
+func Checkpoint(ctx context.Context, db sqlx.QueryerContext, name string) (eventstore.Position, error) {
+	const q = `SELECT c.position_commit, c.position_prepare
+FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
+WHERE p.name = $1`
+	var c, p int64
+	err := db.QueryRowxContext(ctx, q, name).Scan(&c, &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	if err != nil {
+		return eventstore.Start, fmt.Errorf("checkpoint of %s: %w", name, err)
+	}
+	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
+}
+
+// ensure registers a projector on first use.
+func ensure(ctx context.Context, db sqlx.ExecerContext, name string) error {
+	const q = `WITH p AS (INSERT INTO projectors (name) VALUES ($1) ON CONFLICT (name) DO NOTHING)
+INSERT INTO projector_checkpoints (name, generation) VALUES ($1, 1) ON CONFLICT DO NOTHING`
+	if _, err := db.ExecContext(ctx, q, name); err != nil {
+		return fmt.Errorf("register projector %s: %w", name, err)
+	}
+	return nil
+}
+
+type generationState struct {
+	gen int
+	pos eventstore.Position
+}
+
+// lockActive locks the projector's row for the transaction (a rebuild's
+// switch takes the same lock) and returns its active generation and that
+// generation's checkpoint.
+func lockActive(ctx context.Context, tx *sqlx.Tx, name string) (generationState, error) {
+	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare
+FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
+WHERE p.name = $1 FOR UPDATE OF p`
+	var st generationState
+	var c, p int64
+	if err := tx.QueryRowxContext(ctx, q, name).Scan(&st.gen, &c, &p); err != nil {
+		return st, fmt.Errorf("lock projector %s: %w", name, err)
+	}
+	st.pos = eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
+	return st, nil
+}
+
+func generationCheckpoint(ctx context.Context, q sqlx.QueryerContext, name string, gen int) (eventstore.Position, error) {
+	var c, p int64
+	err := q.QueryRowxContext(ctx, `SELECT position_commit, position_prepare FROM projector_checkpoints WHERE name = $1 AND generation = $2`, name, gen).Scan(&c, &p)
+	if err != nil {
+		return eventstore.Start, fmt.Errorf("checkpoint of %s generation %d: %w", name, gen, err)
+	}
+	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
+}
+
+// after drops the events at or before pos: redelivered events change nothing.
+func after(events []eventstore.Recorded, pos eventstore.Position) []eventstore.Recorded {
+	for i, e := range events {
+		if pos.Less(e.Position) {
+			return events[i:]
+		}
+	}
+	return nil
+}
+
+// applyBatch applies events to generation gen whose checkpoint is pos and
+// moves the checkpoint, inside tx.
+func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos eventstore.Position, events []eventstore.Recorded) error {
+	events = after(events, pos)
+	if len(events) == 0 {
+		return nil
+	}
+	if err := p.Apply(ctx, tx, gen, events); err != nil {
+		return err
+	}
+	last := events[len(events)-1]
+	const q = `UPDATE projector_checkpoints
+SET position_commit = $3, position_prepare = $4, events_total = events_total + $5, last_stored_at = $6, updated_at = now()
+WHERE name = $1 AND generation = $2`
+	if _, err := tx.ExecContext(ctx, q, p.Name(), gen, int64(last.Position.Commit), int64(last.Position.Prepare), len(events), last.StoredAt); err != nil {
+		return fmt.Errorf("move checkpoint of %s: %w", p.Name(), err)
+	}
+	return nil
+}
+
+// beginProjection starts a transaction for read-model writes. Losing the
+// last commits in a crash is harmless here — the checkpoint is lost with
+// the rows, and the events are applied again — so it does not wait for the
+// WAL flush.
+func beginProjection(ctx context.Context, db *sqlx.DB) (*sqlx.Tx, error) {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+		tx.Rollback() //nolint:errcheck
+		return nil, err
+	}
+	return tx, nil
+}
+
+// Process applies one delivered batch to the active generation of p: the
+// whole of a projector's live path, and what its Watermill handler calls.
+func Process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded) error {
+	tx, err := beginProjection(ctx, db)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", p.Name(), err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	st, err := lockActive(ctx, tx, p.Name())
+	if err != nil {
+		return err
+	}
+	if err := applyBatch(ctx, tx, p, st.gen, st.pos, events); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", p.Name(), err)
+	}
+	return nil
+}
+
+// RebuildPageSize is how many events a rebuild applies per transaction.
+const RebuildPageSize = 1000
+
+// Rebuild builds a fresh generation of p from the first event while the
+// active one keeps serving, then makes it active in one transaction and
+// deletes the old one. It returns the new generation.
+func Rebuild(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector) (int, error) {
+	name := p.Name()
+	if err := ensure(ctx, db, name); err != nil {
+		return 0, err
+	}
+	gen, err := startRebuild(ctx, db, p)
+	if err != nil {
+		return 0, err
+	}
+	// Catch up without holding the live projector back.
+	pos := eventstore.Start
+	for {
+		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, nil)
+		if err != nil {
+			return 0, err
+		}
+		pos = next
+		if n == 0 {
+			break
+		}
+	}
+	old, err := switchGeneration(ctx, db, store, p, gen, pos)
+	if err != nil {
+		return 0, err
+	}
+	if err := dropGeneration(ctx, db, p, old); err != nil {
+		return gen, err
+	}
+	return gen, nil
+}
+
+func startRebuild(ctx context.Context, db *sqlx.DB, p Projector) (int, error) {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	var active int
+	var rebuilding sql.NullInt64
+	if err := tx.QueryRowxContext(ctx, `SELECT active_generation, rebuilding_generation FROM projectors WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&active, &rebuilding); err != nil {
+		return 0, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+	}
+	gen := active + 1
+	if rebuilding.Valid && int(rebuilding.Int64) >= gen {
+		gen = int(rebuilding.Int64) + 1 // an abandoned rebuild: start over past it
+		if err := p.Reset(ctx, tx, int(rebuilding.Int64)); err != nil {
+			return 0, err
+		}
+	}
+	if err := p.Reset(ctx, tx, gen); err != nil {
+		return 0, err
+	}
+	const q = `INSERT INTO projector_checkpoints (name, generation) VALUES ($1, $2)
+ON CONFLICT (name, generation) DO UPDATE SET position_commit = 0, position_prepare = 0, events_total = 0, last_stored_at = NULL, updated_at = now()`
+	if _, err := tx.ExecContext(ctx, q, p.Name(), gen); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM projector_checkpoints WHERE name = $1 AND generation NOT IN ($2, $3)`, p.Name(), active, gen); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE projectors SET rebuilding_generation = $2 WHERE name = $1`, p.Name(), gen); err != nil {
+		return 0, err
+	}
+	return gen, tx.Commit()
+}
+
+// rebuildPage applies one page after pos to generation gen in its own
+// transaction (or in tx when given) and returns how many events it read.
+func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int, pos eventstore.Position, tx *sqlx.Tx) (int, eventstore.Position, error) {
+	page, err := store.ReadAll(ctx, pos, RebuildPageSize)
+	if err != nil || len(page) == 0 {
+		return 0, pos, err
+	}
+	own := tx == nil
+	if own {
+		if tx, err = beginProjection(ctx, db); err != nil {
+			return 0, pos, err
+		}
+		defer tx.Rollback() //nolint:errcheck
+	}
+	if err := applyBatch(ctx, tx, p, gen, pos, page); err != nil {
+		return 0, pos, err
+	}
+	if own {
+		if err := tx.Commit(); err != nil {
+			return 0, pos, err
+		}
+	}
+	return len(page), page[len(page)-1].Position, nil
+}
+
+// switchGeneration brings gen at least as far as the live generation while
+// holding the live projector's lock, then makes it active. The live handler
+// then resumes on gen and skips what gen already has.
+func switchGeneration(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int, pos eventstore.Position) (int, error) {
+	tx, err := beginProjection(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	live, err := lockActive(ctx, tx, p.Name())
+	if err != nil {
+		return 0, err
+	}
+	for pos.Less(live.pos) {
+		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, tx)
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, fmt.Errorf("rebuild %s: live checkpoint %s is past the readable log at %s", p.Name(), live.pos, pos)
+		}
+		pos = next
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE projectors SET active_generation = $2, rebuilding_generation = NULL WHERE name = $1`, p.Name(), gen); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("rebuild %s: switch: %w", p.Name(), err)
+	}
+	return live.gen, nil
+}
+
+func dropGeneration(ctx context.Context, db *sqlx.DB, p Projector, gen int) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if err := p.Reset(ctx, tx, gen); err != nil {
+		return fmt.Errorf("drop %s generation %d: %w", p.Name(), gen, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM projector_checkpoints WHERE name = $1 AND generation = $2`, p.Name(), gen); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// recordFailure stores the error (and the event, if known) a projector
+// stopped on, for status pages and metrics.
+func recordFailure(ctx context.Context, db sqlx.ExecerContext, name string, failure error, stopped bool) error {
+	var id, pos, typ any
+	var ee *EventError
+	if errors.As(failure, &ee) {
+		id, pos, typ = ee.Event.ID, ee.Event.Position.String(), ee.Event.Type
+	}
+	const q = `UPDATE projectors SET last_error = $2, last_error_at = $3, stopped = $4,
+	poison_event_id = $5, poison_position = $6, poison_type = $7, errors_total = errors_total + 1
+WHERE name = $1`
+	_, err := db.ExecContext(ctx, q, name, failure.Error(), time.Now().UTC(), stopped, id, pos, typ)
+	return err
+}
