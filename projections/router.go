@@ -176,3 +176,16 @@ func (r *Router) Close() error {
 	err := r.router.Close()
 	return errors.Join(err, r.sub.Close())
 }
+
+// All returns every projector the ledger runs, in a stable order.
+func All() []Projector { return []Projector{Catalog{}, Indicators{}} }
+
+// ByName finds a projector of All by its permanent name.
+func ByName(name string) (Projector, bool) {
+	for _, p := range All() {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
+}

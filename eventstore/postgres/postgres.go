@@ -137,7 +137,7 @@ var ErrTransactionIDsBehind = errors.New("postgres: stored transaction ids are a
 // CheckTransactionIDs returns ErrTransactionIDsBehind when the next
 // transaction id of the server is not above every stored one.
 func CheckTransactionIDs(ctx context.Context, db sqlx.QueryerContext) error {
-	const q = `SELECT COALESCE((SELECT tx_id::text FROM events ORDER BY tx_id DESC LIMIT 1), '0'),
+	const q = `SELECT COALESCE((SELECT tx_id::text AS tx_text FROM events ORDER BY events.tx_id DESC LIMIT 1), '0'),
 	                  pg_snapshot_xmax(pg_current_snapshot())::text`
 	var maxStored, next string
 	if err := db.QueryRowxContext(ctx, q).Scan(&maxStored, &next); err != nil {
@@ -178,7 +178,7 @@ SELECT u.id, $1, head.v + u.ord, u.type, u.data, u.meta
 FROM head, unnest($2::uuid[], $3::text[], $4::bytea[], $5::bytea[]) WITH ORDINALITY AS u(id, type, data, meta, ord)
 WHERE $6::bigint < 0 OR head.v = $6::bigint
 ORDER BY u.ord
-RETURNING version, tx_id::text, seq`
+RETURNING version, tx_id::text AS tx_text, seq`
 
 // Append implements eventstore.Store. It is one statement (one round trip)
 // in the common case; duplicates and conflicts are diagnosed afterwards.
@@ -342,7 +342,7 @@ func (s *Store) wake() {
 	s.changed = make(chan struct{})
 }
 
-const columns = `event_id, stream_id, version, tx_id::text, seq, type, data, metadata, stored_at`
+const columns = `event_id, stream_id, version, tx_id::text AS tx_text, seq, type, data, metadata, stored_at`
 
 type row struct {
 	ID       uuid.UUID `db:"event_id"`
@@ -408,7 +408,7 @@ func (s *Store) StreamVersion(ctx context.Context, stream string) (eventstore.Ve
 const readAllQuery = `SELECT ` + columns + ` FROM events
 WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint)
   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY tx_id, seq
+ORDER BY events.tx_id, events.seq
 LIMIT $3`
 
 // ReadAll implements eventstore.Store.
@@ -425,9 +425,9 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 
 // Head implements eventstore.Store.
 func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
-	const q = `SELECT tx_id::text, seq FROM events
+	const q = `SELECT tx_id::text AS tx_text, seq FROM events
 WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY tx_id DESC, seq DESC LIMIT 1`
+ORDER BY events.tx_id DESC, events.seq DESC LIMIT 1`
 	var tx string
 	var seq int64
 	err := s.db.QueryRowContext(ctx, q).Scan(&tx, &seq)

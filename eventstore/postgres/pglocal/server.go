@@ -62,6 +62,11 @@ type Server struct {
 // Start starts a server on cfg.DataDir, creating the cluster first if the
 // directory holds none, and returns once it accepts connections. ctx bounds
 // the start only, not the server's life.
+//
+// As root, the server runs as the owner of the data dir if that is an
+// unprivileged user (a cluster from an earlier run), else as nobody, to
+// whom a new, empty data dir is handed. Every directory above the data dir
+// must then be searchable by that user.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	began := time.Now()
 	cfg.setDefaults()

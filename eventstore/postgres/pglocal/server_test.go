@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,6 +226,26 @@ func TestFixedPort(t *testing.T) {
 		if err := s.CreateDatabase(t.Context(), bad); err == nil {
 			t.Errorf("CreateDatabase(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestStartOnTakenPort(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := testConfig(t, dataDir(t))
+	cfg.Port = l.Addr().(*net.TCPAddr).Port
+	s, err := Start(t.Context(), cfg)
+	if err == nil {
+		s.Stop(context.Background())
+		t.Fatal("started on a taken port")
+	}
+	t.Log(err)
+	if !errors.Is(err, errPortInUse) {
+		t.Errorf("a taken port is not recognised (so a picked port would not be retried): %v", err)
 	}
 }
 

@@ -1,0 +1,184 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres"
+	"promiseledger/eventstore/postgres/pgtest"
+	"promiseledger/eventstore/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// newStoreAt opens and migrates a store on url, closed when tb ends.
+func newStoreAt(tb testing.TB, u string) *postgres.Store {
+	tb.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: u})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := postgres.Migrate(context.Background(), s.DB()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func newStore(tb testing.TB) *postgres.Store {
+	tb.Helper()
+	return newStoreAt(tb, pgtest.NewURL(tb))
+}
+
+func TestConformance(t *testing.T) {
+	var mu sync.Mutex
+	urls := map[eventstore.Store]string{}
+	storetest.Run(t, storetest.Harness{
+		New: func(t *testing.T) eventstore.Store {
+			u := pgtest.NewURL(t)
+			s := newStoreAt(t, u)
+			mu.Lock()
+			urls[s] = u
+			mu.Unlock()
+			return s
+		},
+		Reopen: func(t *testing.T, s eventstore.Store) eventstore.Store {
+			mu.Lock()
+			u := urls[s]
+			mu.Unlock()
+			return newStoreAt(t, u)
+		},
+		HoldOpen: func(t *testing.T, s eventstore.Store) (func(context.Context, string, eventstore.Event) error, func() error) {
+			ps := s.(*postgres.Store)
+			var tx *sqlx.Tx
+			appendInTx := func(ctx context.Context, stream string, ev eventstore.Event) error {
+				var err error
+				if tx, err = ps.DB().BeginTxx(ctx, nil); err != nil {
+					return err
+				}
+				_, err = ps.AppendInTx(ctx, tx, stream, eventstore.Any(), []eventstore.Event{ev})
+				return err
+			}
+			commit := func() error {
+				if tx == nil {
+					return errors.New("no transaction was opened")
+				}
+				return tx.Commit()
+			}
+			return appendInTx, commit
+		},
+	})
+}
+
+// TestAppendOnlyForApplicationRole connects as a role with the grants
+// docs/eventstore.md prescribes and checks that history cannot be changed
+// from SQL, and that even the owner is stopped by the triggers.
+func TestAppendOnlyForApplicationRole(t *testing.T) {
+	u := pgtest.NewURL(t)
+	owner := newStoreAt(t, u)
+	ctx := context.Background()
+	if _, err := owner.Append(ctx, "roadmap-1", eventstore.NoStream(), []eventstore.Event{{ID: uuid.Must(uuid.NewV7()), Type: "t.v1", Data: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	role := "ledger_app_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	db := owner.DB()
+	var dbname string
+	if err := db.Get(&dbname, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`CREATE ROLE %s LOGIN PASSWORD 'app'`, role),
+		fmt.Sprintf(`GRANT CONNECT ON DATABASE %s TO %s`, pq.QuoteIdentifier(dbname), role),
+		fmt.Sprintf(`GRANT USAGE ON SCHEMA public TO %s`, role),
+		fmt.Sprintf(`GRANT SELECT, INSERT ON events TO %s`, role),
+		fmt.Sprintf(`GRANT USAGE ON SEQUENCE events_seq_seq TO %s`, role),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		db.Exec(fmt.Sprintf(`DROP OWNED BY %s`, role)) //nolint:errcheck
+		db.Exec(fmt.Sprintf(`DROP ROLE %s`, role))     //nolint:errcheck
+	})
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu.User = url.UserPassword(role, "app")
+	app, err := postgres.Open(ctx, postgres.Config{URL: pu.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	// The application role can append.
+	if _, err := app.Append(ctx, "roadmap-1", eventstore.Exactly(1), []eventstore.Event{{ID: uuid.Must(uuid.NewV7()), Type: "t.v1", Data: []byte(`{}`)}}); err != nil {
+		t.Fatalf("application role cannot append: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		conn *sqlx.DB
+		sql  string
+	}{
+		{"app update", app.DB(), `UPDATE events SET data = '\x00'`},
+		{"app delete", app.DB(), `DELETE FROM events`},
+		{"app delete nothing", app.DB(), `DELETE FROM events WHERE false`},
+		{"app truncate", app.DB(), `TRUNCATE events`},
+		{"app disable trigger", app.DB(), `ALTER TABLE events DISABLE TRIGGER events_no_update_delete`},
+		{"owner update", db, `UPDATE events SET type = 'x'`},
+		{"owner delete", db, `DELETE FROM events`},
+		{"owner truncate", db, `TRUNCATE events`},
+		{"owner update as replica", db, `SET session_replication_role = replica; UPDATE events SET type = 'x'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := tc.conn.Exec(tc.sql); err == nil {
+				t.Fatalf("%s succeeded; want it rejected", tc.sql)
+			}
+		})
+	}
+	db.Exec(`SET session_replication_role = origin`) //nolint:errcheck
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM events WHERE type = 't.v1'`); err != nil || n != 2 {
+		t.Fatalf("events after the attempts: %d (%v), want 2 unchanged", n, err)
+	}
+}
+
+// TestRefusesStoreFromTheFuture simulates a logical restore into a cluster
+// whose transaction counter is behind the stored events.
+func TestRefusesStoreFromTheFuture(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if err := postgres.CheckTransactionIDs(ctx, s.DB()); err != nil {
+		t.Fatalf("fresh store: %v", err)
+	}
+	// Only a superuser with the triggers bypassed could plant this row;
+	// a restore from a dump does the equivalent.
+	if _, err := s.DB().Exec(`INSERT INTO events (tx_id, event_id, stream_id, version, type, data, metadata)
+OVERRIDING SYSTEM VALUE VALUES ('999999999999'::xid8, gen_random_uuid(), 's', 1, 't.v1', '', '')`); err != nil {
+		t.Fatal(err)
+	}
+	err := postgres.CheckTransactionIDs(ctx, s.DB())
+	if !errors.Is(err, postgres.ErrTransactionIDsBehind) {
+		t.Fatalf("got %v, want ErrTransactionIDsBehind", err)
+	}
+	if !strings.Contains(err.Error(), "pg_resetwal -e") {
+		t.Fatalf("the error does not say how to fix it: %v", err)
+	}
+}
+
+func TestMigrateTwice(t *testing.T) {
+	s := newStore(t)
+	if err := postgres.Migrate(context.Background(), s.DB()); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+}
