@@ -73,6 +73,10 @@ WHERE p.name = $1`
 	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
 }
 
+// Register records a projector (active generation 1, at the start of the
+// log) unless it is known already. The router and Rebuild call it.
+func Register(ctx context.Context, db sqlx.ExecerContext, name string) error { return ensure(ctx, db, name) }
+
 // ensure registers a projector on first use.
 func ensure(ctx context.Context, db sqlx.ExecerContext, name string) error {
 	const q = `WITH p AS (INSERT INTO projectors (name) VALUES ($1) ON CONFLICT (name) DO NOTHING)

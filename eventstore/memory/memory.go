@@ -168,7 +168,7 @@ func (s *Store) readAll(ctx context.Context, after eventstore.Position, limit in
 	if s.closed {
 		return nil, nil, eventstore.ErrClosed
 	}
-	start := min(int(after.Commit), len(s.log)) // log[after.Commit-1] is the last one read
+	start := int(min(after.Commit, uint64(len(s.log)))) // log[after.Commit-1] is the last one read
 	var out []eventstore.Recorded
 	for i := start; i < len(s.log) && len(out) < limit; i++ {
 		out = append(out, clone(s.log[i]))

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"promiseledger/eventstore"
@@ -67,6 +68,13 @@ func testReadAllPaging(t *testing.T, h Harness) {
 			t.Fatalf("ReadAll: %v", err)
 		}
 		assertRecords(t, "ReadAll", page, log[11:16])
+	})
+	t.Run("far past the head", func(t *testing.T) {
+		// A checkpoint parsed from input can be anything.
+		page, err := s.ReadAll(ctx, eventstore.Position{Commit: math.MaxUint64, Prepare: math.MaxUint64}, 10)
+		if err != nil || len(page) != 0 {
+			t.Errorf("ReadAll from the largest position = %s, %v; want nothing", describe(page), err)
+		}
 	})
 	t.Run("from the head", func(t *testing.T) {
 		page, err := s.ReadAll(ctx, log[len(log)-1].Position, 10)
