@@ -103,7 +103,7 @@ func must(t testing.TB, _ commands.Result, err error) {
 }
 
 func text(s string) domain.Text { return domain.Text{KK: s + " (kk)", RU: s + " (ru)", EN: s} }
-func f(v float64) *float64     { return &v }
+func f(v float64) *float64      { return &v }
 
 // fixture holds the ids of the small hand-computed data set described in
 // docs/methodology.md ("Worked example").

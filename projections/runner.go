@@ -75,7 +75,9 @@ WHERE p.name = $1`
 
 // Register records a projector (active generation 1, at the start of the
 // log) unless it is known already. The router and Rebuild call it.
-func Register(ctx context.Context, db sqlx.ExecerContext, name string) error { return ensure(ctx, db, name) }
+func Register(ctx context.Context, db sqlx.ExecerContext, name string) error {
+	return ensure(ctx, db, name)
+}
 
 // ensure registers a projector on first use.
 func ensure(ctx context.Context, db sqlx.ExecerContext, name string) error {
