@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres"
@@ -57,27 +57,23 @@ func events(n int) []eventstore.Event {
 	return out
 }
 
-// rawInsert is the ceiling: the client keeps the version, one multi-row
-// INSERT, no read of the stream head, no ordering rule.
+// rawInsert is the ceiling: one plain multi-row INSERT in its own implicit
+// transaction, every field a parameter (as the store sends them), the
+// version kept by the client, no read of the stream head.
 func rawInsert(ctx context.Context, db *sqlx.DB, stream string, from int64, n int) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
+	var q strings.Builder
+	q.WriteString(`INSERT INTO raw_events (event_id, stream_id, version, type, data, metadata) VALUES `)
+	args := make([]any, 0, 6*n)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		p := len(args)
+		fmt.Fprintf(&q, "($%d::uuid, $%d, $%d, $%d, $%d::bytea, $%d::bytea)", p+1, p+2, p+3, p+4, p+5, p+6)
+		args = append(args, uuid.Must(uuid.NewV7()).String(), stream, from+int64(i), "indicator.progress_reported.v1", payload, metadata)
 	}
-	defer tx.Rollback() //nolint:errcheck
-	ids := make([]string, n)
-	vers := make([]int64, n)
-	for i := range ids {
-		ids[i] = uuid.Must(uuid.NewV7()).String()
-		vers[i] = from + int64(i)
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO raw_events (event_id, stream_id, version, type, data, metadata)
-SELECT id, $2, v, 'indicator.progress_reported.v1', $4, $5 FROM unnest($1::uuid[], $3::bigint[]) AS u(id, v)`,
-		pq.StringArray(ids), stream, pq.Int64Array(vers), payload, metadata)
-	if err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err := db.ExecContext(ctx, q.String(), args...)
+	return err
 }
 
 // compare runs ops operations on each of writers goroutines, alternating

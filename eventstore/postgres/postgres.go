@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,6 +87,7 @@ type Store struct {
 	listener *pq.Listener
 	closed   bool
 	done     chan struct{}
+	notify   chan struct{} // a NOTIFY is due
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -107,7 +109,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	return &Store{db: db, cfg: cfg, changed: make(chan struct{}), done: make(chan struct{})}, nil
+	s := &Store{db: db, cfg: cfg, changed: make(chan struct{}), done: make(chan struct{}), notify: make(chan struct{}, 1)}
+	go s.notifier()
+	return s, nil
 }
 
 // DB returns the connection pool, for read models that live in the same
@@ -169,16 +173,74 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-const appendQuery = `
-WITH head AS (
+// appendValuesMax is the largest batch sent as one VALUES list with one
+// parameter per field; larger batches go as arrays (one parameter each).
+const appendValuesMax = 1000
+
+// appendQuery builds the one statement of an append of n events: read the
+// stream head (an index lookup), insert head+1... only if the head is the
+// expected one ($2 < 0 means any). A concurrent append to the same stream
+// makes one of the two fail on the (stream_id, version) unique index.
+func appendQuery(n int) string {
+	const head = `WITH head AS (
 	SELECT COALESCE((SELECT version FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1), 0) AS v
 )
 INSERT INTO events (event_id, stream_id, version, type, data, metadata)
 SELECT u.id, $1, head.v + u.ord, u.type, u.data, u.meta
-FROM head, unnest($2::uuid[], $3::text[], $4::bytea[], $5::bytea[]) WITH ORDINALITY AS u(id, type, data, meta, ord)
-WHERE $6::bigint < 0 OR head.v = $6::bigint
+FROM head, `
+	const tail = `
+WHERE $2::bigint < 0 OR head.v = $2::bigint
 ORDER BY u.ord
 RETURNING version, tx_id::text AS tx_text, seq`
+	if n > appendValuesMax {
+		return head + `unnest($3::uuid[], $4::text[], $5::bytea[], $6::bytea[]) WITH ORDINALITY AS u(id, type, data, meta, ord)` + tail
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString(`(VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(`, `)
+		}
+		p := 3 + 4*i
+		fmt.Fprintf(&b, `($%d::uuid, $%d::text, $%d::bytea, $%d::bytea, %d)`, p, p+1, p+2, p+3, i+1)
+	}
+	b.WriteString(`) AS u(id, type, data, meta, ord)`)
+	b.WriteString(tail)
+	return b.String()
+}
+
+// appendQueries caches the statements of small batches, the common case.
+var appendQueries = func() []string {
+	qs := make([]string, 17)
+	for i := 1; i < len(qs); i++ {
+		qs[i] = appendQuery(i)
+	}
+	return qs
+}()
+
+func appendArgs(stream string, want int64, events []eventstore.Event) (string, []any) {
+	n := len(events)
+	if n > appendValuesMax {
+		ids := make([]string, n)
+		types := make([]string, n)
+		data := make([][]byte, n)
+		meta := make([][]byte, n)
+		for i, e := range events {
+			ids[i], types[i], data[i], meta[i] = e.ID.String(), e.Type, nonNil(e.Data), nonNil(e.Metadata)
+		}
+		return appendQuery(n), []any{stream, want, pq.StringArray(ids), pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta)}
+	}
+	args := make([]any, 0, 2+4*n)
+	args = append(args, stream, want)
+	for _, e := range events {
+		args = append(args, e.ID.String(), e.Type, nonNil(e.Data), nonNil(e.Metadata))
+	}
+	if n < len(appendQueries) {
+		return appendQueries[n], args
+	}
+	return appendQuery(n), args
+}
 
 // Append implements eventstore.Store. It is one statement (one round trip)
 // in the common case; duplicates and conflicts are diagnosed afterwards.
@@ -189,7 +251,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	for attempt := 0; ; attempt++ {
 		res, err := s.appendOnce(ctx, s.db, stream, expected, events)
 		if err == nil {
-			s.announce(ctx)
+			s.announce()
 			return res, nil
 		}
 		if errors.Is(err, errVersionTaken) && expected.IsAny() && attempt < s.cfg.AnyRetries {
@@ -224,21 +286,12 @@ var (
 )
 
 func (s *Store) appendOnce(ctx context.Context, q sqlx.QueryerContext, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
-	ids := make([]string, len(events))
-	types := make([]string, len(events))
-	data := make([][]byte, len(events))
-	meta := make([][]byte, len(events))
-	for i, e := range events {
-		ids[i] = e.ID.String()
-		types[i] = e.Type
-		data[i] = nonNil(e.Data)
-		meta[i] = nonNil(e.Metadata)
-	}
 	want := int64(-1)
 	if !expected.IsAny() {
 		want = expected.Version()
 	}
-	rows, err := q.QueryxContext(ctx, appendQuery, stream, pq.StringArray(ids), pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta), want)
+	query, args := appendArgs(stream, want, events)
+	rows, err := q.QueryxContext(ctx, query, args...)
 	if err != nil {
 		return eventstore.AppendResult{}, classify(err)
 	}
@@ -324,14 +377,31 @@ func (s *Store) findByIDs(ctx context.Context, events []eventstore.Event) ([]*ev
 	return found, nil
 }
 
-// announce wakes subscribers in this process at once and, through NOTIFY, in
-// others. NOTIFY is sent after the append committed, in its own statement:
-// inside the appending transaction it would take PostgreSQL's notify lock
-// and serialise every commit behind it.
-func (s *Store) announce(ctx context.Context) {
+// announce wakes subscribers in this process at once and asks the notifier
+// to tell other processes. NOTIFY is not sent inside the appending
+// transaction: there it would take PostgreSQL's notify lock at commit and
+// serialise every writer's commit behind it.
+func (s *Store) announce() {
 	s.wake()
-	if _, err := s.db.ExecContext(context.WithoutCancel(ctx), `SELECT pg_notify($1, '')`, NotifyChannel); err != nil {
-		s.cfg.Logger.Warn("notify subscribers", "err", err) // they poll anyway
+	select {
+	case s.notify <- struct{}{}:
+	default: // a NOTIFY is already due; it covers this append too
+	}
+}
+
+// notifier sends one NOTIFY per burst of appends, off the append path.
+func (s *Store) notifier() {
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.notify:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, '')`, NotifyChannel); err != nil {
+			s.cfg.Logger.Warn("notify subscribers", "err", err) // they poll anyway
+		}
+		cancel()
 	}
 }
 
