@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,23 +58,50 @@ func events(n int) []eventstore.Event {
 	return out
 }
 
-// rawInsert is the ceiling: one plain multi-row INSERT in its own implicit
-// transaction, every field a parameter (as the store sends them), the
-// version kept by the client, no read of the stream head.
+// rawInsert is the ceiling: one plain multi-row INSERT, prepared once, in
+// its own implicit transaction, every field a parameter (as the store sends
+// them), the version kept by the client, no read of the stream head.
 func rawInsert(ctx context.Context, db *sqlx.DB, stream string, from int64, n int) error {
+	args := make([]any, 0, 6*n)
+	for i := range n {
+		args = append(args, uuid.Must(uuid.NewV7()).String(), stream, from+int64(i), "indicator.progress_reported.v1", payload, metadata)
+	}
+	stmt, err := rawStatement(ctx, db, n)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(ctx, args...)
+	return err
+}
+
+// rawStatements caches prepared raw inserts per pool and batch size.
+var rawStatements sync.Map // rawKey -> *sql.Stmt
+
+type rawKey struct {
+	db *sqlx.DB
+	n  int
+}
+
+func rawStatement(ctx context.Context, db *sqlx.DB, n int) (*sql.Stmt, error) {
+	key := rawKey{db, n} // the pool stays referenced, so the key is never reused
+	if s, ok := rawStatements.Load(key); ok {
+		return s.(*sql.Stmt), nil
+	}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO raw_events (event_id, stream_id, version, type, data, metadata) VALUES `)
-	args := make([]any, 0, 6*n)
 	for i := range n {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		p := len(args)
+		p := 6 * i
 		fmt.Fprintf(&q, "($%d::uuid, $%d, $%d, $%d, $%d::bytea, $%d::bytea)", p+1, p+2, p+3, p+4, p+5, p+6)
-		args = append(args, uuid.Must(uuid.NewV7()).String(), stream, from+int64(i), "indicator.progress_reported.v1", payload, metadata)
 	}
-	_, err := db.ExecContext(ctx, q.String(), args...)
-	return err
+	stmt, err := db.PrepareContext(ctx, q.String())
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := rawStatements.LoadOrStore(key, stmt)
+	return actual.(*sql.Stmt), nil
 }
 
 // compare runs ops operations on each of writers goroutines, alternating

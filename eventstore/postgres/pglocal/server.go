@@ -42,8 +42,12 @@ const (
 	portAttempts = 3
 )
 
-// errPortInUse marks a start that failed because the port was taken.
-var errPortInUse = errors.New("port already in use")
+var (
+	// errPortInUse marks a start that failed because the port was taken.
+	errPortInUse = errors.New("port already in use")
+	// errForeignServer marks a port answered by a server other than ours.
+	errForeignServer = errors.New("not our server")
+)
 
 // Server is a running private PostgreSQL server. Stop it with Stop.
 type Server struct {
@@ -301,50 +305,68 @@ func (s *Server) tryStart(ctx context.Context, binDir string, port int, settings
 	if err != nil {
 		return fmt.Errorf("pglocal: start postgres: %w", err)
 	}
-	s.port, s.proc = port, proc
-	if s.admin, err = sql.Open("postgres", s.URL("postgres")); err != nil {
+	// lib/pq bounds the startup handshake only by connect_timeout, not by
+	// the context: without it, a foreign process that accepts on the port
+	// and stays silent would hang the wait forever.
+	admin, err := sql.Open("postgres", databaseURL(port, "postgres")+"&connect_timeout=2")
+	if err != nil {
 		proc.kill()
 		return fmt.Errorf("pglocal: start postgres: %w", err)
 	}
-	if err := s.waitReady(ctx); err != nil {
+	if err := waitReady(ctx, proc, admin, s.dataDir); err != nil {
 		proc.kill()
-		_ = s.admin.Close() // it never held a connection
+		_ = admin.Close() // it never held a connection
 		tail := s.logTail(proc.logOffset)
-		if strings.Contains(tail, "could not create any TCP/IP sockets") {
+		if errors.Is(err, errForeignServer) || strings.Contains(tail, "could not create any TCP/IP sockets") {
 			err = fmt.Errorf("%w: %w", errPortInUse, err)
 		}
 		return fmt.Errorf("pglocal: start postgres on port %d: %w\n--- end of %s ---\n%s", port, err, s.LogPath(), tail)
 	}
+	s.port, s.proc, s.admin = port, proc, admin
 	return nil
 }
 
-// waitReady polls until the server answers a query, failing fast if it
-// exits.
-func (s *Server) waitReady(ctx context.Context) error {
+// waitReady polls until the server answers, failing as soon as it exits.
+// Pings run in the background, one at a time: a connection attempt can
+// block for seconds, and an exit meanwhile should not wait for it.
+func waitReady(ctx context.Context, proc *process, admin *sql.DB, dataDir string) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	tick := time.NewTicker(readyPoll)
-	defer tick.Stop()
+	pinged := make(chan error, 1) // buffered: a ping still running when we return must not block
+	next := time.NewTimer(0)
+	defer next.Stop()
+	var last error
 	for {
-		err := s.ping(ctx)
-		if err == nil {
-			return nil
-		}
 		select {
-		case <-s.proc.exited:
-			return fmt.Errorf("postgres exited during startup (%v)", s.proc.err)
+		case <-next.C:
+			go func() { pinged <- ping(ctx, admin, dataDir) }()
+		case last = <-pinged:
+			if last == nil || errors.Is(last, errForeignServer) {
+				return last
+			}
+			next.Reset(readyPoll)
+		case <-proc.exited:
+			return fmt.Errorf("postgres exited during startup (%v)", proc.err)
 		case <-ctx.Done():
-			return fmt.Errorf("postgres did not accept connections: %w (last attempt: %v)", ctx.Err(), err)
-		case <-tick.C:
+			return fmt.Errorf("postgres did not accept connections: %w (last attempt: %v)", ctx.Err(), last)
 		}
 	}
 }
 
-func (s *Server) ping(ctx context.Context) error {
+// ping checks that the server answers, and that it is ours: when our
+// postgres cannot bind the port, whoever holds it may be another PostgreSQL
+// that happily answers too.
+func ping(ctx context.Context, admin *sql.DB, dataDir string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	var one int
-	return s.admin.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	var got string
+	if err := admin.QueryRowContext(ctx, "SELECT current_setting('data_directory')").Scan(&got); err != nil {
+		return err
+	}
+	if got != dataDir {
+		return fmt.Errorf("%w: another PostgreSQL (data directory %s) answers", errForeignServer, got)
+	}
+	return nil
 }
 
 // logTail returns the end of what the server wrote to its log from offset
@@ -388,11 +410,13 @@ func freePort() (int, error) {
 
 // URL returns the URL of database dbname on the server, as the superuser
 // postgres (no password: the cluster trusts local connections).
-func (s *Server) URL(dbname string) string {
+func (s *Server) URL(dbname string) string { return databaseURL(s.port, dbname) }
+
+func databaseURL(port int, dbname string) string {
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.User("postgres"),
-		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)),
+		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		Path:     "/" + dbname,
 		RawQuery: "sslmode=disable",
 	}

@@ -247,6 +247,19 @@ func TestStartOnTakenPort(t *testing.T) {
 	if !errors.Is(err, errPortInUse) {
 		t.Errorf("a taken port is not recognised (so a picked port would not be retried): %v", err)
 	}
+
+	// Held by another PostgreSQL, which would answer our pings.
+	other := start(t, testConfig(t, dataDir(t)))
+	cfg.Port = other.Port()
+	s, err = Start(t.Context(), cfg)
+	if err == nil {
+		s.Stop(context.Background())
+		t.Fatal("started on a port held by another PostgreSQL")
+	}
+	t.Log(err)
+	if !errors.Is(err, errPortInUse) {
+		t.Errorf("a port held by another PostgreSQL is not recognised: %v", err)
+	}
 }
 
 func TestStartFailsFastWithLogTail(t *testing.T) {

@@ -59,8 +59,8 @@ type server struct {
 	// dropped after each test; a private server is deleted wholesale.
 	external bool
 
-	closeOnce sync.Once
-	close     func() // stops a private server and removes its files
+	shutdownOnce sync.Once
+	release      func() // stops a private server and removes its files
 }
 
 // Main runs the tests of a package against PostgreSQL and exits. Call it
@@ -109,7 +109,7 @@ func connectExternal(ctx context.Context, raw string) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s=%s: %w", EnvURL, base.Redacted(), err)
 	}
-	return &server{base: base, admin: admin, external: true, close: func() {}}, nil
+	return &server{base: base, admin: admin, external: true, release: func() {}}, nil
 }
 
 // startPrivate starts a server of our own in a fresh temporary directory.
@@ -144,7 +144,7 @@ func startPrivate(ctx context.Context) (*server, error) {
 		stop()
 		return nil, err
 	}
-	return &server{base: base, admin: admin, close: stop}, nil
+	return &server{base: base, admin: admin, release: stop}, nil
 }
 
 func openAdmin(ctx context.Context, dsn string) (*sql.DB, error) {
@@ -160,9 +160,9 @@ func openAdmin(ctx context.Context, dsn string) (*sql.DB, error) {
 }
 
 func (s *server) shutdown() {
-	s.closeOnce.Do(func() {
+	s.shutdownOnce.Do(func() {
 		_ = s.admin.Close() // nothing pending: every CREATE/DROP has returned
-		s.close()
+		s.release()
 	})
 }
 

@@ -1,0 +1,184 @@
+package api
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"promiseledger/commands"
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgmigrate"
+	"promiseledger/projections"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Component names the API's migrations in ledger_migrations.
+const Component = "api"
+
+// Migrate creates or upgrades the API's own tables (tokens, idempotency
+// keys).
+func Migrate(ctx context.Context, db *sqlx.DB) error {
+	ms, err := pgmigrate.Load(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	_, err = pgmigrate.Apply(ctx, db, Component, ms)
+	return err
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxPageSize  = 500
+	DefaultPageSize     = 50
+	DefaultReadyMaxLag  = 30 * time.Second
+)
+
+// Config configures a Server.
+type Config struct {
+	// DB holds the read models and the API's tables.
+	DB *sqlx.DB
+	// Store is read for histories and readiness; writes go through Commands.
+	Store    eventstore.Store
+	Commands *commands.Handlers
+	// Logger gets one line per request and every unexpected error, once.
+	Logger *slog.Logger
+	// Now is the clock for derived facts (overdue as of today) and projector
+	// lag. Default time.Now.
+	Now func() time.Time
+	// Location is where "today" is judged for overdue measures. Default
+	// Asia/Almaty (UTC+5 if the time zone database is missing).
+	Location *time.Location
+	// MaxBodyBytes caps a request body (default 1 MiB); larger ones get 413.
+	MaxBodyBytes int64
+	// MaxPageSize caps ?limit= (default 500); DefaultPageSize (50) is used
+	// when no limit is asked for.
+	MaxPageSize int
+	// ReadyMaxLag: /readyz fails when a projector is stopped or its oldest
+	// unapplied event is older than this (default 30s).
+	ReadyMaxLag time.Duration
+	// Registry receives the HTTP and projector metrics served on /metrics.
+	// Nil means a new registry, with the Go and process collectors.
+	Registry *prometheus.Registry
+	// Version is the build's version, reported by /healthz.
+	Version string
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Location == nil {
+		loc, err := time.LoadLocation("Asia/Almaty")
+		if err != nil {
+			loc = time.FixedZone("UTC+5", 5*60*60)
+		}
+		c.Location = loc
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxPageSize == 0 {
+		c.MaxPageSize = DefaultMaxPageSize
+	}
+	if c.ReadyMaxLag == 0 {
+		c.ReadyMaxLag = DefaultReadyMaxLag
+	}
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DB == nil {
+		errs = append(errs, errors.New("api: DB is required"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("api: Store is required"))
+	}
+	if c.Commands == nil {
+		errs = append(errs, errors.New("api: Commands is required"))
+	}
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("api: MaxBodyBytes %d is negative", c.MaxBodyBytes))
+	}
+	if c.MaxPageSize < 0 {
+		errs = append(errs, fmt.Errorf("api: MaxPageSize %d is negative", c.MaxPageSize))
+	}
+	if c.ReadyMaxLag < 0 {
+		errs = append(errs, fmt.Errorf("api: ReadyMaxLag %s is negative", c.ReadyMaxLag))
+	}
+	return errors.Join(errs...)
+}
+
+// Server serves the HTTP API. Build it with New; it is safe for concurrent
+// use.
+type Server struct {
+	cfg      Config
+	mux      *http.ServeMux
+	routes   []route
+	metrics  *httpMetrics
+	openAPI  []byte
+	pageSize int
+}
+
+// New builds a Server and registers its metrics with cfg.Registry.
+func New(cfg Config) (*Server, error) {
+	ownRegistry := cfg.Registry == nil
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if ownRegistry {
+		cfg.Registry = prometheus.NewRegistry()
+		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), pageSize: min(DefaultPageSize, cfg.MaxPageSize)}
+	s.metrics = newHTTPMetrics()
+	for _, c := range []prometheus.Collector{s.metrics.requests, s.metrics.duration, projections.NewCollector(cfg.DB, cfg.Store, cfg.Now)} {
+		if err := cfg.Registry.Register(c); err != nil {
+			return nil, fmt.Errorf("api: register metrics: %w", err)
+		}
+	}
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.pattern, rt.handler)
+	}
+	doc, err := json.Marshal(openAPIDocument(s.cfg.Version))
+	if err != nil {
+		return nil, fmt.Errorf("api: openapi document: %w", err)
+	}
+	s.openAPI = doc
+	return s, nil
+}
+
+// Handler returns the API's HTTP handler, with request ids, access logs,
+// metrics, panic recovery and authentication around the routes.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+// NewHTTPServer returns an http.Server for h with timeouts set, so that
+// slow or idle clients cannot hold connections forever.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute, // long daily series and histories
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
