@@ -94,7 +94,11 @@ func TestCrashAndRedeliveryMatchRebuild(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(page) == 0 {
-				break
+				if applied(t, e.db, p.Name()) == total {
+					break
+				}
+				time.Sleep(10 * time.Millisecond) // hidden by a concurrent test's open transaction
+				continue
 			}
 			runCtx, cancel := context.WithCancel(ctx)
 			crasher.cancel = cancel
@@ -121,7 +125,7 @@ func TestCrashAndRedeliveryMatchRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range statuses {
-		if s.EventsTotal != total || s.LagEvents != 0 {
+		if s.EventsTotal != total {
 			t.Errorf("%s: applied %d events (lag %d), the log holds %d", s.Name, s.EventsTotal, s.LagEvents, total)
 		}
 	}
@@ -192,9 +196,12 @@ func waitCaughtUp(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Lag is measured against the readable horizon, which a concurrent
+		// test's open transaction can hold back; count events instead.
+		total := totalEvents(t, e.db)
 		behind := 0
 		for _, s := range st {
-			if s.LagEvents != 0 {
+			if s.EventsTotal != total {
 				behind++
 			}
 		}

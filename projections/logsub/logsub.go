@@ -34,10 +34,19 @@ const (
 // has never run).
 type CheckpointFunc func(ctx context.Context, consumer string) (eventstore.Position, error)
 
+// LeaseFunc blocks until this process may consume for consumer, and returns
+// a context that ends when the lease is lost, and a release function.
+type LeaseFunc func(ctx context.Context, consumer string) (context.Context, func(), error)
+
 // Config configures a Subscriber.
 type Config struct {
 	Store      eventstore.Store
 	Checkpoint CheckpointFunc
+	// Lease, when set, is taken before a subscription reads its checkpoint
+	// and held while it delivers, so one consumer runs in one process at a
+	// time. Correctness does not depend on it (consumers skip what they
+	// have applied); it avoids doing the work twice.
+	Lease LeaseFunc
 	// MaxBatch caps the events in one message (default 500).
 	MaxBatch int
 	// NackDelay is the pause before a nacked batch is delivered again
@@ -96,21 +105,74 @@ func NewSubscriberWithConfig(cfg Config) (*Subscriber, error) {
 // Subscribe implements message.Subscriber. topic is the consumer name.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
 		return nil, errors.New("logsub: subscriber closed")
 	}
-	from, err := s.cfg.Checkpoint(ctx, topic)
-	if err != nil {
-		return nil, fmt.Errorf("logsub: checkpoint of %q: %w", topic, err)
-	}
-	ctx, cancel := context.WithCancel(ctx)
 	out := make(chan *message.Message)
-	events := make(chan eventstore.Recorded, s.cfg.MaxBatch)
-	readErr := make(chan error, 1)
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		s.run(ctx, topic, out)
+	}()
+	return out, nil
+}
+
+// run takes the lease (if any), then delivers from the checkpoint until ctx
+// ends, the subscriber closes or the lease is lost; a lost lease is taken
+// again, from the checkpoint then stored.
+func (s *Subscriber) run(ctx context.Context, topic string, out chan *message.Message) {
+	defer close(out)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for ctx.Err() == nil {
+		leaseCtx, release := ctx, func() {}
+		if s.cfg.Lease != nil {
+			var err error
+			leaseCtx, release, err = s.cfg.Lease(ctx, topic)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.cfg.Logger.Error("take lease", err, watermill.LogFields{"consumer": topic})
+					sleep(ctx, s.cfg.NackDelay)
+				}
+				continue
+			}
+		}
+		if err := s.subscribeOnce(leaseCtx, topic, out); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("event log subscription", err, watermill.LogFields{"consumer": topic})
+			sleep(ctx, s.cfg.NackDelay)
+		}
+		release()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// subscribeOnce delivers from the stored checkpoint until ctx ends or the
+// store's subscription fails.
+func (s *Subscriber) subscribeOnce(ctx context.Context, topic string, out chan<- *message.Message) error {
+	from, err := s.cfg.Checkpoint(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("logsub: checkpoint of %q: %w", topic, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events := make(chan eventstore.Recorded, s.cfg.MaxBatch)
+	readErr := make(chan error, 1)
+	go func() {
 		defer close(events)
 		readErr <- s.cfg.Store.Subscribe(ctx, from, func(ctx context.Context, r eventstore.Recorded) error {
 			select {
@@ -121,27 +183,14 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 			}
 		})
 	}()
-	go func() {
-		defer s.wg.Done()
-		defer close(out)
-		defer cancel()
-		s.deliver(ctx, topic, events, out)
-		select {
-		case err := <-readErr:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				s.cfg.Logger.Error("event log subscription ended", err, watermill.LogFields{"consumer": topic})
-			}
-		default:
-		}
-	}()
-	go func() {
-		select {
-		case <-s.closing:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return out, nil
+	s.deliver(ctx, topic, events, out)
+	cancel()
+	for range events { // let the reader finish
+	}
+	if err := <-readErr; err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }
 
 // deliver sends batches until ctx ends or the store subscription stops.
