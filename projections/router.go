@@ -28,6 +28,9 @@ type RouterConfig struct {
 	// exponential backoff from RetryInterval (default 100ms) up to 5s.
 	Retries       int
 	RetryInterval time.Duration
+	// NoLease turns off the per-projector lease (AdvisoryLease); tests that
+	// race two routers on purpose use it.
+	NoLease bool
 }
 
 func (c *RouterConfig) setDefaults() {
@@ -80,6 +83,10 @@ func NewRouterWithConfig(ctx context.Context, cfg RouterConfig) (*Router, error)
 		return nil, err
 	}
 	logger := watermill.NewSlogLogger(cfg.Logger)
+	var lease logsub.LeaseFunc
+	if !cfg.NoLease {
+		lease = AdvisoryLease(cfg.DB, cfg.Logger)
+	}
 	sub, err := logsub.NewSubscriberWithConfig(logsub.Config{
 		Store: cfg.Store,
 		Checkpoint: func(ctx context.Context, consumer string) (eventstore.Position, error) {
@@ -87,6 +94,7 @@ func NewRouterWithConfig(ctx context.Context, cfg RouterConfig) (*Router, error)
 		},
 		MaxBatch: cfg.MaxBatch,
 		Logger:   logger,
+		Lease:    lease,
 	})
 	if err != nil {
 		return nil, err
