@@ -139,7 +139,7 @@ func (h *history) completed(done time.Time) {
 	}
 	times := reportTimes(r, work, final, reportCount(work, final, daysBetweenReports))
 	if v == plain {
-		v = h.variant(done, times)
+		v = h.variant(done, work, times)
 	}
 	h.maybeStart(work, times[0])
 	h.progress(times, 1, v)
@@ -147,7 +147,7 @@ func (h *history) completed(done time.Time) {
 	case accepted:
 		h.status(done, 0, 3, domain.StatusDone, pick(r, acceptReasons))
 	case falseDone:
-		h.withdrawnDone(times)
+		h.withdrawnDone(work, times)
 	case reopened:
 		h.reopen(done)
 	}
@@ -158,16 +158,17 @@ func (h *history) completed(done time.Time) {
 }
 
 // variant picks what sets a completed measure apart, if anything. The
-// ones that touch done-ness stay after calibrateAt, so they cannot move
-// the calibrated figure.
-func (h *history) variant(done time.Time, times []time.Time) variant {
-	r, late := h.r, done.After(addDays(h.pl.calibrateAt, 120))
-	switch x := r.Float64(); {
-	case h.ind.kind == domain.KindNumeric && len(times) >= 2 && daysBetween(times[0], times[1]) >= 2 && x < raiseShare:
+// ones that touch done-ness happen well after calibrateAt, so they cannot
+// move the calibrated figure.
+func (h *history) variant(done, work time.Time, times []time.Time) variant {
+	x := h.r.Float64()
+	late := done.After(addDays(h.pl.calibrateAt, 120))
+	switch {
+	case x < raiseShare && h.ind.kind == domain.KindNumeric && len(times) >= 2 && daysBetween(times[0], times[1]) >= 2:
 		return raised
-	case late && x > 1-falseDoneShare && h.falseDoneWindow(times) >= 14:
+	case x >= 1-falseDoneShare && late && h.falseDoneWindow(work, times) >= 14:
 		return falseDone
-	case late && x > 1-falseDoneShare-reopenShare && x <= 1-falseDoneShare:
+	case x >= 1-falseDoneShare-reopenShare && late:
 		return reopened
 	}
 	return plain
@@ -229,25 +230,26 @@ func (h *history) raisedTarget() (float64, bool) {
 	return target, target != s.target
 }
 
-// falseDoneWindow is how many days lie between the last report before the
-// final one (or the calibration date, if later) and the final report.
-func (h *history) falseDoneWindow(times []time.Time) int {
-	return daysBetween(h.falseDoneFrom(times), times[len(times)-1])
+// falseDoneWindow is how many days lie between the last event before the
+// final report (the report before it, or the start of work) or the
+// calibration date, whichever is later, and the final report.
+func (h *history) falseDoneWindow(work time.Time, times []time.Time) int {
+	return daysBetween(h.falseDoneFrom(work, times), times[len(times)-1])
 }
 
-func (h *history) falseDoneFrom(times []time.Time) time.Time {
-	from := h.pl.calibrateAt
-	if len(times) >= 2 && times[len(times)-2].After(from) {
-		from = times[len(times)-2]
+func (h *history) falseDoneFrom(work time.Time, times []time.Time) time.Time {
+	before := work
+	if len(times) >= 2 {
+		before = times[len(times)-2]
 	}
-	return from
+	return latest(before, h.pl.calibrateAt)
 }
 
 // withdrawnDone plans a report that claims the measure done before the
 // final one, and the correction that withdraws it a few weeks later.
-func (h *history) withdrawnDone(times []time.Time) {
+func (h *history) withdrawnDone(work time.Time, times []time.Time) {
 	r := h.r
-	claimed := dayIn(r, addDays(h.falseDoneFrom(times), 7), addDays(times[len(times)-1], -7))
+	claimed := dayIn(r, addDays(h.falseDoneFrom(work, times), 7), addDays(times[len(times)-1], -7))
 	rep := h.report(claimed, 1, h.ind.finalTarget)
 	rep.fixed = true
 	h.fixes = append(h.fixes, fix{of: rep, frac: floatIn(r, 0.6, 0.9), lag: [2]int{10, 40}, reasons: falseDoneReasons})

@@ -1,15 +1,3 @@
-// Package demo loads PromiseLedger's deterministic demo data set: the two
-// programs of the 2021 term, the 236 territories of 2021, the 217 roadmaps
-// of the main program with their responsible deputies and officials, about
-// 2,700 measures, and their history from the start of the term up to a
-// given day: reports with evidence, corrections, re-targets, status
-// changes and cancellations.
-//
-// Everything is written through the command handlers, so the data obeys
-// the same rules as real input, and the handlers' clock is driven through
-// the simulated history, so recorded times look like real ones. The
-// figures five months in reproduce the published 7% (republican) and 5%
-// (regional) of measures done.
 package demo
 
 import (

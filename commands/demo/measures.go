@@ -128,8 +128,8 @@ var measures = []measure{
 	{shape: once, kk: "Мемлекеттік сатып алу жоспарларын ашық жариялау", ru: "Открыто публиковать планы государственных закупок", en: "Publish public procurement plans openly"},
 }
 
-// numericCapable and milestoneCapable list the templates that can make a
-// numeric indicator or a milestone, by index into measures.
+// capable lists the templates that can make an indicator of kind, by
+// index into measures.
 func capable(kind domain.IndicatorKind) []int {
 	var out []int
 	for i, m := range measures {
@@ -227,6 +227,7 @@ func (m measure) rateSpec(r *rand.Rand, size float64) measureSpec {
 	if m.unit == unitPercent {
 		target = min(100, target)
 	}
+	target = quantize(target, q)
 	return measureSpec{
 		title:    domain.Text{KK: m.kk, RU: m.ru, EN: m.en},
 		baseline: baseline, target: target, unit: m.unit, quantum: q,

@@ -63,9 +63,10 @@ func newPlanner(cfg Config) *planner {
 func newPlan(cfg Config, territories []Territory) (*plan, error) {
 	pl := newPlanner(cfg)
 	setupRand := source(cfg.Seed, "setup")
-	mainProgram, programs := pl.programs(setupRand)
+	at := pl.setupAt(setupRand)
+	mainProgram, programs := pl.programs(setupRand, at)
 	p := &plan{mainProgram: mainProgram, phases: [][][]*step{{programs}}}
-	p.phases = append(p.phases, pl.territorySteps(setupRand, territories)...)
+	p.phases = append(p.phases, pl.territorySteps(setupRand, at.Add(time.Hour), territories)...)
 	roadmaps, err := pl.roadmaps(territories, mainProgram)
 	if err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func newPlan(cfg Config, territories []Territory) (*plan, error) {
 	return p, nil
 }
 
-// setupAt is when the programs and territories are registered: in the
+// setupAt is when the programs, then the territories, are registered: ten
 // days before the roadmaps take effect.
 func (pl *planner) setupAt(r *rand.Rand) time.Time {
 	return officeTime(r, addDays(pl.start, -11), 1)
@@ -98,8 +99,7 @@ var (
 
 // programs plans the registration of both programs; the main one first,
 // because its stream is what tells a loaded store.
-func (pl *planner) programs(r *rand.Rand) (mainProgram *step, steps []*step) {
-	at := pl.setupAt(r)
+func (pl *planner) programs(r *rand.Rand, at time.Time) (mainProgram *step, steps []*step) {
 	for i, p := range []struct {
 		name domain.Text
 		kind domain.ProgramKind
@@ -121,8 +121,7 @@ func registerProgram(name domain.Text, kind domain.ProgramKind, period domain.Pe
 // territorySteps plans one phase per level of the hierarchy, each territory
 // a job of its own: units of one level do not depend on each other, so
 // they can be registered concurrently once their parents are.
-func (pl *planner) territorySteps(r *rand.Rand, territories []Territory) [][][]*step {
-	at := pl.setupAt(r).Add(time.Hour)
+func (pl *planner) territorySteps(r *rand.Rand, at time.Time, territories []Territory) [][][]*step {
 	var phases [][][]*step
 	for i, t := range territories {
 		if i == 0 || t.depth() != territories[i-1].depth() {

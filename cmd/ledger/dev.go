@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+
+	"promiseledger/api"
+	"promiseledger/commands/demo"
+	"promiseledger/eventstore/postgres/pglocal"
+)
+
+type devConfig struct {
+	serveConfig
+	DataDir   string
+	Demo      bool
+	DemoSeed  int64
+	DemoScale string
+}
+
+func runDev(ctx context.Context, e env, args []string) error {
+	var cfg devConfig
+	f := newFlagSet("dev", "dev [flags]", e)
+	cfg.serveConfig.register(f, "127.0.0.1:8080")
+	f.String(&cfg.DataDir, "data-dir", "LEDGER_DATA_DIR", ".ledger", "where the private PostgreSQL keeps its data (used when no database URL is set)")
+	f.Bool(&cfg.Demo, "demo", "LEDGER_DEMO", true, "load the demo data set (217 roadmaps) once, on first start")
+	f.Int64(&cfg.DemoSeed, "demo-seed", "LEDGER_DEMO_SEED", 2021, "seed of the demo data set")
+	f.String(&cfg.DemoScale, "demo-scale", "LEDGER_DEMO_SCALE", "1", "size of the demo's measure set (1 = ~2,700 measures)")
+	if done, err := parseOrHelp(f, args); done || err != nil {
+		return err
+	}
+	if len(f.Args()) > 0 {
+		return usagef("dev takes no arguments, got %q", f.Args())
+	}
+	var scale float64
+	if _, err := fmt.Sscanf(cfg.DemoScale, "%g", &scale); err != nil || scale <= 0 {
+		return usagef("--demo-scale %q: want a positive number", cfg.DemoScale)
+	}
+	if err := cfg.common.validate(false); err != nil {
+		return err
+	}
+	logger := cfg.logger(e)
+	if cfg.DatabaseURL == "" {
+		stop, url, err := startPrivatePostgres(ctx, e, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cfg.DatabaseURL = url
+	}
+	if err := cfg.serveConfig.validate(); err != nil {
+		return err
+	}
+	svc, err := openServices(ctx, cfg.common, true, logger)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	if cfg.Demo {
+		if err := loadDemo(ctx, e, svc, cfg.DemoSeed, scale); err != nil {
+			return err
+		}
+	}
+	token, err := devAdminToken(ctx, svc, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, e, cfg.serveConfig, svc, logger, func(url string) {
+		if url == "" {
+			return
+		}
+		fmt.Fprintf(e.stdout, "\nPromiseLedger is running at %s\n", url)
+		fmt.Fprintf(e.stdout, "  admin token (demo only): %s\n", token)
+		fmt.Fprintf(e.stdout, "  try: curl -s '%s/v1/figures?scope=level&id=republican'\n", url)
+		fmt.Fprintf(e.stdout, "  API description: %s/openapi.json · press Ctrl-C to stop\n\n", url)
+	})
+}
+
+// startPrivatePostgres starts (or restarts) the development cluster under
+// dataDir and makes sure the ledger database exists.
+func startPrivatePostgres(ctx context.Context, e env, dataDir string) (stop func(), url string, err error) {
+	abs, err := filepath.Abs(filepath.Join(dataDir, "postgres"))
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, "", fmt.Errorf("data directory: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "starting a private PostgreSQL in %s ...\n", abs)
+	srv, err := pglocal.Start(ctx, pglocal.Config{DataDir: abs})
+	if err != nil {
+		if errors.Is(err, pglocal.ErrNoBinaries) {
+			return nil, "", fmt.Errorf("%w\n(or point `ledger dev` at a server you run: LEDGER_DATABASE_URL=postgres://...)", err)
+		}
+		return nil, "", err
+	}
+	stop = func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Stop(sctx); err != nil {
+			fmt.Fprintln(e.stderr, "ledger: stop PostgreSQL:", err)
+		}
+	}
+	if err := srv.CreateDatabase(ctx, "ledger"); err != nil && !isDuplicateDatabase(err) {
+		stop()
+		return nil, "", err
+	}
+	return stop, srv.URL("ledger"), nil
+}
+
+func isDuplicateDatabase(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "42P04"
+}
+
+func loadDemo(ctx context.Context, e env, svc *services, seed int64, scale float64) error {
+	start := time.Now()
+	stats, err := demo.Load(ctx, svc.store, demo.Config{Seed: seed, Now: time.Now().UTC(), Scale: scale})
+	if err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	if stats.AlreadyLoaded {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "loaded the demo data set in %s: %d roadmaps, %d measures, %d reports, %d corrections, %d events\n",
+		time.Since(start).Round(100*time.Millisecond), stats.Roadmaps, stats.Indicators, stats.Reports, stats.Corrections, stats.Events)
+	return nil
+}
+
+// devAdminToken returns the demo admin token, creating it on first start.
+// Only its hash is in the database; the secret is kept in the data
+// directory (mode 0600) so that every start can print it — a convenience
+// for development that `ledger serve` does not have.
+func devAdminToken(ctx context.Context, svc *services, dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "admin-token")
+	if b, err := os.ReadFile(path); err == nil {
+		secret := strings.TrimSpace(string(b))
+		sum := sha256.Sum256([]byte(secret))
+		var live bool
+		err := svc.db.GetContext(ctx, &live, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE secret_sha256 = $1 AND revoked_at IS NULL)`, sum[:])
+		if err == nil && live {
+			return secret, nil
+		}
+	}
+	secret, _, err := api.CreateToken(ctx, svc.db, api.TokenSpec{Name: "dev admin", Role: api.RoleAdmin, PersonID: "dev-admin"})
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("save the dev admin token: %w", err)
+	}
+	return secret, nil
+}
