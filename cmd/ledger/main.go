@@ -93,6 +93,10 @@ func printUsage(w io.Writer) {
 }
 
 func runVersion(_ context.Context, e env, args []string) error {
+	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
+		fmt.Fprintln(e.stderr, "Usage: ledger version")
+		return nil
+	}
 	if len(args) > 0 {
 		return usagef("version takes no arguments")
 	}
