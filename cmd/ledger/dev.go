@@ -54,6 +54,11 @@ func runDev(ctx context.Context, e env, args []string) error {
 		}
 		defer stop()
 		cfg.DatabaseURL = url
+		// Other commands (projections status, token create) reach the
+		// private server through this file while dev runs.
+		if err := os.WriteFile(filepath.Join(cfg.DataDir, "database-url"), []byte(url+"\n"), 0o600); err != nil {
+			return err
+		}
 	}
 	if err := cfg.serveConfig.validate(); err != nil {
 		return err
