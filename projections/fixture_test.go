@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -254,4 +255,11 @@ var _ = eventstore.Start
 func addCmd(roadmap string, i int) commands.AddIndicator {
 	return commands.AddIndicator{Header: admin(""), RoadmapID: roadmap, Title: text(fmt.Sprintf("Extra %d", i)),
 		Kind: domain.KindMilestone, Weight: 1, Deadline: domain.NewDate(2022, 6, 30)}
+}
+
+func benchEnv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

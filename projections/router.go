@@ -28,6 +28,9 @@ type RouterConfig struct {
 	// exponential backoff from RetryInterval (default 100ms) up to 5s.
 	Retries       int
 	RetryInterval time.Duration
+	// Applied, when set, is called after a projector committed a batch
+	// (benchmarks measure lag with it).
+	Applied func(projector string, events []eventstore.Recorded)
 	// NoLease turns off the per-projector lease (AdvisoryLease); tests that
 	// race two routers on purpose use it.
 	NoLease bool
@@ -120,7 +123,13 @@ func (r *Router) add(p Projector, logger watermill.LoggerAdapter) {
 		if err != nil {
 			return err
 		}
-		return Process(msg.Context(), r.cfg.DB, p, events)
+		if err := Process(msg.Context(), r.cfg.DB, p, events); err != nil {
+			return err
+		}
+		if r.cfg.Applied != nil {
+			r.cfg.Applied(p.Name(), events)
+		}
+		return nil
 	})
 	retry := middleware.Retry{
 		MaxRetries:          r.cfg.Retries,

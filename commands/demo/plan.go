@@ -29,7 +29,6 @@ func officer(p person) commands.Actor { return commands.Actor{ID: p.id, Role: "o
 type plan struct {
 	mainProgram *step
 	phases      [][][]*step
-	roadmaps    []*roadmapPlan
 }
 
 // planner holds what every part of the plan derives its dates from.
@@ -76,7 +75,6 @@ func newPlan(cfg Config, territories []Territory) (*plan, error) {
 	for i, rm := range roadmaps {
 		jobs[i] = rm.finish(pl)
 	}
-	p.roadmaps = roadmaps
 	p.phases = append(p.phases, jobs)
 	return p, nil
 }
