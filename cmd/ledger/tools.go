@@ -140,4 +140,3 @@ var errNotYet = errors.New("not available in this build")
 func runKeys(context.Context, env, []string) error    { return errNotYet }
 func runVerify(context.Context, env, []string) error  { return errNotYet }
 func runWitness(context.Context, env, []string) error { return errNotYet }
-func runImport(context.Context, env, []string) error  { return errNotYet }

@@ -685,3 +685,31 @@ func nonNil(b []byte) []byte {
 	}
 	return b
 }
+
+// StreamAppend is one stream's part of an AppendAll.
+type StreamAppend struct {
+	Stream   string
+	Expected eventstore.Expected
+	Events   []eventstore.Event
+}
+
+// AppendAll writes several streams' events in one transaction: all of them
+// or none (an import is never half done). A conflict on any stream fails
+// the whole call with that stream's *eventstore.ConflictError.
+func (s *Store) AppendAll(ctx context.Context, appends []StreamAppend) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: append all: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	for _, a := range appends {
+		if _, err := s.AppendInTx(ctx, tx, a.Stream, a.Expected, a.Events); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("postgres: append all: commit: %w", classify(err))
+	}
+	s.announce()
+	return nil
+}

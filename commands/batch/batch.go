@@ -1,0 +1,144 @@
+// Package batch runs many commands as one unit: all of them are decided
+// against an overlay of the event store, and their events are written
+// together or not at all. Imports use it so that a file is never half
+// imported, and so that a dry run decides exactly as the real run would.
+package batch
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"promiseledger/commands"
+	"promiseledger/eventstore"
+)
+
+// Reader is what the overlay reads the committed history from.
+type Reader interface {
+	ReadStream(ctx context.Context, stream string, from eventstore.Version, limit int) ([]eventstore.Recorded, error)
+}
+
+// Append is the pending append of one stream: events to write at the end
+// of Stream, which must still be at Expected.
+type Append struct {
+	Stream   string
+	Expected eventstore.Version
+	Events   []eventstore.Event
+}
+
+// Overlay is a commands.EventStore whose appends are held in memory on top
+// of a committed history. It is safe for concurrent use.
+type Overlay struct {
+	base Reader
+	now  func() time.Time
+
+	mu      sync.Mutex
+	streams map[string]*pending
+	order   []string // streams in the order of their first append
+}
+
+type pending struct {
+	base      []eventstore.Recorded // committed events, read once
+	baseRead  bool
+	appended  []eventstore.Recorded
+	newEvents []eventstore.Event
+}
+
+var _ commands.EventStore = (*Overlay)(nil)
+
+// New returns an empty overlay over base.
+func New(base Reader, now func() time.Time) *Overlay {
+	return &Overlay{base: base, now: now, streams: map[string]*pending{}}
+}
+
+func (o *Overlay) load(ctx context.Context, stream string) (*pending, error) {
+	p := o.streams[stream]
+	if p == nil {
+		p = &pending{}
+		o.streams[stream] = p
+	}
+	if p.baseRead {
+		return p, nil
+	}
+	for from := eventstore.Version(1); ; {
+		page, err := o.base.ReadStream(ctx, stream, from, eventstore.DefaultPageSize)
+		if err != nil {
+			return nil, err
+		}
+		p.base = append(p.base, page...)
+		if len(page) < eventstore.DefaultPageSize {
+			break
+		}
+		from = page[len(page)-1].Version + 1
+	}
+	p.baseRead = true
+	return p, nil
+}
+
+// ReadStream implements commands.EventStore: committed events, then pending.
+func (o *Overlay) ReadStream(ctx context.Context, stream string, from eventstore.Version, limit int) ([]eventstore.Recorded, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p, err := o.load(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	var out []eventstore.Recorded
+	for _, r := range slices.Concat(p.base, p.appended) {
+		if r.Version >= from && len(out) < limit {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Append implements commands.EventStore, holding the events in memory.
+func (o *Overlay) Append(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p, err := o.load(ctx, stream)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	current := eventstore.Version(len(p.base) + len(p.appended))
+	if !expected.IsAny() && expected.Version() != current {
+		return eventstore.AppendResult{}, &eventstore.ConflictError{Stream: stream, Expected: expected, Actual: current}
+	}
+	if len(p.newEvents) == 0 {
+		o.order = append(o.order, stream)
+	}
+	for i, e := range events {
+		p.appended = append(p.appended, eventstore.Recorded{
+			ID: e.ID, Stream: stream, Version: current + int64(i) + 1, Type: e.Type,
+			Data: e.Data, Metadata: e.Metadata, StoredAt: o.now(),
+		})
+	}
+	p.newEvents = append(p.newEvents, events...)
+	return eventstore.AppendResult{Version: current + int64(len(events))}, nil
+}
+
+// Pending returns what the commands decided to write, stream by stream, in
+// the order the streams were first written.
+func (o *Overlay) Pending() []Append {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]Append, 0, len(o.order))
+	for _, s := range o.order {
+		p := o.streams[s]
+		out = append(out, Append{Stream: s, Expected: eventstore.Version(len(p.base)), Events: slices.Clone(p.newEvents)})
+	}
+	return out
+}
+
+// Events counts the pending events.
+func Events(appends []Append) int {
+	n := 0
+	for _, a := range appends {
+		n += len(a.Events)
+	}
+	return n
+}
