@@ -186,8 +186,10 @@ FROM generate_series(0, $3 - 1) g`, table)
 			b.Fatal(err)
 		}
 	}
-	if _, err := db.Exec(`VACUUM ANALYZE events; VACUUM ANALYZE raw_events`); err != nil {
-		b.Fatal(err)
+	for _, table := range []string{"events", "raw_events"} {
+		if _, err := db.Exec(`VACUUM ANALYZE ` + table); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
