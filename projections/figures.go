@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -254,7 +255,7 @@ func FiguresAt(ctx context.Context, db sqlx.QueryerContext, s Scope, a Axes) ([]
 		return nil, err
 	}
 	var t sums
-	for _, h := range histories {
+	for _, h := range sortedHistories(histories) { // a fixed order keeps float sums reproducible
 		st, err := domain.FoldIndicator(h.Events, a.keep)
 		if err != nil {
 			return nil, fmt.Errorf("fold indicator %s: %w", h.IndicatorID, err)
@@ -317,7 +318,7 @@ func DailySeries(ctx context.Context, db sqlx.QueryerContext, s Scope, from, to 
 		return nil, err
 	}
 	deltas := make([]sums, days) // deltas[0] carries everything up to from
-	for _, h := range histories {
+	for _, h := range sortedHistories(histories) {
 		if err := indicatorDeltas(h, start, end, knownAt, deltas); err != nil {
 			return nil, err
 		}
@@ -366,4 +367,13 @@ func indicatorDeltas(h *History, start, end time.Time, knownAt *time.Time, delta
 		prev = c
 	}
 	return nil
+}
+
+func sortedHistories(m map[string]*History) []*History {
+	out := make([]*History, 0, len(m))
+	for _, h := range m {
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b *History) int { return strings.Compare(a.IndicatorID, b.IndicatorID) })
+	return out
 }

@@ -229,8 +229,9 @@ SELECT $1, roadmap_id,
 	count(*) FILTER (WHERE status <> 'cancelled'),
 	count(*) FILTER (WHERE status = 'done'),
 	count(*) FILTER (WHERE status = 'cancelled'),
-	COALESCE(sum(weight) FILTER (WHERE status <> 'cancelled'), 0),
-	COALESCE(sum(weight * completion) FILTER (WHERE status <> 'cancelled'), 0)
+	-- numeric sums do not depend on row order, so a rebuild gives the same bits
+	COALESCE(sum(weight::numeric) FILTER (WHERE status <> 'cancelled'), 0)::float8,
+	COALESCE(sum((weight * completion)::numeric) FILTER (WHERE status <> 'cancelled'), 0)::float8
 FROM rm_indicators WHERE generation = $1 AND roadmap_id = ANY($2) GROUP BY roadmap_id
 ON CONFLICT (generation, roadmap_id) DO UPDATE SET measures = EXCLUDED.measures, done = EXCLUDED.done,
 	cancelled = EXCLUDED.cancelled, weight_total = EXCLUDED.weight_total, weighted_done = EXCLUDED.weighted_done`
