@@ -363,14 +363,16 @@ func (e *env) appendsNothing(what string, fn func()) {
 // a numeric indicator to it and a milestone to the other; and projects it
 // all.
 type world struct {
-	programID                       string
-	republic, region, north, south  string // KATO codes
-	republicRoadmap, rm1, rm2       string
-	numeric, milestone              string // indicator ids: numeric in rm1, milestone in rm2
+	programID                      string
+	republic, region, north, south string // KATO codes
+	republicRoadmap, rm1, rm2      string
+	numeric, milestone             string // indicator ids: numeric in rm1, milestone in rm2
 }
 
 var (
-	text   = func(s string) map[string]string { return map[string]string{"kk": s + " (kk)", "ru": s + " (ru)", "en": s} }
+	text = func(s string) map[string]string {
+		return map[string]string{"kk": s + " (kk)", "ru": s + " (ru)", "en": s}
+	}
 	period = map[string]string{"start": "2021-01-01", "end": "2025-12-31"}
 )
 

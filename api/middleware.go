@@ -16,7 +16,7 @@ import (
 type requestInfo struct {
 	id          string    // X-Request-Id, the client's or ours
 	correlation uuid.UUID // the request id as a UUID: the commands' correlation id
-	route       string    // the matched pattern, or "unmatched"
+	route       string    // the matched mux pattern ("POST /v1/roadmaps"), or "unmatched"
 	principal   *principal
 }
 
@@ -120,6 +120,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 	w.Header().Set("X-Request-Id", id)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// Reads change with every event: caches must ask again (a handler
+		// may say otherwise).
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	sw := &statusWriter{ResponseWriter: w}
 
 	defer func() {
@@ -159,8 +164,13 @@ func (s *Server) finish(r *http.Request, info *requestInfo, sw *statusWriter, be
 		status = http.StatusOK
 	}
 	elapsed := time.Since(began)
-	s.metrics.requests.WithLabelValues(info.route, r.Method, strconv.Itoa(status)).Inc()
-	s.metrics.duration.WithLabelValues(info.route, r.Method).Observe(elapsed.Seconds())
+	// The route label is the path pattern: bounded, unlike paths.
+	_, label, ok := strings.Cut(info.route, " ")
+	if !ok {
+		label = info.route
+	}
+	s.metrics.requests.WithLabelValues(label, r.Method, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(label, r.Method).Observe(elapsed.Seconds())
 	attrs := []any{"method", r.Method, "path", r.URL.Path, "route", info.route, "status", status,
 		"bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds()) / 1000, "request_id", info.id}
 	if info.principal != nil {

@@ -3,7 +3,6 @@ package api
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	"promiseledger/projections"
 )
@@ -278,7 +277,7 @@ func openAPIPaths() obj {
 		},
 		"/v1/roadmaps/{id}": obj{
 			"get": readOp("getRoadmap", "catalog", "Open a roadmap",
-				"The roadmap, all its indicators (with overdue judged against today in Kazakhstan), its figures by every method, and the figures of its territory and of each territory above it for the same program — the district's percentage beside its region's and the republic's. ETag is the roadmap's version.",
+				"The roadmap, all its indicators (with overdue judged against today in Kazakhstan), its figures by every method, and the figures of its territory and of each territory above it for the same program — the district's percentage beside its region's and the republic's. ETag is the roadmap stream's version, for If-Match on the roadmap's writes (the body also changes with its indicators). Read models follow the event log within moments: a roadmap just registered may be 404 for that long.",
 				jsonResponse("The roadmap.", "RoadmapDetail", "ETag"), notFoundRoadmap, roadmapIDParam),
 		},
 		"/v1/roadmaps/{id}/activate": obj{
@@ -327,7 +326,7 @@ func openAPIPaths() obj {
 		},
 		"/v1/indicators/{id}": obj{
 			"get": readOp("getIndicator", "indicators", "Open an indicator",
-				"The indicator's state with every report and correction in the order recorded; a correction names what it corrects (corrects) and the corrected report names it back (corrected_by). ETag is the indicator's version.",
+				"The indicator's state with every report and correction in the order recorded; a correction names what it corrects (corrects) and the corrected report names it back (corrected_by). ETag is the indicator stream's version, for If-Match on its writes.",
 				jsonResponse("The indicator.", "Indicator", "ETag"), notFoundIndicator, indicatorIDParam),
 		},
 		"/v1/indicators/{id}/history": obj{
@@ -676,7 +675,7 @@ func openAPISchemas() obj {
 			"corrects":       strFormat("uuid", "Corrections: the report corrected."),
 		}),
 		"History": object("", []string{"events"}, obj{"events": array(ref("HistoryEvent"), "In the global order.")}),
-		"Health": object("", []string{"status"}, obj{"status": enum("", "ok"), "version": str("The build's version.")}),
+		"Health":  object("", []string{"status"}, obj{"status": enum("", "ok"), "version": str("The build's version.")}),
 		"ReadyCheck": object("", []string{"name", "ok"}, obj{
 			"name":        str("database, or projector <name>."),
 			"ok":          boolean(""),
@@ -686,17 +685,4 @@ func openAPISchemas() obj {
 		}),
 		"Ready": object("", []string{"status", "checks"}, obj{"status": enum("", "ready"), "checks": array(ref("ReadyCheck"), "")}),
 	}
-}
-
-// documentedRoutes lists "METHOD /path" for every operation of the
-// document, for the tests.
-func documentedRoutes(doc obj) []string {
-	var out []string
-	for path, item := range doc["paths"].(obj) {
-		for method := range item.(obj) {
-			out = append(out, strings.ToUpper(method)+" "+path)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/projections"
 )
@@ -78,9 +80,9 @@ func TestMetrics(t *testing.T) {
 	e.catchUp()
 	res := e.must(http.StatusOK, req{method: "GET", path: "/metrics"})
 	for _, want := range []string{
-		`ledger_http_requests_total{method="GET",route="GET /healthz",status="200"} 1`,
+		`ledger_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
 		`ledger_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		`ledger_http_request_duration_seconds_bucket{method="GET",route="GET /healthz"`,
+		`ledger_http_request_duration_seconds_bucket{method="GET",route="/healthz"`,
 		`ledger_projector_lag_events{projector="catalog.v1"} 0`,
 		`ledger_projector_status_up 1`,
 		`go_goroutines`,
@@ -145,7 +147,6 @@ func TestConfig(t *testing.T) {
 	if s.ReadHeaderTimeout == 0 || s.ReadTimeout == 0 || s.WriteTimeout == 0 || s.IdleTimeout == 0 || s.MaxHeaderBytes == 0 {
 		t.Errorf("timeouts not set: %+v", s)
 	}
-	var _ *commands.Handlers = e.srv.cfg.Commands
 }
 
 func TestTokens(t *testing.T) {
@@ -219,5 +220,49 @@ func TestTokens(t *testing.T) {
 		if l.ID == tok.ID && l.RevokedAt == nil {
 			t.Error("revoked_at not set")
 		}
+	}
+}
+
+// lockedBuffer is a log sink safe for the handler's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestInternalErrors: an unexpected error answers a generic 500 naming the
+// request id, and is logged once, with the cause; so is a panic.
+func TestInternalErrors(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	e := newEnv(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	if _, err := e.db.ExecContext(e.ctx, `DROP TABLE rm_programs`); err != nil {
+		t.Fatal(err)
+	}
+	res := e.must(http.StatusInternalServerError, req{method: "GET", path: "/v1/programs", header: map[string]string{"X-Request-Id": "req-500"}})
+	if res.problemType() != ptInternal || strings.Contains(string(res.body), "rm_programs") || !strings.Contains(string(res.body), "req-500") {
+		t.Errorf("500 answer: %s", res.body)
+	}
+	if n := strings.Count(logs.String(), "rm_programs"); n != 1 {
+		t.Errorf("the cause is logged %d times:\n%s", n, logs.String())
+	}
+
+	e.srv.mux.HandleFunc("GET /v1/boom", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/boom", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), problemTypePrefix+ptInternal) ||
+		!strings.Contains(logs.String(), `"panic":"boom"`) {
+		t.Errorf("panic: %d %s\n%s", rec.Code, rec.Body, logs.String())
 	}
 }

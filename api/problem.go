@@ -68,8 +68,8 @@ type problem struct {
 	Instance string         `json:"instance,omitempty"`
 	Errors   []fieldProblem `json:"errors,omitempty"`
 	// Extensions.
-	RequestID      string `json:"request_id,omitempty"`
-	CurrentVersion *int64 `json:"current_version,omitempty"`
+	RequestID      string       `json:"request_id,omitempty"`
+	CurrentVersion *int64       `json:"current_version,omitempty"`
 	Checks         []readyCheck `json:"checks,omitempty"`
 
 	header http.Header // extra response headers (WWW-Authenticate, Allow)

@@ -76,7 +76,7 @@ var idempotencyNamespace = uuid.MustParse("0b6f2d52-8f43-4b8e-a1f7-5c2e9d4a7b10"
 // nothing:
 //
 //  1. a token (401), allowed to write to this target (403, 404);
-//  2. a JSON body (415), not too large (413), of the request's shape (400);
+//  2. a body not too large (413), JSON (415), of the request's shape (400);
 //  3. If-Match and Idempotency-Key headers well formed (400);
 //  4. the key not used before for another request (422);
 //  5. the command: 201/200, or the problem its error maps to.

@@ -107,6 +107,7 @@ func TestWriteRoutes(t *testing.T) {
 		t.Errorf("actor = %s/%s", hev.ActorID, hev.ActorRole)
 	}
 }
+
 // fill replaces a pattern's path parameters with real ids.
 func fill(pattern string, w world) string {
 	p := pattern
