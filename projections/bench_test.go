@@ -168,6 +168,7 @@ func BenchmarkLag(b *testing.B) {
 	e := newEnv(b)
 	var mu sync.Mutex
 	appended := map[uuid.UUID]time.Time{}
+	early := map[uuid.UUID]bool{}
 	var lags []time.Duration
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -179,6 +180,8 @@ func BenchmarkLag(b *testing.B) {
 			for _, ev := range events {
 				if t, ok := appended[ev.ID]; ok {
 					lags = append(lags, now.Sub(t))
+				} else {
+					early[ev.ID] = true // visible before Append even returned
 				}
 			}
 		}})
@@ -204,7 +207,11 @@ func BenchmarkLag(b *testing.B) {
 				b.Fatal(err)
 			}
 			mu.Lock()
-			appended[id] = time.Now()
+			if early[id] {
+				lags = append(lags, 0)
+			} else {
+				appended[id] = time.Now()
+			}
 			mu.Unlock()
 		}
 		tick.Stop()
