@@ -344,3 +344,35 @@ WHERE name = $1`
 	_, err := db.ExecContext(ctx, q, name, failure.Error(), time.Now().UTC(), stopped, id, pos, typ)
 	return err
 }
+
+// CatchUp applies everything readable to each projector's active
+// generation, page by page, without the router: `ledger dev` runs it before
+// serving so the first reads see the whole demo. It is safe beside running
+// routers (Process serialises on the projector's row and skips what is
+// applied).
+func CatchUp(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []Projector) (int, error) {
+	total := 0
+	for _, p := range ps {
+		if err := ensure(ctx, db, p.Name()); err != nil {
+			return total, err
+		}
+		for {
+			pos, err := Checkpoint(ctx, db, p.Name())
+			if err != nil {
+				return total, err
+			}
+			page, err := store.ReadAll(ctx, pos, RebuildPageSize)
+			if err != nil {
+				return total, err
+			}
+			if len(page) == 0 {
+				break
+			}
+			if err := Process(ctx, db, p, page); err != nil {
+				return total, fmt.Errorf("catch up %s: %w", p.Name(), err)
+			}
+			total += len(page)
+		}
+	}
+	return total, nil
+}

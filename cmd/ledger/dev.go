@@ -15,6 +15,7 @@ import (
 	"promiseledger/api"
 	"promiseledger/commands/demo"
 	"promiseledger/eventstore/postgres/pglocal"
+	"promiseledger/projections"
 )
 
 type devConfig struct {
@@ -72,6 +73,16 @@ func runDev(ctx context.Context, e env, args []string) error {
 		if err := loadDemo(ctx, e, svc, cfg.DemoSeed, scale); err != nil {
 			return err
 		}
+	}
+	// Bring the read models up to date before serving, so the first reads
+	// already see the whole demo.
+	start := time.Now()
+	n, err := projections.CatchUp(ctx, svc.db, svc.store, projections.All())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(e.stdout, "brought the read models up to date (%d event applications) in %s\n", n, time.Since(start).Round(100*time.Millisecond))
 	}
 	token, err := devAdminToken(ctx, svc, cfg.DataDir)
 	if err != nil {
