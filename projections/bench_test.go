@@ -249,3 +249,58 @@ func benchSize(b *testing.B) int {
 	}
 	return n
 }
+
+// BenchmarkRouterCatchUp measures catch-up through the Watermill router
+// (what a restarted process does), beside Rebuild's direct path over the
+// same events.
+func BenchmarkRouterCatchUp(b *testing.B) {
+	n := benchSize(b) / 10
+	e := newEnv(b)
+	benchEvents(b, e, n, 10)
+	var routerTime, rebuildTime time.Duration
+	var batches, events int
+	for i := range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		if i > 0 {
+			if _, err := projections.Rebuild(ctx, e.db, e.store, projections.Indicators{}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.db.Exec(`UPDATE projector_checkpoints SET position_commit = 0, position_prepare = 0, events_total = 0 WHERE name = $1`, projections.IndicatorsName); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.db.Exec(`DELETE FROM rm_indicator_events; DELETE FROM rm_indicators; DELETE FROM rm_roadmap_figures`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		r, err := projections.NewRouterWithConfig(ctx, projections.RouterConfig{DB: e.db, Store: e.store, Projectors: []projections.Projector{projections.Indicators{}},
+			Applied: func(_ string, evs []eventstore.Recorded) {
+				mu.Lock()
+				batches++
+				events += len(evs)
+				mu.Unlock()
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		for applied(b, e.db, projections.IndicatorsName) < int64(n) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		routerTime += time.Since(start)
+		cancel()
+		<-done
+		start = time.Now()
+		if _, err := projections.Rebuild(context.Background(), e.db, e.store, projections.Indicators{}); err != nil {
+			b.Fatal(err)
+		}
+		rebuildTime += time.Since(start)
+	}
+	total := float64(b.N * n)
+	b.ReportMetric(total/routerTime.Seconds(), "router-events/s")
+	b.ReportMetric(total/rebuildTime.Seconds(), "rebuild-events/s")
+	b.ReportMetric(float64(events)/float64(max(batches, 1)), "events/batch")
+	b.ReportMetric(0, "ns/op")
+}
