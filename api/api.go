@@ -29,12 +29,7 @@ const Component = "api"
 // Migrate creates or upgrades the API's own tables (tokens, idempotency
 // keys).
 func Migrate(ctx context.Context, db *sqlx.DB) error {
-	ms, err := pgmigrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		return err
-	}
-	_, err = pgmigrate.Apply(ctx, db, Component, ms)
-	return err
+	return pgmigrate.Run(ctx, db, Component, migrationFiles, "migrations")
 }
 
 // Defaults of Config.

@@ -26,12 +26,7 @@ const Component = "projections"
 
 // Migrate creates or upgrades the read-model tables.
 func Migrate(ctx context.Context, db *sqlx.DB) error {
-	ms, err := pgmigrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		return err
-	}
-	_, err = pgmigrate.Apply(ctx, db, Component, ms)
-	return err
+	return pgmigrate.Run(ctx, db, Component, migrationFiles, "migrations")
 }
 
 // Projector builds one read model. Its name is permanent: it keys the

@@ -125,11 +125,7 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 // database's transaction ids are ahead of every stored event (see
 // CheckTransactionIDs).
 func Migrate(ctx context.Context, db *sqlx.DB) error {
-	ms, err := pgmigrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		return err
-	}
-	if _, err := pgmigrate.Apply(ctx, db, Component, ms); err != nil {
+	if err := pgmigrate.Run(ctx, db, Component, migrationFiles, "migrations"); err != nil {
 		return err
 	}
 	return CheckTransactionIDs(ctx, db)

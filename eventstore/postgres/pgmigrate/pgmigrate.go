@@ -118,3 +118,14 @@ func lockKey(component string) int64 {
 	h.Write([]byte("ledger-migrate:" + component))
 	return int64(h.Sum64())
 }
+
+// Run loads the migrations in dir of fsys and applies those of component
+// that have not run yet: what each package's Migrate does.
+func Run(ctx context.Context, db *sqlx.DB, component string, fsys fs.FS, dir string) error {
+	ms, err := Load(fsys, dir)
+	if err != nil {
+		return err
+	}
+	_, err = Apply(ctx, db, component, ms)
+	return err
+}
