@@ -27,14 +27,8 @@ func runToken(ctx context.Context, e env, args []string) error {
 		f.String(&role, "role", "", "", "admin, officer, council or deputy")
 		f.String(&person, "person", "", "", "the person id recorded as the actor of this token's writes")
 	}
-	if done, err := parseOrHelp(f, args[1:]); done || err != nil {
-		return err
-	}
-	if err := c.validate(true); err != nil {
-		return err
-	}
-	svc, err := openServices(ctx, c, false, c.logger(e))
-	if err != nil {
+	svc, err := openTool(ctx, e, &c, f, args[1:])
+	if svc == nil {
 		return err
 	}
 	defer svc.close()
@@ -88,14 +82,8 @@ func runProjections(ctx context.Context, e env, args []string) error {
 	f := newFlagSet("projections "+args[0], "projections status [--json] | projections rebuild NAME", e)
 	c.register(f)
 	f.Bool(&asJSON, "json", "", false, "print status as JSON")
-	if done, err := parseOrHelp(f, args[1:]); done || err != nil {
-		return err
-	}
-	if err := c.validate(true); err != nil {
-		return err
-	}
-	svc, err := openServices(ctx, c, false, c.logger(e))
-	if err != nil {
+	svc, err := openTool(ctx, e, &c, f, args[1:])
+	if svc == nil {
 		return err
 	}
 	defer svc.close()
@@ -140,3 +128,16 @@ var errNotYet = errors.New("not available in this build")
 func runKeys(context.Context, env, []string) error    { return errNotYet }
 func runVerify(context.Context, env, []string) error  { return errNotYet }
 func runWitness(context.Context, env, []string) error { return errNotYet }
+
+// openTool parses an operator command's flags and connects to the database
+// without migrating. A nil services means the command is over: err says
+// why, or is nil after --help.
+func openTool(ctx context.Context, e env, c *common, f *flagSet, args []string) (*services, error) {
+	if done, err := parseOrHelp(f, args); done || err != nil {
+		return nil, err
+	}
+	if err := c.validate(true); err != nil {
+		return nil, err
+	}
+	return openServices(ctx, *c, false, c.logger(e))
+}
