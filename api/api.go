@@ -68,6 +68,19 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Version is the build's version, reported by /healthz.
 	Version string
+	// Mounts are handlers served under a path prefix (the audit API under
+	// /v1/audit), behind the same request ids, logs, metrics and
+	// authentication, and described in /openapi.json by their Paths.
+	Mounts []Mount
+}
+
+// Mount is a handler served under Prefix (no trailing slash), which sees
+// paths with the prefix removed. Paths are its OpenAPI path items, keyed by
+// full path.
+type Mount struct {
+	Prefix  string
+	Handler http.Handler
+	Paths   map[string]any
 }
 
 func (c *Config) setDefaults() {
@@ -152,7 +165,17 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.pattern, rt.handler)
 	}
-	doc, err := json.Marshal(openAPIDocument(s.cfg.Version))
+	for _, m := range cfg.Mounts {
+		s.mux.Handle(m.Prefix+"/", http.StripPrefix(m.Prefix, m.Handler))
+	}
+	document := openAPIDocument(s.cfg.Version)
+	paths := document["paths"].(obj)
+	for _, m := range cfg.Mounts {
+		for path, item := range m.Paths {
+			paths[path] = item
+		}
+	}
+	doc, err := json.Marshal(document)
 	if err != nil {
 		return nil, fmt.Errorf("api: openapi document: %w", err)
 	}

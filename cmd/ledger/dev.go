@@ -64,6 +64,14 @@ func runDev(ctx context.Context, e env, args []string) error {
 	if err := cfg.serveConfig.validate(); err != nil {
 		return err
 	}
+	if cfg.log.SigningKeyFile == "" {
+		cfg.log.SigningKeyFile = filepath.Join(cfg.DataDir, "log-signing.key")
+		if _, err := os.Stat(cfg.log.SigningKeyFile); errors.Is(err, os.ErrNotExist) {
+			if _, err := writeKeyFile(cfg.log.SigningKeyFile, "promiseledger.local/log"); err != nil {
+				return err
+			}
+		}
+	}
 	svc, err := openServices(ctx, cfg.common, true, logger)
 	if err != nil {
 		return err
@@ -77,7 +85,7 @@ func runDev(ctx context.Context, e env, args []string) error {
 	// Bring the read models up to date before serving, so the first reads
 	// already see the whole demo.
 	start := time.Now()
-	n, err := projections.CatchUp(ctx, svc.db, svc.store, projections.All())
+	n, err := projections.CatchUp(ctx, svc.db, svc.store, ledgerProjectors())
 	if err != nil {
 		return err
 	}
@@ -95,6 +103,7 @@ func runDev(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nPromiseLedger is running at %s\n", url)
 		fmt.Fprintf(e.stdout, "  admin token (demo only): %s\n", token)
 		fmt.Fprintf(e.stdout, "  try: curl -s '%s/v1/figures?scope=level&id=republican'\n", url)
+		fmt.Fprintf(e.stdout, "  audit: %s/v1/audit/checkpoint · log public key: %s\n", url, publicKey(cfg.log.SigningKeyFile))
 		fmt.Fprintf(e.stdout, "  API description: %s/openapi.json · press Ctrl-C to stop\n\n", url)
 	})
 }
@@ -176,4 +185,12 @@ func devAdminToken(ctx context.Context, svc *services, dataDir string) (string, 
 		return "", fmt.Errorf("save the dev admin token: %w", err)
 	}
 	return secret, nil
+}
+
+func publicKey(keyFile string) string {
+	k, err := readKeyFile(keyFile)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return k.verifier
 }

@@ -18,6 +18,7 @@ import (
 	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
+	"promiseledger/projections/translog"
 )
 
 // asLedger makes the test binary behave as the ledger command when the
@@ -103,8 +104,8 @@ func TestTwoProcessesLease(t *testing.T) {
 	}
 	waitApplied(t, store.DB(), total())
 	// Each projector runs in exactly one of the two processes.
-	if a.leases()+b.leases() != len(projections.All()) {
-		t.Fatalf("leases taken: %d and %d, want %d in all\nA:\n%s\nB:\n%s", a.leases(), b.leases(), len(projections.All()), a.stderr, b.stderr)
+	if a.leases()+b.leases() != len(ledgerProjectors()) {
+		t.Fatalf("leases taken: %d and %d, want %d in all\nA:\n%s\nB:\n%s", a.leases(), b.leases(), len(ledgerProjectors()), a.stderr, b.stderr)
 	}
 	holder, other := a, b
 	if a.leases() == 0 {
@@ -120,10 +121,10 @@ func TestTwoProcessesLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitApplied(t, store.DB(), total())
-	if other.leases() != len(projections.All()) {
-		t.Fatalf("the surviving process holds %d leases (had %d), want %d\n%s", other.leases(), before, len(projections.All()), other.stderr)
+	if other.leases() != len(ledgerProjectors()) {
+		t.Fatalf("the surviving process holds %d leases (had %d), want %d\n%s", other.leases(), before, len(ledgerProjectors()), other.stderr)
 	}
-	for _, p := range projections.All() {
+	for _, p := range ledgerProjectors() {
 		before := dumpActive(t, store.DB(), p.Name())
 		if _, err := projections.Rebuild(ctx, store.DB(), store, p); err != nil {
 			t.Fatal(err)
@@ -141,11 +142,13 @@ func waitApplied(t *testing.T, db *sqlx.DB, want int64) {
 		var done int
 		err := db.Get(&done, `SELECT count(*) FROM projectors p JOIN projector_checkpoints c
 ON c.name = p.name AND c.generation = p.active_generation WHERE c.events_total = $1`, want)
-		if err == nil && done == len(projections.All()) {
+		if err == nil && done == len(ledgerProjectors()) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("projectors did not apply %d events (err %v)", want, err)
+			var st []string
+			db.Select(&st, `SELECT p.name || ' ' || c.events_total || ' ' || coalesce(p.last_error, '') FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation`) //nolint:errcheck
+			t.Fatalf("projectors did not apply %d events (err %v): %v", want, err, st)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -154,6 +157,7 @@ ON c.name = p.name AND c.generation = p.active_generation WHERE c.events_total =
 var tables = map[string][]string{
 	projections.CatalogName:    {"rm_programs", "rm_territories", "rm_roadmaps"},
 	projections.IndicatorsName: {"rm_indicator_events", "rm_indicators", "rm_roadmap_figures"},
+	translog.Name:              {"translog_leaves", "translog_hashes"},
 }
 
 func dumpActive(t *testing.T, db *sqlx.DB, name string) string {

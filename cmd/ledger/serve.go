@@ -19,6 +19,7 @@ import (
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres"
 	"promiseledger/projections"
+	"promiseledger/projections/translog"
 )
 
 // common are the settings every database command shares.
@@ -127,11 +128,13 @@ var migrators = []struct {
 	migrate func(context.Context, *sqlx.DB) error
 }{
 	{"read models", projections.Migrate},
+	{"transparency log", translog.Migrate}, // after the read models: it keeps its generation in their projectors table
 	{"api", api.Migrate},
 }
 
 type serveConfig struct {
 	common
+	log            logConfig
 	Addr           string
 	APIOnly        bool
 	ProjectorsOnly bool
@@ -144,6 +147,7 @@ type serveConfig struct {
 
 func (c *serveConfig) register(f *flagSet, defaultAddr string) {
 	c.common.register(f)
+	c.log.register(f)
 	f.String(&c.Addr, "addr", "LEDGER_ADDR", defaultAddr, "address the API listens on")
 	f.Bool(&c.APIOnly, "api-only", "LEDGER_API_ONLY", false, "serve the API without running projectors")
 	f.Bool(&c.ProjectorsOnly, "projectors-only", "LEDGER_PROJECTORS_ONLY", false, "run the projectors without serving the API")
@@ -195,7 +199,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 func serve(ctx context.Context, e env, cfg serveConfig, svc *services, logger *slog.Logger, ready func(url string)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	running := 0
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -225,7 +229,7 @@ func serve(ctx context.Context, e env, cfg serveConfig, svc *services, logger *s
 	}
 	if !cfg.APIOnly {
 		router, err := projections.NewRouterWithConfig(ctx, projections.RouterConfig{
-			DB: svc.db, Store: svc.store, Projectors: projections.All(), Logger: logger,
+			DB: svc.db, Store: svc.store, Projectors: ledgerProjectors(), Logger: logger,
 		})
 		if err != nil {
 			return err
@@ -241,6 +245,12 @@ func serve(ctx context.Context, e env, cfg serveConfig, svc *services, logger *s
 		}()
 		if cfg.ProjectorsOnly {
 			go serveMetricsOnly(ctx, cfg, registry, svc, logger)
+		}
+		if cfg.log.SigningKeyFile != "" {
+			running++
+			go func() { errc <- runCheckpointer(ctx, cfg.log, svc.db, logger) }()
+		} else {
+			logger.Warn("no signing key (LEDGER_SIGNING_KEY_FILE): the transparency log grows but no checkpoints are signed")
 		}
 	}
 	var firstErr error
@@ -265,8 +275,13 @@ func serve(ctx context.Context, e env, cfg serveConfig, svc *services, logger *s
 }
 
 func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *prometheus.Registry) (*http.Server, net.Listener, error) {
+	mounts, err := auditMount(cfg.log, svc.db, svc.store, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	server, err := api.New(api.Config{
-		DB: svc.db, Store: svc.store, Commands: svc.cmds, Logger: logger,
+		Mounts: mounts,
+		DB:     svc.db, Store: svc.store, Commands: svc.cmds, Logger: logger,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxPageSize: cfg.MaxPageSize, ReadyMaxLag: cfg.ReadyMaxLag,
 		Registry: registry, Version: version,
 	})

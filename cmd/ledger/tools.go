@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -94,9 +93,8 @@ func runProjections(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		if asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(st)
+			printJSON(e, st)
+			return nil
 		}
 		w := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "PROJECTOR\tGENERATION\tCHECKPOINT\tEVENTS\tLAG (EVENTS)\tLAG (S)\tSTOPPED\tLAST ERROR")
@@ -108,7 +106,7 @@ func runProjections(ctx context.Context, e env, args []string) error {
 		if len(f.Args()) != 1 {
 			return usagef("projections rebuild: want one projector name (see projections status)")
 		}
-		p, ok := projections.ByName(f.Args()[0])
+		p, ok := projectorByName(f.Args()[0])
 		if !ok {
 			return usagef("projections rebuild: no projector named %q", f.Args()[0])
 		}
@@ -123,11 +121,11 @@ func runProjections(ctx context.Context, e env, args []string) error {
 	return usagef("projections: unknown subcommand %q (want status or rebuild)", args[0])
 }
 
-var errNotYet = errors.New("not available in this build")
-
-func runKeys(context.Context, env, []string) error    { return errNotYet }
-func runVerify(context.Context, env, []string) error  { return errNotYet }
-func runWitness(context.Context, env, []string) error { return errNotYet }
+func printJSON(e env, v any) {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(v) //nolint:errcheck // stdout
+}
 
 // openTool parses an operator command's flags and connects to the database
 // without migrating. A nil services means the command is over: err says

@@ -1,0 +1,188 @@
+package translog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"promiseledger/eventstore"
+)
+
+// FeedFilter selects logged events for the public feed. Filters on actor
+// and times use the copies taken from metadata when the event was logged.
+type FeedFilter struct {
+	// After and Before bound the leaf index: After < index < Before.
+	// After -1 starts at the first leaf; Before 0 means no bound.
+	After, Before       int64
+	Stream, Type, Actor string
+	// Half-open time ranges [From, To) on the metadata's effective_at and
+	// recorded_at; zero means unbounded.
+	EffectiveFrom, EffectiveTo time.Time
+	RecordedFrom, RecordedTo   time.Time
+	// Limit caps the events returned (0: all, read in pages of FeedPage).
+	Limit int
+}
+
+// FeedPage is how many rows ScanFeed reads per query when it has no limit:
+// each query is short, so a slow download never holds a connection or a
+// snapshot for long, and memory stays constant.
+const FeedPage = 1000
+
+// FeedEvent is one leaf with the event the store holds for it now.
+type FeedEvent struct {
+	Leaf Leaf
+	// Present is false when the store no longer has the event: it was
+	// deleted after it was logged.
+	Present bool
+	// Event is the stored event (when Present), as the store has it now.
+	Event eventstore.Recorded
+}
+
+// ScanFeed calls fn for each logged event that matches f, in log order. It
+// joins the event store's table (package eventstore/postgres), so the log
+// and the events must share a database; it reads the events as they are
+// now, which is what lets a client see that one changed after it was
+// logged.
+func ScanFeed(ctx context.Context, q Querier, f FeedFilter, fn func(FeedEvent) error) error {
+	after := f.After
+	remaining := f.Limit
+	for {
+		page := FeedPage
+		if f.Limit > 0 {
+			page = min(remaining, FeedPage)
+		}
+		n, last, err := scanFeedPage(ctx, q, f, after, page, fn)
+		if err != nil {
+			return err
+		}
+		if n < page {
+			return nil
+		}
+		if f.Limit > 0 {
+			if remaining -= n; remaining <= 0 {
+				return nil
+			}
+		}
+		after = last
+	}
+}
+
+func scanFeedPage(ctx context.Context, q Querier, f FeedFilter, after int64, limit int, fn func(FeedEvent) error) (int, int64, error) {
+	var where []string
+	args := []any{}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where = append(where, "l.generation = "+activeGeneration, "l.leaf_index > "+arg(after))
+	if f.Before > 0 {
+		where = append(where, "l.leaf_index < "+arg(f.Before))
+	}
+	if f.Stream != "" {
+		where = append(where, "l.stream = "+arg(f.Stream))
+	}
+	if f.Type != "" {
+		where = append(where, "l.type = "+arg(f.Type))
+	}
+	if f.Actor != "" {
+		where = append(where, "l.actor_id = "+arg(f.Actor))
+	}
+	for _, r := range []struct {
+		col string
+		t   time.Time
+		op  string
+	}{
+		{"l.effective_at", f.EffectiveFrom, ">="}, {"l.effective_at", f.EffectiveTo, "<"},
+		{"l.recorded_at", f.RecordedFrom, ">="}, {"l.recorded_at", f.RecordedTo, "<"},
+	} {
+		if !r.t.IsZero() {
+			where = append(where, r.col+" "+r.op+" "+arg(r.t.UTC()))
+		}
+	}
+	query := `SELECT l.leaf_index, l.event_id, l.leaf_hash, l.position, l.stream, l.version, l.type,
+	e.event_id IS NOT NULL, e.stream_id, e.version, e.type, e.data, e.metadata, e.stored_at, e.tx_id::text, e.seq
+FROM translog_leaves l LEFT JOIN events e ON e.event_id = l.event_id
+WHERE ` + strings.Join(where, " AND ") + `
+ORDER BY l.leaf_index LIMIT ` + arg(limit)
+	rows, err := q.QueryxContext(ctx, query, args...)
+	if err != nil {
+		return 0, after, fmt.Errorf("translog: feed: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var fe FeedEvent
+		var h []byte
+		var stream, typ, tx sql.NullString
+		var version, seq sql.NullInt64
+		var storedAt sql.NullTime
+		var data, meta []byte
+		if err := rows.Scan(&fe.Leaf.Index, &fe.Leaf.EventID, &h, &fe.Leaf.Position, &fe.Leaf.Stream, &fe.Leaf.Version, &fe.Leaf.Type,
+			&fe.Present, &stream, &version, &typ, &data, &meta, &storedAt, &tx, &seq); err != nil {
+			return n, after, fmt.Errorf("translog: feed: %w", err)
+		}
+		if len(h) != tlog.HashSize {
+			return n, after, fmt.Errorf("translog: leaf %d: hash has %d bytes", fe.Leaf.Index, len(h))
+		}
+		fe.Leaf.Hash = tlog.Hash(h)
+		if fe.Present {
+			commit, _ := strconv.ParseUint(tx.String, 10, 64)
+			fe.Event = eventstore.Recorded{
+				ID: fe.Leaf.EventID, Stream: stream.String, Version: version.Int64, Type: typ.String,
+				Data: nonNil(data), Metadata: nonNil(meta), StoredAt: storedAt.Time.UTC(),
+				Position: eventstore.Position{Commit: commit, Prepare: uint64(seq.Int64)},
+			}
+		}
+		after = fe.Leaf.Index
+		n++
+		if err := fn(fe); err != nil {
+			return n, after, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, after, fmt.Errorf("translog: feed: %w", err)
+	}
+	return n, after, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// EventLeaves returns the leaves of the given events that are below
+// before (all leaves when before is 0), by event id.
+func EventLeaves(ctx context.Context, q Querier, ids []uuid.UUID, before int64) (map[uuid.UUID]Leaf, error) {
+	strs := make([]string, len(ids))
+	for i, id := range ids {
+		strs[i] = id.String()
+	}
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	query := `SELECT ` + leafColumns + ` FROM translog_leaves
+WHERE generation = ` + activeGeneration + ` AND event_id = ANY($1::uuid[]) AND leaf_index < $2`
+	rows, err := q.QueryxContext(ctx, query, pq.StringArray(strs), before)
+	if err != nil {
+		return nil, fmt.Errorf("translog: leaves of events: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[uuid.UUID]Leaf, len(ids))
+	for rows.Next() {
+		l, err := scanLeaf(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[l.EventID] = l
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,240 @@
+package translog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"promiseledger/eventstore"
+	"promiseledger/projections"
+)
+
+// Projector appends every event to the log, in global order, once: the
+// runner hands it each event exactly once per generation, inside the
+// transaction that moves its checkpoint. A rebuild (projections.Rebuild)
+// recomputes the log into a new generation; since a leaf depends only on
+// the event and its place in the global order, the hashes come out the
+// same, and checkpoints signed before stay valid. If they do not, the
+// events were changed, and the Checkpointer refuses to sign the new tree.
+type Projector struct{}
+
+var _ projections.Projector = Projector{}
+
+// Name implements projections.Projector.
+func (Projector) Name() string { return Name }
+
+// Reset implements projections.Projector.
+func (Projector) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	for _, t := range []string{"translog_leaves", "translog_hashes"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE generation = $1`, gen); err != nil {
+			return fmt.Errorf("reset %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// Apply implements projections.Projector: it appends events as leaves
+// size, size+1, ... of generation gen, with the tree hashes they complete.
+func (Projector) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+	if len(events) == 0 {
+		return nil
+	}
+	size, err := generationSize(ctx, tx, gen)
+	if err != nil {
+		return err
+	}
+	b, err := newBatch(ctx, tx, gen, size)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := checkEncodable(e); err != nil {
+			return &projections.EventError{Event: e, Err: err}
+		}
+		if err := b.add(e); err != nil {
+			return &projections.EventError{Event: e, Err: err}
+		}
+	}
+	return b.write(ctx, tx, gen)
+}
+
+// batch computes the leaves and stored hashes of consecutive events in
+// memory. The only earlier hashes new leaves can need are the roots of the
+// complete subtrees along the old tree's right edge, one per bit set in its
+// size; they are read in one query up front.
+type batch struct {
+	size   int64 // leaves before the batch
+	base   int64 // stored-hash index of the batch's first hash
+	edge   map[int64]tlog.Hash
+	hashes []tlog.Hash // stored hashes from base on
+	leaves []leafRow
+	fetch  func(indexes []int64) ([]tlog.Hash, error) // for anything else (never, in practice)
+}
+
+type leafRow struct {
+	id, position, stream, typ  string
+	version                    int64
+	hash                       tlog.Hash
+	actor, effective, recorded string
+}
+
+// rightEdge returns the stored-hash indexes of the complete subtrees that
+// make up a tree of n leaves, largest first.
+func rightEdge(n int64) []int64 {
+	var out []int64
+	start := int64(0)
+	for level := 62; level >= 0; level-- {
+		if n&(1<<level) != 0 {
+			out = append(out, tlog.StoredHashIndex(level, start>>level))
+			start += 1 << level
+		}
+	}
+	return out
+}
+
+func newBatch(ctx context.Context, tx *sqlx.Tx, gen int, size int64) (*batch, error) {
+	r := hashReader{ctx: ctx, q: tx, gen: gen}
+	b := &batch{size: size, base: tlog.StoredHashIndex(0, size), edge: map[int64]tlog.Hash{}, fetch: r.ReadHashes}
+	if size > 0 {
+		idx := rightEdge(size)
+		hs, err := r.ReadHashes(idx)
+		if err != nil {
+			return nil, fmt.Errorf("translog: right edge of generation %d at size %d: %w", gen, size, err)
+		}
+		for i, h := range hs {
+			b.edge[idx[i]] = h
+		}
+	}
+	return b, nil
+}
+
+// ReadHashes serves tlog.StoredHashesForRecordHash from the batch.
+func (b *batch) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var missing []int64
+	for i, x := range indexes {
+		switch h, ok := b.edge[x]; {
+		case ok:
+			out[i] = h
+		case x >= b.base && x-b.base < int64(len(b.hashes)):
+			out[i] = b.hashes[x-b.base]
+		default:
+			missing = append(missing, x)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := b.fetch(missing)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range indexes {
+		if len(missing) > 0 && x == missing[0] {
+			out[i], got, missing = got[0], got[1:], missing[1:]
+		}
+	}
+	return out, nil
+}
+
+func (b *batch) add(e eventstore.Recorded) error {
+	n := b.size + int64(len(b.leaves))
+	h := LeafHash(e)
+	hs, err := tlog.StoredHashesForRecordHash(n, h, b)
+	if err != nil {
+		return fmt.Errorf("translog: hashes of leaf %d: %w", n, err)
+	}
+	b.hashes = append(b.hashes, hs...)
+	row := leafRow{id: e.ID.String(), position: e.Position.String(), stream: e.Stream, typ: e.Type, version: e.Version, hash: h}
+	row.actor, row.effective, row.recorded = FeedFields(e.Metadata)
+	b.leaves = append(b.leaves, row)
+	return nil
+}
+
+func (b *batch) write(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	n := len(b.leaves)
+	ids := make(pq.StringArray, n)
+	positions := make(pq.StringArray, n)
+	streams := make(pq.StringArray, n)
+	types := make(pq.StringArray, n)
+	actors := make(pq.StringArray, n)
+	effective := make(pq.StringArray, n)
+	recorded := make(pq.StringArray, n)
+	versions := make(pq.Int64Array, n)
+	leafHashes := make([]byte, 0, n*tlog.HashSize)
+	for i, l := range b.leaves {
+		ids[i], positions[i], streams[i], types[i] = l.id, l.position, l.stream, l.typ
+		actors[i], effective[i], recorded[i], versions[i] = l.actor, l.effective, l.recorded, l.version
+		leafHashes = append(leafHashes, l.hash[:]...)
+	}
+	const qLeaves = `INSERT INTO translog_leaves (generation, leaf_index, event_id, position, leaf_hash, stream, version, type,
+	actor_id, effective_at, recorded_at)
+SELECT $1, $2 + u.o - 1, u.id, u.pos, substring($3::bytea FROM ((u.o - 1) * 32 + 1)::int FOR 32), u.stream, u.version, u.type,
+	NULLIF(u.actor, ''), NULLIF(u.eff, '')::timestamptz, NULLIF(u.rec, '')::timestamptz
+FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
+	WITH ORDINALITY AS u(id, pos, stream, version, type, actor, eff, rec, o)`
+	if _, err := tx.ExecContext(ctx, qLeaves, gen, b.size, leafHashes, ids, positions, streams, versions, types, actors, effective, recorded); err != nil {
+		return fmt.Errorf("translog: insert leaves %d..%d: %w", b.size, b.size+int64(n)-1, err)
+	}
+	flat := make([]byte, 0, len(b.hashes)*tlog.HashSize)
+	for _, h := range b.hashes {
+		flat = append(flat, h[:]...)
+	}
+	const qHashes = `INSERT INTO translog_hashes (generation, hash_index, hash)
+SELECT $1, $2 + i, substring($3::bytea FROM i * 32 + 1 FOR 32) FROM generate_series(0, $4::int - 1) AS i`
+	if _, err := tx.ExecContext(ctx, qHashes, gen, b.base, flat, len(b.hashes)); err != nil {
+		return fmt.Errorf("translog: insert tree hashes from %d: %w", b.base, err)
+	}
+	return nil
+}
+
+// FeedFields takes the public feed's filter fields from metadata, when it
+// is a JSON object that has them; anything else leaves them empty. They
+// are copies for filtering only: the leaf hashes the metadata bytes.
+func FeedFields(metadata []byte) (actor, effective, recorded string) {
+	if len(metadata) == 0 || !bytes.Contains(metadata, []byte(`"`)) {
+		return "", "", ""
+	}
+	var m struct {
+		ActorID     json.RawMessage `json:"actor_id"`
+		EffectiveAt json.RawMessage `json:"effective_at"`
+		RecordedAt  json.RawMessage `json:"recorded_at"`
+	}
+	if json.Unmarshal(metadata, &m) != nil {
+		return "", "", ""
+	}
+	return cleanText(jsonString(m.ActorID), 512), instant(jsonString(m.EffectiveAt)), instant(jsonString(m.RecordedAt))
+}
+
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// cleanText keeps s only if PostgreSQL text can hold it.
+func cleanText(s string, maxLen int) string {
+	if len(s) > maxLen || !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return ""
+	}
+	return s
+}
+
+// instant returns an RFC 3339 time in a form PostgreSQL accepts, or "".
+func instant(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.Year() < 1 || t.Year() > 9999 {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
