@@ -207,7 +207,7 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	if url == "" || key == "" {
 		return usagef("verify: --url and --key are required (or --database)")
 	}
-	report, err := audit.Verify(ctx, audit.VerifyConfig{BaseURL: url, VerifierKey: key, StateFile: state, Stream: stream,
+	report, err := audit.Verify(ctx, audit.VerifyConfig{BaseURL: auditBase(url), VerifierKey: key, StateFile: state, Stream: stream,
 		RequireWitnesses: witnesses, WitnessKeys: splitList(witnessKeys)})
 	printJSON(e, report)
 	if err != nil {
@@ -255,10 +255,19 @@ func runWitness(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	report, err := audit.Witness(ctx, audit.WitnessConfig{BaseURL: url, LogVerifierKey: logKey, WitnessSignerKey: k.signer, StateFile: state})
+	report, err := audit.Witness(ctx, audit.WitnessConfig{BaseURL: auditBase(url), LogVerifierKey: logKey, WitnessSignerKey: k.signer, StateFile: state})
 	printJSON(e, report)
 	if err != nil {
 		return fmt.Errorf("witness refused to cosign: %w", err)
 	}
 	return nil
+}
+
+// auditBase accepts the ledger's URL with or without the audit prefix.
+func auditBase(url string) string {
+	url = strings.TrimRight(url, "/")
+	if strings.HasSuffix(url, audit.PathPrefix) {
+		return url
+	}
+	return url + audit.PathPrefix
 }
