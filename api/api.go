@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -75,12 +76,14 @@ type Config struct {
 }
 
 // Mount is a handler served under Prefix (no trailing slash), which sees
-// paths with the prefix removed. Paths are its OpenAPI path items, keyed by
-// full path.
+// paths with the prefix removed unless KeepPrefix is set. The API's own
+// routes, being more specific, win over a mount's. Paths are its OpenAPI
+// path items, keyed by full path.
 type Mount struct {
-	Prefix  string
-	Handler http.Handler
-	Paths   map[string]any
+	Prefix     string
+	Handler    http.Handler
+	Paths      map[string]any
+	KeepPrefix bool
 }
 
 func (c *Config) setDefaults() {
@@ -166,7 +169,18 @@ func New(cfg Config) (*Server, error) {
 		s.mux.Handle(rt.method+" "+rt.pattern, rt.handler)
 	}
 	for _, m := range cfg.Mounts {
-		s.mux.Handle(m.Prefix+"/", http.StripPrefix(m.Prefix, m.Handler))
+		if !m.KeepPrefix {
+			s.mux.Handle(m.Prefix+"/", http.StripPrefix(m.Prefix, m.Handler))
+			continue
+		}
+		// Routes beside the API's own: register each documented operation,
+		// so unknown paths and methods still get the API's 404 and 405.
+		for path, item := range m.Paths {
+			ops, _ := item.(map[string]any)
+			for method := range ops {
+				s.mux.Handle(strings.ToUpper(method)+" "+path, m.Handler)
+			}
+		}
 	}
 	document := openAPIDocument(s.cfg.Version)
 	paths := document["paths"].(obj)

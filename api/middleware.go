@@ -230,3 +230,16 @@ func (w *muxErrorWriter) Write(b []byte) (int, error) {
 	}
 	return w.statusWriter.Write(b)
 }
+
+// Caller returns the actor the request's token stands for, as recorded in
+// events; ok is false for an anonymous request. Mounted handlers use it:
+// the token was already checked at the edge (an invalid one never gets
+// this far).
+func Caller(r *http.Request) (actorID, role string, ok bool) {
+	p := requestInfoFrom(r.Context()).principal
+	if p == nil {
+		return "", "", false
+	}
+	a := p.actor()
+	return a.ID, a.Role, true
+}

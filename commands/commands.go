@@ -129,6 +129,31 @@ type Handlers struct {
 	ChangeIndicatorStatus      ChangeIndicatorStatusHandler
 	CancelIndicator            CancelIndicatorHandler
 	AssignIndicatorResponsible AssignIndicatorResponsibleHandler
+
+	// Public councils, their recommendations and assessments.
+	RegisterCouncil             RegisterCouncilHandler
+	JoinCouncil                 JoinCouncilHandler
+	LeaveCouncil                LeaveCouncilHandler
+	DraftRecommendation         DraftRecommendationHandler
+	SubmitRecommendation        SubmitRecommendationHandler
+	AcknowledgeRecommendation   AcknowledgeRecommendationHandler
+	AnswerRecommendation        AnswerRecommendationHandler
+	CorrectRecommendationAnswer CorrectRecommendationAnswerHandler
+	JudgeRecommendation         JudgeRecommendationHandler
+	WithdrawRecommendation      WithdrawRecommendationHandler
+	AttachDissent               AttachDissentHandler
+	RecordAssessment            RecordAssessmentHandler
+	ReplyToAssessment           ReplyToAssessmentHandler
+	WithdrawAssessment          WithdrawAssessmentHandler
+	// Deputies and the rating methodology.
+	RegisterDeputy              RegisterDeputyHandler
+	JoinFaction                 JoinFactionHandler
+	LeaveFaction                LeaveFactionHandler
+	AssignDeputyResponsibility  AssignDeputyResponsibilityHandler
+	ReleaseDeputyResponsibility ReleaseDeputyResponsibilityHandler
+	ReportDeputyActivity        ReportDeputyActivityHandler
+	CorrectDeputyActivity       CorrectDeputyActivityHandler
+	PublishRatingMethod         PublishRatingMethodHandler
 }
 
 // New builds the handlers, filling in the defaults of deps.
@@ -153,5 +178,28 @@ func New(deps Deps) (*Handlers, error) {
 		ChangeIndicatorStatus:      ChangeIndicatorStatusHandler{r},
 		CancelIndicator:            CancelIndicatorHandler{r},
 		AssignIndicatorResponsible: AssignIndicatorResponsibleHandler{r},
+
+		RegisterCouncil:             RegisterCouncilHandler{r},
+		JoinCouncil:                 JoinCouncilHandler{r},
+		LeaveCouncil:                LeaveCouncilHandler{r},
+		DraftRecommendation:         DraftRecommendationHandler{r},
+		SubmitRecommendation:        SubmitRecommendationHandler{r},
+		AcknowledgeRecommendation:   AcknowledgeRecommendationHandler{r},
+		AnswerRecommendation:        AnswerRecommendationHandler{r},
+		CorrectRecommendationAnswer: CorrectRecommendationAnswerHandler{r},
+		JudgeRecommendation:         JudgeRecommendationHandler{r},
+		WithdrawRecommendation:      WithdrawRecommendationHandler{r},
+		AttachDissent:               AttachDissentHandler{r},
+		RecordAssessment:            RecordAssessmentHandler{r},
+		ReplyToAssessment:           ReplyToAssessmentHandler{r},
+		WithdrawAssessment:          WithdrawAssessmentHandler{r},
+		RegisterDeputy:              RegisterDeputyHandler{r},
+		JoinFaction:                 JoinFactionHandler{r},
+		LeaveFaction:                LeaveFactionHandler{r},
+		AssignDeputyResponsibility:  AssignDeputyResponsibilityHandler{r},
+		ReleaseDeputyResponsibility: ReleaseDeputyResponsibilityHandler{r},
+		ReportDeputyActivity:        ReportDeputyActivityHandler{r},
+		CorrectDeputyActivity:       CorrectDeputyActivityHandler{r},
+		PublishRatingMethod:         PublishRatingMethodHandler{r},
 	}, nil
 }

@@ -195,7 +195,7 @@ func (r *Router) Close() error {
 }
 
 // All returns every projector the ledger runs, in a stable order.
-func All() []Projector { return []Projector{Catalog{}, Indicators{}} }
+func All() []Projector { return []Projector{Catalog{}, Indicators{}, Councils{}, Ratings{}} }
 
 // ByName finds a projector of All by its permanent name.
 func ByName(name string) (Projector, bool) {

@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"promiseledger/api"
+	"promiseledger/commands/councildemo"
 	"promiseledger/commands/demo"
 	"promiseledger/eventstore/postgres/pglocal"
 	"promiseledger/projections"
@@ -88,6 +89,19 @@ func runDev(ctx context.Context, e env, args []string) error {
 	n, err := projections.CatchUp(ctx, svc.db, svc.store, ledgerProjectors())
 	if err != nil {
 		return err
+	}
+	if cfg.Demo {
+		loaded, err := loadCouncilDemo(ctx, e, svc, cfg.DemoSeed, scale)
+		if err != nil {
+			return err
+		}
+		if loaded {
+			m, err := projections.CatchUp(ctx, svc.db, svc.store, ledgerProjectors())
+			if err != nil {
+				return err
+			}
+			n += m
+		}
 	}
 	if n > 0 {
 		fmt.Fprintf(e.stdout, "brought the read models up to date (%d event applications) in %s\n", n, time.Since(start).Round(100*time.Millisecond))
@@ -193,4 +207,30 @@ func publicKey(keyFile string) string {
 		return "(" + err.Error() + ")"
 	}
 	return k.verifier
+}
+
+// loadCouncilDemo adds the public councils, their recommendations, the
+// deputies and two rating methods, linked to the demo's roadmaps, when the
+// read models hold no council yet. Its ids are fixed by the seed, so a load
+// interrupted midway completes on the next start.
+func loadCouncilDemo(ctx context.Context, e env, svc *services, seed int64, scale float64) (bool, error) {
+	var councilsSeen int
+	if err := svc.db.GetContext(ctx, &councilsSeen, `SELECT count(*) FROM rm_councils`); err != nil {
+		return false, err
+	}
+	if councilsSeen > 0 {
+		return false, nil
+	}
+	var roadmaps []string
+	if err := svc.db.SelectContext(ctx, &roadmaps, `SELECT roadmap_id FROM rm_roadmaps ORDER BY kato, roadmap_id`); err != nil {
+		return false, err
+	}
+	start := time.Now()
+	stats, err := councildemo.Load(ctx, svc.cmds, councildemo.Config{Seed: seed, Now: time.Now().UTC(), Scale: scale, RoadmapIDs: roadmaps})
+	if err != nil {
+		return false, fmt.Errorf("council demo: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "loaded the councils demo in %s: %d councils, %d members, %d recommendations, %d deputies\n",
+		time.Since(start).Round(100*time.Millisecond), stats.Councils, stats.Members, stats.Recommendations, stats.Deputies)
+	return true, nil
 }

@@ -12,6 +12,7 @@ import (
 // flagSet is a flag.FlagSet whose defaults come from LEDGER_* variables:
 // a flag on the command line beats its variable, which beats the default.
 type flagSet struct {
+	args []string
 	fs   *flag.FlagSet
 	e    env
 	errs []error
@@ -117,17 +118,26 @@ func (f *flagSet) Parse(args []string) error {
 	if len(f.errs) > 0 {
 		return usageError{errors.Join(f.errs...).Error()}
 	}
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
+	// Flags may come after arguments too (`rebuild NAME --database-url …`):
+	// parse, set the first argument aside, and go on with the rest.
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return errHelp
+			}
+			return usageError{err.Error()}
 		}
-		return usageError{err.Error()}
+		rest := f.fs.Args()
+		if len(rest) == 0 {
+			return nil
+		}
+		f.args = append(f.args, rest[0])
+		args = rest[1:]
 	}
-	return nil
 }
 
-// Args are the arguments left after the flags.
-func (f *flagSet) Args() []string { return f.fs.Args() }
+// Args are the arguments that are not flags.
+func (f *flagSet) Args() []string { return f.args }
 
 // parseOrHelp runs Parse and turns --help into a clean exit.
 func parseOrHelp(f *flagSet, args []string) (done bool, err error) {

@@ -157,6 +157,8 @@ ON c.name = p.name AND c.generation = p.active_generation WHERE c.events_total =
 var tables = map[string][]string{
 	projections.CatalogName:    {"rm_programs", "rm_territories", "rm_roadmaps"},
 	projections.IndicatorsName: {"rm_indicator_events", "rm_indicators", "rm_roadmap_figures"},
+	"councils.v1":              {"rm_council_events", "rm_councils", "rm_council_members", "rm_recommendations", "rm_assessments"},
+	"ratings.v1":               {"rm_rating_events", "rm_rating_deputies", "rm_rating_links", "rm_rating_indicators", "rm_deputy_ratings"},
 	translog.Name:              {"translog_leaves", "translog_hashes"},
 }
 

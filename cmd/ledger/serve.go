@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"promiseledger/api"
+	"promiseledger/api/councils"
 	"promiseledger/commands"
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres"
@@ -279,6 +280,17 @@ func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *pro
 	if err != nil {
 		return nil, nil, err
 	}
+	councilRoutes, err := councils.NewHandler(councils.Config{
+		DB: svc.db, Commands: svc.cmds, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, MaxPageSize: cfg.MaxPageSize,
+		Authenticate: func(r *http.Request) (string, string, bool, error) {
+			id, role, ok := api.Caller(r)
+			return id, role, ok, nil
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	mounts = append(mounts, api.Mount{Prefix: "/v1", Handler: councilRoutes, Paths: councils.OpenAPIPaths(), KeepPrefix: true})
 	server, err := api.New(api.Config{
 		Mounts: mounts,
 		DB:     svc.db, Store: svc.store, Commands: svc.cmds, Logger: logger,

@@ -1,0 +1,172 @@
+package councils
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"promiseledger/commands"
+	"promiseledger/domain"
+	"promiseledger/projections"
+)
+
+// all runs policies in order.
+func all(ps ...policy) policy {
+	return func(ctx context.Context, r *http.Request, p principal) error {
+		for _, pol := range ps {
+			if err := pol(ctx, r, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// pathCouncil checks the council in the path exists.
+func (s *server) pathCouncil(ctx context.Context, r *http.Request, _ principal) error {
+	id := r.PathValue("id")
+	if err := validUUID("council", id); err != nil {
+		return err
+	}
+	_, err := projections.GetCouncil(ctx, s.cfg.DB, id)
+	return err
+}
+
+// pathCouncilID answers 404 for a malformed council id; whether the
+// council exists is the command's to say (the read model may lag a write
+// just made).
+func pathCouncilID(_ context.Context, r *http.Request, _ principal) error {
+	return validUUID("council", r.PathValue("id"))
+}
+
+// memberOf allows the current members of the council councilID names.
+func (s *server) memberOf(action string, councilID func(ctx context.Context, r *http.Request) (string, error)) policy {
+	return func(ctx context.Context, r *http.Request, p principal) error {
+		id, err := councilID(ctx, r)
+		if err != nil {
+			return err
+		}
+		ok, err := projections.IsCouncilMember(ctx, s.cfg.DB, id, p.actorID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return forbidden(fmt.Sprintf("only current members of council %s may %s", id, action))
+		}
+		return nil
+	}
+}
+
+func councilInPath(_ context.Context, r *http.Request) (string, error) { return r.PathValue("id"), nil }
+
+type registerCouncilBody struct {
+	writeCommon
+	ID            string      `json:"id"`
+	TerritoryKATO string      `json:"territory_kato"`
+	Level         string      `json:"level"`
+	Name          domain.Text `json:"name"`
+}
+
+func (s *server) registerCouncil() http.Handler {
+	return write(s, roles("register a council", RoleAdmin), true,
+		func(ctx context.Context, _ *http.Request, _ principal, h commands.Header, b *registerCouncilBody) (commands.Result, error) {
+			return s.cfg.Commands.RegisterCouncil.Handle(ctx, commands.RegisterCouncil{Header: h, ID: b.ID, TerritoryKATO: b.TerritoryKATO,
+				Level: domain.CouncilLevel(b.Level), Name: b.Name})
+		})
+}
+
+type joinCouncilBody struct {
+	writeCommon
+	MemberID    string `json:"member_id"`
+	Role        string `json:"role"`
+	DisplayName string `json:"display_name"`
+}
+
+func (s *server) joinCouncil() http.Handler {
+	return write(s, all(roles("add council members", RoleAdmin), pathCouncilID), true,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *joinCouncilBody) (commands.Result, error) {
+			return s.cfg.Commands.JoinCouncil.Handle(ctx, commands.JoinCouncil{Header: h, CouncilID: r.PathValue("id"), MemberID: b.MemberID,
+				Role: domain.CouncilMemberRole(b.Role), DisplayName: b.DisplayName})
+		})
+}
+
+type reasonBody struct {
+	writeCommon
+}
+
+func (s *server) leaveCouncil() http.Handler {
+	return write(s, all(roles("remove council members", RoleAdmin), pathCouncilID), false,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, _ *reasonBody) (commands.Result, error) {
+			return s.cfg.Commands.LeaveCouncil.Handle(ctx, commands.LeaveCouncil{Header: h, CouncilID: r.PathValue("id"), MemberID: r.PathValue("member_id")})
+		})
+}
+
+func (s *server) listCouncils(w http.ResponseWriter, r *http.Request) error {
+	q := s.query(r)
+	f := projections.CouncilFilter{Level: q.oneOf("level", "republican", "regional", "district"), TerritoryKATO: q.str("kato"),
+		WithinKATO: q.str("within"), Cursor: q.str("cursor"), Limit: q.limit()}
+	if err := q.err(); err != nil {
+		return err
+	}
+	p, err := projections.ListCouncils(r.Context(), s.cfg.DB, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPage(p.Items, p.NextCursor))
+	return nil
+}
+
+func (s *server) getCouncil(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := validUUID("council", id); err != nil {
+		return err
+	}
+	c, err := projections.GetCouncil(r.Context(), s.cfg.DB, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *server) councilMembers(w http.ResponseWriter, r *http.Request) error {
+	if err := s.pathCouncil(r.Context(), r, principal{}); err != nil {
+		return err
+	}
+	q := s.query(r)
+	asOf, former := q.at("as_of"), q.boolean("former")
+	if err := q.err(); err != nil {
+		return err
+	}
+	ms, err := projections.CouncilMembers(r.Context(), s.cfg.DB, r.PathValue("id"), asOf, former)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"council_id": r.PathValue("id"), "as_of": asOf, "items": ms})
+	return nil
+}
+
+// councilLeague is the league of the assembly that belongs to a council:
+// {id} is a public council's id (its territory's maslikhat, or the
+// Mazhilis for the republic) or an assembly id ("mazhilis",
+// "maslikhat-110000000").
+func (s *server) councilLeague(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	assembly := ""
+	if domain.ValidateID("id", id) == nil {
+		c, err := projections.GetCouncil(r.Context(), s.cfg.DB, id)
+		if err != nil {
+			return err
+		}
+		a := domain.Assembly{Kind: domain.AssemblyMaslikhat, TerritoryKATO: c.TerritoryKATO}
+		if c.TerritoryKATO == domain.RepublicKATO {
+			a.Kind = domain.AssemblyMazhilis
+		}
+		assembly = a.ID()
+	} else if a, ok := domain.ParseAssemblyID(id); ok {
+		assembly = a.ID()
+	} else {
+		return notFound(fmt.Sprintf("no council or assembly %q", id))
+	}
+	return s.league(w, r, projections.LeagueQuery{AssemblyID: assembly})
+}

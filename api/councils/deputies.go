@@ -1,0 +1,401 @@
+package councils
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"promiseledger/commands"
+	"promiseledger/domain"
+	"promiseledger/projections"
+)
+
+// pathDeputy answers 404 for a malformed deputy id in the path.
+func pathDeputy(_ context.Context, r *http.Request, _ principal) error {
+	if domain.ValidatePersonID("id", r.PathValue("id")) != nil {
+		return notFound(fmt.Sprintf("no deputy %q", r.PathValue("id")))
+	}
+	return nil
+}
+
+type registerDeputyBody struct {
+	writeCommon
+	DeputyID    string          `json:"deputy_id"`
+	DisplayName string          `json:"display_name"`
+	Assembly    domain.Assembly `json:"assembly"`
+}
+
+func (s *server) registerDeputy() http.Handler {
+	return write(s, roles("register deputies", RoleAdmin), true,
+		func(ctx context.Context, _ *http.Request, _ principal, h commands.Header, b *registerDeputyBody) (commands.Result, error) {
+			return s.cfg.Commands.RegisterDeputy.Handle(ctx, commands.RegisterDeputy{Header: h, DeputyID: b.DeputyID, DisplayName: b.DisplayName, Assembly: b.Assembly})
+		})
+}
+
+type factionBody struct {
+	writeCommon
+	Faction string `json:"faction"`
+}
+
+func (s *server) joinFaction() http.Handler {
+	return write(s, all(roles("record faction membership", RoleAdmin), pathDeputy), false,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *factionBody) (commands.Result, error) {
+			return s.cfg.Commands.JoinFaction.Handle(ctx, commands.JoinFaction{Header: h, DeputyID: r.PathValue("id"), Faction: b.Faction})
+		})
+}
+
+func (s *server) leaveFaction() http.Handler {
+	return write(s, all(roles("record faction membership", RoleAdmin), pathDeputy), false,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, _ *reasonBody) (commands.Result, error) {
+			return s.cfg.Commands.LeaveFaction.Handle(ctx, commands.LeaveFaction{Header: h, DeputyID: r.PathValue("id")})
+		})
+}
+
+type responsibilityBody struct {
+	writeCommon
+	Subject   string `json:"subject"`
+	SubjectID string `json:"subject_id"`
+}
+
+func (s *server) assignResponsibility() http.Handler {
+	return write(s, all(roles("assign deputies' responsibilities", RoleAdmin), pathDeputy), false,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *responsibilityBody) (commands.Result, error) {
+			return s.cfg.Commands.AssignDeputyResponsibility.Handle(ctx, commands.AssignDeputyResponsibility{Header: h, DeputyID: r.PathValue("id"),
+				Subject: domain.ResponsibilityKind(b.Subject), SubjectID: b.SubjectID})
+		})
+}
+
+func (s *server) releaseResponsibility() http.Handler {
+	return write(s, all(roles("release deputies' responsibilities", RoleAdmin), pathDeputy), false,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, _ *reasonBody) (commands.Result, error) {
+			return s.cfg.Commands.ReleaseDeputyResponsibility.Handle(ctx, commands.ReleaseDeputyResponsibility{Header: h, DeputyID: r.PathValue("id"),
+				Subject: domain.ResponsibilityKind(r.PathValue("subject")), SubjectID: r.PathValue("subject_id")})
+		})
+}
+
+type activityBody struct {
+	writeCommon
+	Period domain.Period `json:"period"`
+	domain.ActivityCounts
+}
+
+var activityWriters = []string{RoleAdmin, RoleOfficer}
+
+func (s *server) reportActivity() http.Handler {
+	return write(s, all(roles("report deputies' activity", activityWriters...), pathDeputy), true,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *activityBody) (commands.Result, error) {
+			return s.cfg.Commands.ReportDeputyActivity.Handle(ctx, commands.ReportDeputyActivity{Header: h, DeputyID: r.PathValue("id"),
+				Period: b.Period, Counts: b.ActivityCounts})
+		})
+}
+
+type activityCorrectionBody struct {
+	writeCommon
+	domain.ActivityCounts
+}
+
+func (s *server) correctActivity() http.Handler {
+	return write(s, all(roles("correct deputies' activity", activityWriters...), pathDeputy), true,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *activityCorrectionBody) (commands.Result, error) {
+			return s.cfg.Commands.CorrectDeputyActivity.Handle(ctx, commands.CorrectDeputyActivity{Header: h, DeputyID: r.PathValue("id"),
+				Corrects: r.PathValue("report_id"), Counts: b.ActivityCounts})
+		})
+}
+
+type publishMethodBody struct {
+	writeCommon
+	Method        string               `json:"method"`
+	Version       int                  `json:"version"`
+	Title         domain.Text          `json:"title"`
+	Summary       string               `json:"summary"`
+	Formula       domain.RatingFormula `json:"formula"`
+	EffectiveFrom domain.Date          `json:"effective_from"`
+}
+
+func (s *server) publishMethod() http.Handler {
+	return write(s, roles("publish rating methods", RoleAdmin), true,
+		func(ctx context.Context, _ *http.Request, _ principal, h commands.Header, b *publishMethodBody) (commands.Result, error) {
+			return s.cfg.Commands.PublishRatingMethod.Handle(ctx, commands.PublishRatingMethod{Header: h, Method: b.Method, Version: b.Version,
+				Title: b.Title, Summary: b.Summary, Formula: b.Formula, EffectiveFrom: b.EffectiveFrom})
+		})
+}
+
+func (s *server) listDeputies(w http.ResponseWriter, r *http.Request) error {
+	q := s.query(r)
+	f := projections.DeputyFilter{Level: q.oneOf("level", "republican", "regional", "district"), AssemblyID: q.str("assembly_id"),
+		Cursor: q.str("cursor"), Limit: q.limit()}
+	if err := q.err(); err != nil {
+		return err
+	}
+	p, err := projections.ListDeputies(r.Context(), s.cfg.DB, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPage(p.Items, p.NextCursor))
+	return nil
+}
+
+func (s *server) getDeputy(w http.ResponseWriter, r *http.Request) error {
+	if err := pathDeputy(r.Context(), r, principal{}); err != nil {
+		return err
+	}
+	d, err := projections.GetDeputy(r.Context(), s.cfg.DB, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", `"`+itoa(d.Version)+`"`)
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// ratingRow is a compact rating: one period, one version.
+type ratingRow struct {
+	Method        string        `json:"method"`
+	Version       int           `json:"version"`
+	Period        domain.Period `json:"period"`
+	InForce       bool          `json:"in_force"`
+	Provisional   bool          `json:"provisional"`
+	Rated         bool          `json:"rated"`
+	NotRated      string        `json:"not_rated,omitempty"`
+	Score         *float64      `json:"score"`
+	RankAssembly  *int          `json:"rank_assembly"`
+	AssemblyRated int           `json:"assembly_rated"`
+	RankLevel     *int          `json:"rank_level"`
+	LevelRated    int           `json:"level_rated"`
+	FactionDays   int           `json:"faction_days"`
+}
+
+func rowOf(v projections.DeputyRatingView) ratingRow {
+	return ratingRow{Method: v.Method, Version: v.Version, Period: v.Period, InForce: v.InForce, Provisional: v.Provisional,
+		Rated: v.Rated, NotRated: v.NotRated, Score: v.Score, RankAssembly: v.RankAssembly, AssemblyRated: v.AssemblyRated,
+		RankLevel: v.RankLevel, LevelRated: v.LevelRated, FactionDays: v.FactionDays}
+}
+
+// versionInfo is a published version of the method, for comparison.
+type versionInfo struct {
+	Version       int         `json:"version"`
+	Title         domain.Text `json:"title"`
+	EffectiveFrom domain.Date `json:"effective_from"`
+	PublishedAt   time.Time   `json:"published_at"`
+	// Rating is the deputy's rating for the same period under this version.
+	Rating *ratingRow `json:"rating"`
+}
+
+// ratingEvent is an event behind a component.
+type ratingEvent = projections.StoredEvent
+
+// deputyRating is a deputy's rating: the selected method version's
+// rating for the latest period with its breakdown, its history over every
+// period, and the same period under every published version.
+type deputyRating struct {
+	Deputy   deputyInfo                   `json:"deputy"`
+	Method   string                       `json:"method"`
+	Version  int                          `json:"version"`
+	AsOf     *time.Time                   `json:"as_of"`
+	KnownAt  *time.Time                   `json:"known_at"`
+	Current  projections.DeputyRatingView `json:"current"`
+	History  []ratingRow                  `json:"history"`
+	Versions []versionInfo                `json:"versions"`
+	Events   map[string][]ratingEvent     `json:"events,omitempty"`
+}
+
+type deputyInfo struct {
+	ID          string              `json:"id"`
+	DisplayName string              `json:"display_name"`
+	AssemblyID  string              `json:"assembly_id"`
+	Level       domain.CouncilLevel `json:"level"`
+	InFaction   bool                `json:"in_faction"`
+}
+
+func (s *server) deputyRating(w http.ResponseWriter, r *http.Request) error {
+	if err := pathDeputy(r.Context(), r, principal{}); err != nil {
+		return err
+	}
+	out, err := s.ratingOf(r, r.PathValue("id"), false)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// myRating is the authenticated deputy's own rating, with the events
+// behind each component.
+func (s *server) myRating(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
+	if _, err := projections.GetDeputy(r.Context(), s.cfg.DB, p.actorID); err != nil {
+		return forbidden("only a registered deputy has a rating: your credentials name no deputy")
+	}
+	out, err := s.ratingOf(r, p.actorID, true)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *server) ratingOf(r *http.Request, deputyID string, withEvents bool) (deputyRating, error) {
+	ctx := r.Context()
+	q := s.query(r)
+	axes, method, version := q.axes(), q.str("method"), q.integer("version", 1, 10000)
+	if err := q.err(); err != nil {
+		return deputyRating{}, err
+	}
+	d, err := projections.GetDeputy(ctx, s.cfg.DB, deputyID)
+	if err != nil {
+		return deputyRating{}, err
+	}
+	views, err := projections.DeputyRatings(ctx, s.cfg.DB, deputyID, projections.RatingQuery{Method: method, Axes: axes})
+	if err != nil {
+		return deputyRating{}, err
+	}
+	if len(views) == 0 {
+		return deputyRating{}, fmt.Errorf("deputy %s: %w", deputyID, projections.ErrNoRatings)
+	}
+	if method == "" {
+		method = views[0].Method // sorted by method
+		views = slices.DeleteFunc(views, func(v projections.DeputyRatingView) bool { return v.Method != method })
+	}
+	latest := projections.LatestPeriod(views)
+	if version == 0 {
+		for _, v := range views {
+			if v.Period == latest && v.InForce {
+				version = v.Version
+			}
+		}
+		if version == 0 {
+			version = slices.MaxFunc(views, func(a, b projections.DeputyRatingView) int { return cmp.Compare(a.Version, b.Version) }).Version
+		}
+	}
+	out := deputyRating{Deputy: deputyInfo{ID: d.ID, DisplayName: d.DisplayName, AssemblyID: d.AssemblyID, Level: d.Level, InFaction: d.InFaction},
+		Method: method, Version: version, History: []ratingRow{}, Versions: []versionInfo{}}
+	if axes != nil {
+		out.AsOf, out.KnownAt = axes.AsOf, axes.KnownAt
+	}
+	found := false
+	for _, v := range views {
+		if v.Version != version {
+			continue
+		}
+		out.History = append(out.History, rowOf(v))
+		if v.Period == latest {
+			out.Current, found = v, true
+		}
+	}
+	if !found {
+		return deputyRating{}, fmt.Errorf("version %d of %s: %w", version, method, projections.ErrNoRatings)
+	}
+	methods, err := projections.RatingMethods(ctx, s.cfg.DB, axes)
+	if err != nil {
+		return deputyRating{}, err
+	}
+	for _, m := range methods {
+		if m.Method != method {
+			continue
+		}
+		vi := versionInfo{Version: m.Version, Title: m.Title, EffectiveFrom: m.EffectiveFrom, PublishedAt: m.PublishedAt}
+		for _, v := range views {
+			if v.Version == m.Version && v.Period == latest {
+				row := rowOf(v)
+				vi.Rating = &row
+			}
+		}
+		out.Versions = append(out.Versions, vi)
+	}
+	if withEvents {
+		out.Events = map[string][]ratingEvent{}
+		for _, c := range out.Current.Components {
+			evs, err := projections.RatingEvents(ctx, s.cfg.DB, c.Events)
+			if err != nil {
+				return deputyRating{}, err
+			}
+			out.Events[c.Key] = evs
+		}
+	}
+	return out, nil
+}
+
+// leagueRow is one deputy of a league table.
+type leagueRow struct {
+	DeputyID      string   `json:"deputy_id"`
+	DisplayName   string   `json:"display_name"`
+	AssemblyID    string   `json:"assembly_id"`
+	Rated         bool     `json:"rated"`
+	NotRated      string   `json:"not_rated,omitempty"`
+	Score         *float64 `json:"score"`
+	RankAssembly  *int     `json:"rank_assembly"`
+	AssemblyRated int      `json:"assembly_rated"`
+	RankLevel     *int     `json:"rank_level"`
+	LevelRated    int      `json:"level_rated"`
+	FactionDays   int      `json:"faction_days"`
+}
+
+type leagueTable struct {
+	Method      string              `json:"method"`
+	Version     int                 `json:"version"`
+	Versions    []int               `json:"versions"`
+	InForce     bool                `json:"in_force"`
+	Period      domain.Period       `json:"period"`
+	Provisional bool                `json:"provisional"`
+	Level       domain.CouncilLevel `json:"level"`
+	AssemblyID  string              `json:"assembly_id,omitempty"`
+	AsOf        *time.Time          `json:"as_of"`
+	Rows        []leagueRow         `json:"rows"`
+}
+
+func (s *server) ratingsLeague(w http.ResponseWriter, r *http.Request) error {
+	q := s.query(r)
+	level := q.oneOf("level", "republican", "regional", "district")
+	if q.str("level") == "" {
+		q.errs = append(q.errs, fieldProblem{Field: "level", Problem: "is required: republican, regional or district"})
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	return s.league(w, r, projections.LeagueQuery{Level: level})
+}
+
+func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.LeagueQuery) error {
+	q := s.query(r)
+	lq.Axes, lq.Method, lq.Version, lq.Period = q.axes(), q.str("method"), q.integer("version", 1, 10000), q.date("period")
+	if err := q.err(); err != nil {
+		return err
+	}
+	l, err := projections.LeagueTable(r.Context(), s.cfg.DB, lq)
+	if err != nil {
+		return err
+	}
+	out := leagueTable{Method: l.Method, Version: l.Version, Versions: l.Versions, InForce: l.InForce, Period: l.Period,
+		Provisional: l.Provisional, Level: l.Level, AssemblyID: l.AssemblyID, Rows: make([]leagueRow, 0, len(l.Rows))}
+	if lq.Axes != nil {
+		out.AsOf = lq.Axes.AsOf
+	}
+	for _, v := range l.Rows {
+		out.Rows = append(out.Rows, leagueRow{DeputyID: v.DeputyID, DisplayName: v.DisplayName, AssemblyID: v.AssemblyID, Rated: v.Rated,
+			NotRated: v.NotRated, Score: v.Score, RankAssembly: v.RankAssembly, AssemblyRated: v.AssemblyRated, RankLevel: v.RankLevel,
+			LevelRated: v.LevelRated, FactionDays: v.FactionDays})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *server) listMethods(w http.ResponseWriter, r *http.Request) error {
+	q := s.query(r)
+	axes := q.axes()
+	if err := q.err(); err != nil {
+		return err
+	}
+	ms, err := projections.RatingMethods(r.Context(), s.cfg.DB, axes)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPage(ms, ""))
+	return nil
+}

@@ -1,0 +1,185 @@
+package councils
+
+import (
+	"net/http"
+	"strings"
+)
+
+// route is one entry of the route table: the mux pattern is method + " " +
+// pattern, and OpenAPIPaths describes exactly these (a test checks both).
+type route struct {
+	method  string
+	pattern string
+	handler func(*server) http.Handler
+	op      operation
+}
+
+// operation is what the OpenAPI document says of a route.
+type operation struct {
+	id      string
+	summary string
+	tag     string
+	// access says who may call: "" is public.
+	access  string
+	params  []obj
+	body    obj // request schema; nil: no body
+	created bool
+	result  obj
+	// errs lists the problem statuses beside 400/500.
+	errs []int
+}
+
+func readRoute(f func(*server, http.ResponseWriter, *http.Request) error) func(*server) http.Handler {
+	return func(s *server) http.Handler {
+		return s.read(func(w http.ResponseWriter, r *http.Request) error { return f(s, w, r) })
+	}
+}
+
+// routeTable lists every route. Writes check roles or membership in their
+// policy; reads are public except /v1/me/rating.
+func routeTable() []route {
+	w := func(f func(*server) http.Handler) func(*server) http.Handler { return f }
+	r := readRoute
+	const (
+		admin      = "role admin"
+		writer     = "role admin or officer"
+		members    = "a current member of the council (the actor's id among its members)"
+		respondent = "a respondent of the assessment: the indicator's responsible person or a responsible deputy or official of its roadmap"
+	)
+	errsWrite := []int{401, 403, 404, 409, 413, 415, 422}
+	return []route{
+		// Public councils.
+		{"GET", "/v1/councils", r((*server).listCouncils),
+			operation{id: "listCouncils", summary: "List public councils", tag: "councils", params: []obj{levelParam, katoParam, withinParam, limitParam, cursorParam},
+				result: pageOf(ref("Council"))}},
+		{"POST", "/v1/councils", w((*server).registerCouncil),
+			operation{id: "registerCouncil", summary: "Register a public council of a territory", tag: "councils", access: admin, created: true,
+				body: registerCouncilSchema, errs: errsWrite}},
+		{"GET", "/v1/councils/{id}", r((*server).getCouncil),
+			operation{id: "getCouncil", summary: "A public council", tag: "councils", params: []obj{councilIDParam}, result: ref("Council"), errs: []int{404}}},
+		{"GET", "/v1/councils/{id}/members", r((*server).councilMembers),
+			operation{id: "listCouncilMembers", summary: "A council's members (as of a time; with former=true, those who left too)", tag: "councils",
+				params: []obj{councilIDParam, asOfParam, boolParam("former", "Include memberships that had ended.")}, result: membersSchema, errs: []int{404}}},
+		{"POST", "/v1/councils/{id}/members", w((*server).joinCouncil),
+			operation{id: "joinCouncil", summary: "Add a member (id, role, public display name only)", tag: "councils", access: admin, created: true,
+				params: []obj{councilIDParam}, body: joinSchema, errs: errsWrite}},
+		{"DELETE", "/v1/councils/{id}/members/{member_id}", w((*server).leaveCouncil),
+			operation{id: "leaveCouncil", summary: "End a membership (reason required)", tag: "councils", access: admin,
+				params: []obj{councilIDParam, pathParam("member_id", "The member's id.")}, body: reasonSchema, errs: errsWrite}},
+		{"GET", "/v1/councils/{id}/recommendations", r((*server).listRecommendations),
+			operation{id: "listCouncilRecommendations", summary: "A council's recommendations", tag: "recommendations",
+				params: append([]obj{councilIDParam}, recommendationListParams...), result: pageOf(ref("Recommendation")), errs: []int{404}}},
+		{"POST", "/v1/councils/{id}/recommendations", w((*server).draftRecommendation),
+			operation{id: "draftRecommendation", summary: "Draft a recommendation to a state body", tag: "recommendations", access: members, created: true,
+				params: []obj{councilIDParam}, body: draftSchema, errs: errsWrite}},
+		{"POST", "/v1/councils/{id}/assessments", w((*server).recordAssessment),
+			operation{id: "recordAssessment", summary: "Assess an indicator's reported status", tag: "assessments", access: members, created: true,
+				params: []obj{councilIDParam}, body: assessSchema, errs: errsWrite}},
+		{"GET", "/v1/councils/{id}/league", r((*server).councilLeague),
+			operation{id: "councilLeague", summary: "League table of the deputies of a council: a public council's maslikhat (the Mazhilis for the republic) or an assembly id (mazhilis, maslikhat-{kato})",
+				tag: "ratings", params: append([]obj{pathParam("id", "A public council's id, or an assembly id.")}, leagueParams...), result: ref("League"), errs: []int{404}}},
+
+		// Recommendations.
+		{"GET", "/v1/recommendations", r((*server).listRecommendations),
+			operation{id: "listRecommendations", summary: "Recommendations by council, state body and status, now or as of a time", tag: "recommendations",
+				params: append([]obj{queryParam("council_id", "A council's id.", str(""))}, recommendationListParams...), result: pageOf(ref("Recommendation"))}},
+		{"GET", "/v1/recommendations/overdue", r((*server).overdueRecommendations),
+			operation{id: "overdueRecommendations", summary: "Recommendations whose answer is overdue (today, or on the as_of date)", tag: "recommendations",
+				params: recommendationListParams, result: pageOf(ref("Recommendation"))}},
+		{"GET", "/v1/recommendations/{id}", r((*server).getRecommendation),
+			operation{id: "getRecommendation", summary: "A recommendation, now or as of a time", tag: "recommendations",
+				params: []obj{recommendationIDParam, asOfParam, knownAtParam}, result: ref("Recommendation"), errs: []int{404}}},
+		{"POST", "/v1/recommendations/{id}/submit", w((*server).submitRecommendation),
+			operation{id: "submitRecommendation", summary: "Submit to the state body, with a response deadline (default: 30 days)", tag: "recommendations",
+				access: members, params: []obj{recommendationIDParam}, body: submitSchema, errs: errsWrite}},
+		{"POST", "/v1/recommendations/{id}/acknowledge", w((*server).acknowledgeRecommendation),
+			operation{id: "acknowledgeRecommendation", summary: "Record that the body registered it", tag: "recommendations", access: writer,
+				params: []obj{recommendationIDParam}, body: acknowledgeSchema, errs: errsWrite}},
+		{"POST", "/v1/recommendations/{id}/answer", w((*server).answerRecommendation),
+			operation{id: "answerRecommendation", summary: "Record the body's answer (accepted, partially_accepted, rejected) with its reply and evidence; not before submission",
+				tag: "recommendations", access: writer, params: []obj{recommendationIDParam}, body: answerSchema, errs: errsWrite}},
+		{"POST", "/v1/recommendations/{id}/answer/corrections", w((*server).correctAnswer),
+			operation{id: "correctRecommendationAnswer", summary: "Correct a recorded answer (reason required)", tag: "recommendations", access: writer, created: true,
+				params: []obj{recommendationIDParam}, body: correctAnswerSchema, errs: errsWrite}},
+		{"POST", "/v1/recommendations/{id}/judgement", w((*server).judgeRecommendation),
+			operation{id: "judgeRecommendation", summary: "Judge whether it was implemented (a revision needs a reason)", tag: "recommendations", access: members,
+				params: []obj{recommendationIDParam}, body: judgeSchema, errs: errsWrite}},
+		{"POST", "/v1/recommendations/{id}/withdraw", w((*server).withdrawRecommendation),
+			operation{id: "withdrawRecommendation", summary: "Withdraw it before the answer (reason required)", tag: "recommendations", access: members,
+				params: []obj{recommendationIDParam}, body: reasonSchema, errs: errsWrite}},
+		{"POST", "/v1/recommendations/{id}/dissents", w((*server).attachDissent),
+			operation{id: "attachDissent", summary: "Put your dissenting opinion on the record (once)", tag: "recommendations", access: members, created: true,
+				params: []obj{recommendationIDParam}, body: dissentSchema, errs: errsWrite}},
+		{"GET", "/v1/state-bodies/rates", r((*server).stateBodyRates),
+			operation{id: "stateBodyRates", summary: "Answer, on-time, acceptance and implementation rates per state body, with their counts", tag: "recommendations",
+				params: []obj{queryParam("body_id", "One body's id.", str("")), asOfParam, knownAtParam}, result: ratesSchema}},
+
+		// Assessments.
+		{"GET", "/v1/assessments", r((*server).listAssessments),
+			operation{id: "listAssessments", summary: "Assessments by council, indicator or respondent, newest first", tag: "assessments",
+				params: []obj{queryParam("council_id", "A council's id.", str("")), queryParam("indicator_id", "An indicator's id.", str("")),
+					queryParam("respondent_id", "A respondent's person id.", str("")), limitParam}, result: pageOf(ref("Assessment"))}},
+		{"GET", "/v1/assessments/{id}", r((*server).getAssessment),
+			operation{id: "getAssessment", summary: "An assessment with its replies", tag: "assessments", params: []obj{assessmentIDParam}, result: ref("Assessment"), errs: []int{404}}},
+		{"POST", "/v1/assessments/{id}/replies", w((*server).replyToAssessment),
+			operation{id: "replyToAssessment", summary: "Reply on the record (right of reply), once", tag: "assessments", access: respondent, created: true,
+				params: []obj{assessmentIDParam}, body: replySchema, errs: errsWrite}},
+		{"POST", "/v1/assessments/{id}/withdraw", w((*server).withdrawAssessment),
+			operation{id: "withdrawAssessment", summary: "Withdraw an assessment (reason required)", tag: "assessments", access: members,
+				params: []obj{assessmentIDParam}, body: reasonSchema, errs: errsWrite}},
+
+		// Deputies.
+		{"GET", "/v1/deputies", r((*server).listDeputies),
+			operation{id: "listDeputies", summary: "Deputies by level or assembly", tag: "deputies",
+				params: []obj{levelParam, queryParam("assembly_id", "An assembly id: mazhilis or maslikhat-{kato}.", str("")), limitParam, cursorParam},
+				result: pageOf(ref("Deputy"))}},
+		{"POST", "/v1/deputies", w((*server).registerDeputy),
+			operation{id: "registerDeputy", summary: "Register a deputy of the Mazhilis or a maslikhat", tag: "deputies", access: admin, created: true,
+				body: registerDeputySchema, errs: errsWrite}},
+		{"GET", "/v1/deputies/{id}", r((*server).getDeputy),
+			operation{id: "getDeputy", summary: "A deputy: faction periods, responsibilities, activity counts", tag: "deputies",
+				params: []obj{deputyIDParam}, result: ref("Deputy"), errs: []int{404}}},
+		{"POST", "/v1/deputies/{id}/faction", w((*server).joinFaction),
+			operation{id: "joinFaction", summary: "Record that the deputy joined the faction", tag: "deputies", access: admin,
+				params: []obj{deputyIDParam}, body: factionSchema, errs: errsWrite}},
+		{"DELETE", "/v1/deputies/{id}/faction", w((*server).leaveFaction),
+			operation{id: "leaveFaction", summary: "Record that the deputy left the faction (reason required)", tag: "deputies", access: admin,
+				params: []obj{deputyIDParam}, body: reasonSchema, errs: errsWrite}},
+		{"POST", "/v1/deputies/{id}/responsibilities", w((*server).assignResponsibility),
+			operation{id: "assignDeputyResponsibility", summary: "Make the deputy answer for a roadmap or an indicator", tag: "deputies", access: admin,
+				params: []obj{deputyIDParam}, body: responsibilitySchema, errs: errsWrite}},
+		{"DELETE", "/v1/deputies/{id}/responsibilities/{subject}/{subject_id}", w((*server).releaseResponsibility),
+			operation{id: "releaseDeputyResponsibility", summary: "Release a responsibility (reason required)", tag: "deputies", access: admin,
+				params: []obj{deputyIDParam, pathParam("subject", "roadmap or indicator."), pathParam("subject_id", "The roadmap's or indicator's id.")},
+				body:   reasonSchema, errs: errsWrite}},
+		{"POST", "/v1/deputies/{id}/activity", w((*server).reportActivity),
+			operation{id: "reportDeputyActivity", summary: "Report activity counts for a period that has ended (counts only: nobody is named)", tag: "deputies",
+				access: writer, created: true, params: []obj{deputyIDParam}, body: activitySchema, errs: errsWrite}},
+		{"POST", "/v1/deputies/{id}/activity/{report_id}/corrections", w((*server).correctActivity),
+			operation{id: "correctDeputyActivity", summary: "Correct an activity report (reason required)", tag: "deputies", access: writer, created: true,
+				params: []obj{deputyIDParam, pathParam("report_id", "The report's id (its event id).")}, body: countsSchema, errs: errsWrite}},
+		{"GET", "/v1/deputies/{id}/rating", r((*server).deputyRating),
+			operation{id: "deputyRating", summary: "A deputy's rating: score, ranks and breakdown for the latest period, the history, and every published version side by side",
+				tag: "ratings", params: []obj{deputyIDParam, asOfParam, knownAtParam, methodParam, versionParam}, result: ref("DeputyRating"), errs: []int{404}}},
+
+		// Ratings.
+		{"GET", "/v1/ratings/league", r((*server).ratingsLeague),
+			operation{id: "ratingsLeague", summary: "League table of a level", tag: "ratings",
+				params: append([]obj{requiredQuery("level", "republican, regional or district.", enum("", "republican", "regional", "district"))}, leagueParams...),
+				result: ref("League"), errs: []int{404}}},
+		{"GET", "/v1/rating-methods", r((*server).listMethods),
+			operation{id: "listRatingMethods", summary: "Every published rating method version (as of a time)", tag: "ratings",
+				params: []obj{asOfParam, knownAtParam}, result: pageOf(ref("RatingMethod"))}},
+		{"POST", "/v1/rating-methods", w((*server).publishMethod),
+			operation{id: "publishRatingMethod", summary: "Publish the next version of a rating method (a published version never changes)", tag: "ratings",
+				access: admin, created: true, body: ref("RatingMethodInput"), errs: errsWrite}},
+		{"GET", "/v1/me/rating", r((*server).myRating),
+			operation{id: "myRating", summary: "Your own rating as a deputy, with the events behind each component", tag: "ratings",
+				access: "an authenticated deputy (the actor's id is the deputy's id)", params: []obj{asOfParam, knownAtParam, methodParam, versionParam},
+				result: ref("DeputyRating"), errs: []int{401, 403, 404}}},
+	}
+}
+
+// patternPath turns a mux pattern into an OpenAPI path (they agree: both
+// use {name}).
+func patternPath(p string) string { return strings.TrimSuffix(p, "{$}") }

@@ -1,0 +1,157 @@
+package councildemo_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"promiseledger/commands"
+	"promiseledger/commands/councildemo"
+	"promiseledger/commands/demo"
+	"promiseledger/domain"
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/memory"
+)
+
+var now = time.Date(2022, 9, 30, 12, 0, 0, 0, time.UTC)
+
+// world returns handlers on a fresh memory store whose clock is after Now,
+// with a program and a roadmap registered.
+func world(t *testing.T) (*commands.Handlers, *memory.Store, string) {
+	t.Helper()
+	store := memory.New()
+	t.Cleanup(func() { store.Close() })
+	h, err := commands.New(commands.Deps{Store: store, Clock: func() time.Time { return now.Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, store, roadmapOf(t, h)
+}
+
+// roadmapOf registers the republic, a program and a republican roadmap.
+func roadmapOf(t *testing.T, h *commands.Handlers) string {
+	t.Helper()
+	ctx := context.Background()
+	admin := commands.Header{Actor: commands.Actor{ID: "admin", Role: "admin"}, EffectiveAt: time.Date(2020, 12, 1, 0, 0, 0, 0, time.UTC)}
+	ts, err := demo.Territories()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.RegisterTerritory.Handle(ctx, commands.RegisterTerritory{Header: admin, KATO: ts[0].KATO, Name: ts[0].Name, Kind: ts[0].Kind}); err != nil {
+		t.Fatal(err)
+	}
+	period := domain.Period{Start: domain.NewDate(2021, 1, 1), End: domain.NewDate(2025, 12, 31)}
+	p, err := h.RegisterProgram.Handle(ctx, commands.RegisterProgram{Header: admin, Name: ts[0].Name, Kind: domain.ProgramMain, Period: period})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.RegisterRoadmap.Handle(ctx, commands.RegisterRoadmap{Header: admin, ProgramID: p.ID, TerritoryKATO: "0", Level: domain.LevelRepublican,
+		Title: ts[0].Name, Period: period})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+func readAll(t *testing.T, s eventstore.Store) []eventstore.Recorded {
+	t.Helper()
+	var out []eventstore.Recorded
+	pos := eventstore.Start
+	for {
+		page, err := s.ReadAll(context.Background(), pos, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return out
+		}
+		out = append(out, page...)
+		pos = page[len(page)-1].Position
+	}
+}
+
+// TestLoadFullSize checks the figures of shared/DOMAIN.md: about 1,700
+// councils with about 12,000 members, 250+ recommendations in every state.
+func TestLoadFullSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full size")
+	}
+	t.Parallel()
+	h, _, roadmap := world(t)
+	st, err := councildemo.Load(context.Background(), h, councildemo.Config{Seed: 7, Now: now, RoadmapIDs: []string{roadmap}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Councils != 1700 || st.Members < 11500 || st.Members > 12600 || st.Recommendations < 250 {
+		t.Errorf("councils %d, members %d, recommendations %d", st.Councils, st.Members, st.Recommendations)
+	}
+	for _, s := range domain.RecommendationStatuses() {
+		if st.ByStatus[string(s)] == 0 {
+			t.Errorf("no recommendation is %s: %v", s, st.ByStatus)
+		}
+	}
+	if st.Overdue == 0 || st.Dissents == 0 || st.Deputies < 800 || st.ActivityReports < 5*st.Deputies || st.MethodVersions != 2 {
+		t.Errorf("stats: %+v", st)
+	}
+	t.Logf("%+v", st)
+}
+
+// TestLoadIsDeterministicAndIdempotent: the same Config gives the same
+// events, and a second load records nothing new.
+func TestLoadIsDeterministicAndIdempotent(t *testing.T) {
+	t.Parallel()
+	cfg := councildemo.Config{Seed: 3, Now: now, Scale: 0.05}
+	h1, s1, r1 := world(t)
+	h2, s2, r2 := world(t)
+	cfg1, cfg2 := cfg, cfg
+	cfg1.RoadmapIDs, cfg2.RoadmapIDs, cfg2.Workers = []string{r1}, []string{r2}, 1
+	first, err := councildemo.Load(context.Background(), h1, cfg1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := councildemo.Load(context.Background(), h2, cfg2); err != nil {
+		t.Fatal(err)
+	}
+	// Everything but what world() registered with random ids.
+	ids := func(rs []eventstore.Recorded) []string {
+		var out []string
+		for _, r := range rs {
+			if !strings.HasPrefix(r.Stream, "program-") && !strings.HasPrefix(r.Stream, "roadmap-") && r.Stream != "territory-0" {
+				out = append(out, r.ID.String()+" "+r.Type)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	a, b := readAll(t, s1), readAll(t, s2)
+	if ia, ib := ids(a), ids(b); !slices.Equal(ia, ib) || len(ia) == 0 {
+		t.Errorf("different data sets: %d and %d events", len(ia), len(ib))
+	}
+	again, err := councildemo.Load(context.Background(), h1, cfg1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Events != 0 || again.Duplicates < first.Events-first.Territories {
+		t.Errorf("second load: %d new events, %d duplicates (first: %d events)", again.Events, again.Duplicates, first.Events)
+	}
+	if len(readAll(t, s1)) != len(a) {
+		t.Error("the second load appended events")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	h, _, _ := world(t)
+	for _, cfg := range []councildemo.Config{
+		{},
+		{Now: now, Scale: 5},
+		{Now: demo.DefaultStart()},
+		{Now: now, Territories: []councildemo.Territory{{KATO: "110000000", ParentKATO: "0"}}},
+	} {
+		if _, err := councildemo.Load(context.Background(), h, cfg); err == nil {
+			t.Errorf("%+v was accepted", cfg)
+		}
+	}
+}

@@ -1,0 +1,372 @@
+package domain
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The rating is computed in two pure steps, so that anyone holding the
+// events can recompute it: DeputyMetrics turns one deputy's folded records
+// into raw metrics for a period, and RateDeputies turns the metrics of every
+// deputy of a level into scores and ranks under one method version.
+// docs/rating.md defines every step and works an example by hand.
+
+// EndOfPeriod is the last instant (UTC) of a period's last day.
+func EndOfPeriod(p Period) time.Time {
+	return time.Date(p.End.Year, p.End.Month, p.End.Day, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1).Add(-time.Nanosecond)
+}
+
+// IndicatorSnapshot is an indicator as it stood at a cut, with the id of
+// the last event folded into it: the event that settled what it was then.
+type IndicatorSnapshot struct {
+	State       IndicatorState
+	LastEventID uuid.UUID
+}
+
+// MetricValue is one raw metric of a deputy in a period. Shares keep their
+// numerator and denominator; Events are the events that fed the value.
+type MetricValue struct {
+	Value       float64     `json:"value"`
+	Numerator   float64     `json:"numerator"`
+	Denominator float64     `json:"denominator"`
+	Has         bool        `json:"has_data"`
+	Events      []uuid.UUID `json:"events"`
+}
+
+// RatingInputs are what one deputy's metrics in one period come from.
+type RatingInputs struct {
+	Period Period
+	// Cut is the end of the period, or the as-of time if earlier.
+	Cut time.Time
+	// Deputy as of the as-of time (activity is reported after a period
+	// ends, so it is not cut at the period's end).
+	Deputy DeputyState
+	// Indicators as they stood at Cut, by id.
+	Indicators map[string]IndicatorSnapshot
+	// RoadmapIndicators lists the indicators of each roadmap.
+	RoadmapIndicators map[string][]string
+	// Assessments the deputy may reply to, as of the as-of time.
+	Assessments []AssessmentState
+}
+
+// DeputyMetrics computes every metric source for one deputy and period.
+func DeputyMetrics(in RatingInputs) map[MetricSource]MetricValue {
+	out := map[MetricSource]MetricValue{}
+	counts, events, ok := in.Deputy.ActivityIn(in.Period)
+	if ok {
+		count := func(n int) MetricValue {
+			return MetricValue{Value: float64(n), Numerator: float64(n), Has: true, Events: events}
+		}
+		out[MetricReceptionsHeld] = count(counts.ReceptionsHeld)
+		out[MetricPeopleReceived] = count(counts.PeopleReceived)
+		out[MetricAppealsHandled] = count(counts.AppealsHandled)
+		if n := counts.AppealsHandled; n > 0 {
+			out[MetricAppealsPositiveShare] = share(float64(counts.Outcomes.Positive), float64(n), events)
+			out[MetricAppealsClosedShare] = share(float64(n-counts.Outcomes.Pending), float64(n), events)
+		}
+	}
+	indicatorMetrics(in, out)
+	assessmentMetrics(in, out)
+	return out
+}
+
+func share(num, den float64, events []uuid.UUID) MetricValue {
+	return MetricValue{Value: num / den, Numerator: num, Denominator: den, Has: true, Events: events}
+}
+
+// indicatorMetrics: the indicators the deputy answers for at the cut —
+// each indicator assigned directly, and every indicator of each roadmap
+// assigned — added by the cut and not cancelled.
+func indicatorMetrics(in RatingInputs, out map[MetricSource]MetricValue) {
+	var ids []string
+	var events []uuid.UUID
+	for _, r := range in.Deputy.ResponsibilitiesAt(in.Cut) {
+		events = append(events, r.AssignEventID)
+		switch r.Subject {
+		case ResponsibleForIndicator:
+			ids = append(ids, r.SubjectID)
+		case ResponsibleForRoadmap:
+			ids = append(ids, in.RoadmapIndicators[r.SubjectID]...)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var n, done, weight, weighted float64
+	for _, id := range ids {
+		snap, ok := in.Indicators[id]
+		if !ok || snap.State.ID == "" || snap.State.Status == StatusCancelled {
+			continue
+		}
+		n++
+		if snap.State.Status == StatusDone {
+			done++
+		}
+		weight += snap.State.Weight
+		weighted += snap.State.Weight * snap.State.Completion()
+		events = append(events, snap.LastEventID)
+	}
+	if n == 0 {
+		return
+	}
+	out[MetricIndicatorsDoneShare] = share(done, n, events)
+	if weight > 0 {
+		out[MetricIndicatorsProgress] = share(weighted, weight, events)
+	}
+}
+
+// assessmentMetrics: assessments that name the deputy as a respondent,
+// made within the period and not withdrawn; replied if the deputy replied.
+func assessmentMetrics(in RatingInputs, out map[MetricSource]MetricValue) {
+	var received, replied float64
+	var events []uuid.UUID
+	start := time.Date(in.Period.Start.Year, in.Period.Start.Month, in.Period.Start.Day, 0, 0, 0, 0, time.UTC)
+	list := slices.Clone(in.Assessments)
+	slices.SortFunc(list, func(a, b AssessmentState) int { return cmp.Compare(a.ID, b.ID) })
+	for _, a := range list {
+		if a.Withdrawn || !a.IsRespondent(in.Deputy.ID) || a.AssessedAt.Before(start) || a.AssessedAt.After(EndOfPeriod(in.Period)) {
+			continue
+		}
+		received++
+		events = append(events, a.EventID)
+		for _, r := range a.Replies {
+			if r.RespondentID == in.Deputy.ID {
+				replied++
+				events = append(events, r.EventID)
+				break
+			}
+		}
+	}
+	if received > 0 {
+		out[MetricAssessmentReplyShare] = share(replied, received, events)
+	}
+}
+
+// RatingSubject is one deputy's data for RateDeputies.
+type RatingSubject struct {
+	DeputyID    string
+	DisplayName string
+	AssemblyID  string
+	Level       CouncilLevel
+	FactionDays int
+	Metrics     map[MetricSource]MetricValue
+}
+
+// ComponentScore is one component of a deputy's score.
+type ComponentScore struct {
+	Key           string        `json:"key"`
+	Source        MetricSource  `json:"source"`
+	Weight        float64       `json:"weight"`
+	Normalization Normalization `json:"normalization"`
+	HasData       bool          `json:"has_data"`
+	Raw           float64       `json:"raw"`
+	Numerator     float64       `json:"numerator"`
+	Denominator   float64       `json:"denominator"`
+	// Min and Max are the bounds of a min-max normalisation in its scope.
+	Min        *float64 `json:"min,omitempty"`
+	Max        *float64 `json:"max,omitempty"`
+	Normalized float64  `json:"normalized"`
+	// Points is this component's part of the score: 100 × weight ÷ (sum
+	// of weights) × normalized.
+	Points float64     `json:"points"`
+	Events []uuid.UUID `json:"events"`
+}
+
+// DeputyRating is a deputy's rating in one period under one method version.
+type DeputyRating struct {
+	Method      string       `json:"method"`
+	Version     int          `json:"version"`
+	Period      Period       `json:"period"`
+	Provisional bool         `json:"provisional"`
+	DeputyID    string       `json:"deputy_id"`
+	DisplayName string       `json:"display_name"`
+	AssemblyID  string       `json:"assembly_id"`
+	Level       CouncilLevel `json:"level"`
+	FactionDays int          `json:"faction_days"`
+	Rated       bool         `json:"rated"`
+	// NotRated says which minimum-data rule the deputy missed.
+	NotRated string   `json:"not_rated,omitempty"`
+	Score    *float64 `json:"score"`
+	// Ranks are competition ranks (1, 2, 2, 4) among the rated deputies of
+	// the assembly and of the level; nil when the group has fewer rated
+	// deputies than the method's minimum of peers.
+	RankAssembly  *int             `json:"rank_assembly"`
+	AssemblyRated int              `json:"assembly_rated"`
+	RankLevel     *int             `json:"rank_level"`
+	LevelRated    int              `json:"level_rated"`
+	Components    []ComponentScore `json:"components"`
+}
+
+// RateDeputies scores the deputies of one level in one period under one
+// method version. Deputies never in the faction during the period are left
+// out; the rest are rated when they meet the minimum-data rules.
+func RateDeputies(method RatingMethodPublished, p Period, cut time.Time, subjects []RatingSubject) []DeputyRating {
+	subjects = slices.Clone(subjects)
+	slices.SortFunc(subjects, func(a, b RatingSubject) int { return cmp.Compare(a.DeputyID, b.DeputyID) })
+	f := method.Formula
+	var eligible []RatingSubject
+	out := make([]DeputyRating, 0, len(subjects))
+	for _, s := range subjects {
+		if s.FactionDays == 0 {
+			continue
+		}
+		out = append(out, DeputyRating{Method: method.Method, Version: method.Version, Period: p,
+			Provisional: cut.Before(EndOfPeriod(p)), DeputyID: s.DeputyID, DisplayName: s.DisplayName,
+			AssemblyID: s.AssemblyID, Level: s.Level, FactionDays: s.FactionDays})
+		if s.FactionDays >= f.Minimum.FactionDays {
+			eligible = append(eligible, s)
+		}
+	}
+	bounds := minMaxBounds(f, eligible)
+	var totalWeight float64
+	for _, c := range f.Components {
+		totalWeight += c.Weight
+	}
+	for i := range out {
+		r := &out[i]
+		j := slices.IndexFunc(subjects, func(s RatingSubject) bool { return s.DeputyID == r.DeputyID })
+		s := subjects[j]
+		withData := 0
+		var score float64
+		for _, c := range f.Components {
+			cs := ComponentScore{Key: c.Key, Source: c.Source, Weight: c.Weight, Normalization: c.Normalization, Events: []uuid.UUID{}}
+			if mv, ok := s.Metrics[c.Source]; ok && mv.Has {
+				withData++
+				cs.HasData, cs.Raw, cs.Numerator, cs.Denominator = true, mv.Value, mv.Numerator, mv.Denominator
+				cs.Events = append(cs.Events, mv.Events...)
+				cs.Normalized = normalize(c, mv.Value, bounds, s, &cs)
+			}
+			pts := 100 * c.Weight / totalWeight * cs.Normalized
+			score += pts
+			cs.Raw, cs.Normalized, cs.Points = roundTo(cs.Raw, 6), roundTo(cs.Normalized, 6), roundTo(pts, 4)
+			r.Components = append(r.Components, cs)
+		}
+		switch {
+		case s.FactionDays < f.Minimum.FactionDays:
+			r.NotRated = "faction membership shorter than the method's minimum of days in the period"
+		case withData < f.Minimum.Components:
+			r.NotRated = "fewer components with data than the method's minimum"
+		default:
+			r.Rated = true
+			v := roundTo(score, 2)
+			r.Score = &v
+		}
+	}
+	rank(out, f.Minimum.Peers, func(r DeputyRating) string { return r.AssemblyID },
+		func(r *DeputyRating, rank, n int) { r.RankAssembly, r.AssemblyRated = intp(rank), n })
+	rank(out, f.Minimum.Peers, func(r DeputyRating) string { return string(r.Level) },
+		func(r *DeputyRating, rank, n int) { r.RankLevel, r.LevelRated = intp(rank), n })
+	return out
+}
+
+func intp(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+type boundKey struct {
+	component string
+	group     string
+}
+
+type bound struct{ min, max float64 }
+
+// minMaxBounds finds, for every min-max component, the minimum and maximum
+// over the eligible deputies with data in each group of its scope.
+func minMaxBounds(f RatingFormula, eligible []RatingSubject) map[boundKey]bound {
+	out := map[boundKey]bound{}
+	for _, c := range f.Components {
+		if c.Normalization.Kind != NormalizeMinMax {
+			continue
+		}
+		for _, s := range eligible {
+			mv, ok := s.Metrics[c.Source]
+			if !ok || !mv.Has {
+				continue
+			}
+			k := boundKey{c.Key, groupOf(c.Normalization.Scope, s)}
+			b, seen := out[k]
+			if !seen {
+				b = bound{mv.Value, mv.Value}
+			}
+			b.min, b.max = min(b.min, mv.Value), max(b.max, mv.Value)
+			out[k] = b
+		}
+	}
+	return out
+}
+
+func groupOf(scope RatingScope, s RatingSubject) string {
+	if scope == ScopeAssembly {
+		return s.AssemblyID
+	}
+	return string(s.Level)
+}
+
+func normalize(c RatingComponent, x float64, bounds map[boundKey]bound, s RatingSubject, cs *ComponentScore) float64 {
+	switch c.Normalization.Kind {
+	case NormalizeMinMax:
+		b, ok := bounds[boundKey{c.Key, groupOf(c.Normalization.Scope, s)}]
+		if !ok {
+			// The deputy is not eligible, so not among the bounds: compare
+			// with nobody.
+			b = bound{x, x}
+		}
+		lo, hi := b.min, b.max
+		cs.Min, cs.Max = &lo, &hi
+		switch {
+		case hi > lo:
+			return min(max((x-lo)/(hi-lo), 0), 1)
+		case x > 0:
+			return 1
+		}
+		return 0
+	case NormalizeRatioToTarget:
+		if c.Normalization.Target == nil || *c.Normalization.Target <= 0 {
+			return 0
+		}
+		return min(max(x / *c.Normalization.Target, 0), 1)
+	case NormalizeIdentity:
+		return min(max(x, 0), 1)
+	}
+	return 0
+}
+
+// rank gives competition ranks by score, descending, within each group
+// that has at least minPeers rated deputies.
+func rank(rs []DeputyRating, minPeers int, group func(DeputyRating) string, set func(*DeputyRating, int, int)) {
+	groups := map[string][]int{}
+	var order []string
+	for i, r := range rs {
+		if !r.Rated {
+			continue
+		}
+		g := group(r)
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	for _, g := range order {
+		idx := groups[g]
+		if len(idx) < minPeers {
+			for _, i := range idx {
+				set(&rs[i], 0, len(idx))
+			}
+			continue
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(*rs[b].Score, *rs[a].Score) })
+		ranks := make([]int, len(idx))
+		for pos, i := range idx {
+			ranks[pos] = pos + 1
+			if pos > 0 && *rs[idx[pos-1]].Score == *rs[i].Score {
+				ranks[pos] = ranks[pos-1]
+			}
+			set(&rs[i], ranks[pos], len(idx))
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"promiseledger/domain"
+	"promiseledger/eventstore"
+)
+
+// CouncilsName is the permanent name of the councils projector.
+const CouncilsName = "councils.v1"
+
+// Kinds of council facts, by stream prefix.
+const (
+	kindCouncil        = "council"
+	kindRecommendation = "recommendation"
+	kindAssessment     = "assessment"
+)
+
+var councilStreamKinds = []struct{ prefix, kind string }{
+	{"council-", kindCouncil},
+	{"recommendation-", kindRecommendation},
+	{"assessment-", kindAssessment},
+}
+
+// Councils projects public councils and their members, recommendations and
+// assessments: their events (for folding as of any time) and their current
+// state.
+type Councils struct{}
+
+// Name implements Projector.
+func (Councils) Name() string { return CouncilsName }
+
+var councilTables = []string{"rm_council_events", "rm_councils", "rm_council_members", "rm_recommendations", "rm_assessments"}
+
+// Reset implements Projector.
+func (Councils) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	for _, t := range councilTables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE generation = $1`, gen); err != nil {
+			return fmt.Errorf("reset %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// Apply implements Projector: store the batch's council, recommendation and
+// assessment events, then refold every aggregate they touch from its whole
+// stored history.
+func (Councils) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+	var facts []fact
+	touched := map[string]map[string]bool{}
+	for _, r := range events {
+		kind, id := "", ""
+		for _, k := range councilStreamKinds {
+			if rest, ok := strings.CutPrefix(r.Stream, k.prefix); ok {
+				kind, id = k.kind, rest
+				break
+			}
+		}
+		if kind == "" {
+			continue
+		}
+		ev, m, err := domain.Decode(r.Type, r.Data, r.Metadata)
+		if err != nil {
+			return &EventError{Event: r, Err: err}
+		}
+		facts = append(facts, fact{rec: r, kind: kind, id: id, ev: ev, meta: m})
+		if touched[kind] == nil {
+			touched[kind] = map[string]bool{}
+		}
+		touched[kind][id] = true
+	}
+	if len(facts) == 0 {
+		return nil
+	}
+	if err := storeFacts(ctx, tx, councilFacts, gen, facts); err != nil {
+		return err
+	}
+	for _, k := range councilStreamKinds {
+		ids := keys(touched[k.kind])
+		if len(ids) == 0 {
+			continue
+		}
+		hs, err := loadFacts(ctx, tx, councilFacts, gen, k.kind, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			h := hs[id]
+			if h == nil {
+				continue
+			}
+			var err error
+			switch k.kind {
+			case kindCouncil:
+				err = saveCouncil(ctx, tx, gen, h)
+			case kindRecommendation:
+				err = saveRecommendation(ctx, tx, gen, h)
+			case kindAssessment:
+				err = saveAssessment(ctx, tx, gen, h)
+			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", k.kind, id, err)
+			}
+		}
+	}
+	return nil
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func lastRecorded(h *aggregateHistory) any {
+	return h.Events[len(h.Events)-1].Meta.RecordedAt
+}
+
+func saveCouncil(ctx context.Context, tx *sqlx.Tx, gen int, h *aggregateHistory) error {
+	s, err := domain.FoldCouncil(h.Events, nil)
+	if err != nil || s.ID == "" {
+		return err
+	}
+	const upsert = `INSERT INTO rm_councils (generation, council_id, kato, level, name, members, version, registered_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (generation, council_id) DO UPDATE SET members = EXCLUDED.members, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`
+	if _, err := tx.ExecContext(ctx, upsert, gen, s.ID, s.TerritoryKATO, s.Level, jsonOf(s.Name), len(s.CurrentMembers()), h.Version,
+		s.RegisteredAt, lastRecorded(h)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM rm_council_members WHERE generation = $1 AND council_id = $2`, gen, s.ID); err != nil {
+		return err
+	}
+	n := len(s.Memberships)
+	if n == 0 {
+		return nil
+	}
+	seqs := make([]int64, n)
+	ids, roles, names, joined, left := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]any, n)
+	for i, m := range s.Memberships {
+		seqs[i], ids[i], roles[i], names[i] = int64(i+1), m.MemberID, string(m.Role), m.DisplayName
+		joined[i] = m.JoinedAt.UTC().Format(timeLayout)
+		if !m.LeftAt.IsZero() {
+			left[i] = m.LeftAt.UTC().Format(timeLayout)
+		}
+	}
+	const insert = `INSERT INTO rm_council_members (generation, council_id, seq, member_id, role, display_name, joined_at, left_at)
+SELECT $1, $2, u.* FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[]) AS u`
+	_, err = tx.ExecContext(ctx, insert, gen, s.ID, pq.Int64Array(seqs), pq.StringArray(ids), pq.StringArray(roles), pq.StringArray(names),
+		pq.StringArray(joined), pq.GenericArray{A: left})
+	return err
+}
+
+const timeLayout = "2006-01-02T15:04:05.999999999Z07:00"
+
+func nullable[T comparable](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
+}
+
+func saveRecommendation(ctx context.Context, tx *sqlx.Tx, gen int, h *aggregateHistory) error {
+	s, err := domain.FoldRecommendation(h.Events, nil)
+	if err != nil || s.ID == "" {
+		return err
+	}
+	const upsert = `INSERT INTO rm_recommendations (generation, recommendation_id, council_id, body_id, status, decision, verdict,
+	response_deadline, dissents, drafted_at, version, updated_at, state)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (generation, recommendation_id) DO UPDATE SET status = EXCLUDED.status, decision = EXCLUDED.decision,
+	verdict = EXCLUDED.verdict, response_deadline = EXCLUDED.response_deadline, dissents = EXCLUDED.dissents,
+	version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state`
+	_, err = tx.ExecContext(ctx, upsert, gen, s.ID, s.CouncilID, s.Addressee.ID, s.Status, nullable(s.Decision()), nullable(s.Verdict()),
+		dateOrNil(s.ResponseDeadline), len(s.Dissents), s.DraftedAt, h.Version, lastRecorded(h), jsonOf(s))
+	return err
+}
+
+func saveAssessment(ctx context.Context, tx *sqlx.Tx, gen int, h *aggregateHistory) error {
+	s, err := domain.FoldAssessment(h.Events, nil)
+	if err != nil || s.ID == "" {
+		return err
+	}
+	const upsert = `INSERT INTO rm_assessments (generation, assessment_id, council_id, indicator_id, roadmap_id, position, respondents,
+	replies, withdrawn, assessed_at, version, state)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (generation, assessment_id) DO UPDATE SET replies = EXCLUDED.replies, withdrawn = EXCLUDED.withdrawn,
+	version = EXCLUDED.version, state = EXCLUDED.state`
+	_, err = tx.ExecContext(ctx, upsert, gen, s.ID, s.CouncilID, s.IndicatorID, s.RoadmapID, s.Position, pq.StringArray(s.Respondents),
+		len(s.Replies), s.Withdrawn, s.AssessedAt, h.Version, jsonOf(s))
+	return err
+}

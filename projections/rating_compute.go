@@ -1,0 +1,248 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"promiseledger/domain"
+)
+
+// DeputyRatingView is a deputy's rating in one period under one method
+// version, as the ratings read model serves it.
+type DeputyRatingView struct {
+	domain.DeputyRating
+	// InForce: this version is the one in force for the period (the latest
+	// whose effective_from is on or before the period's start).
+	InForce bool `json:"in_force"`
+	// Cut is when the period's data is taken: its end, or the time of the
+	// latest event (live) or the as-of time, if earlier.
+	Cut time.Time `json:"cut"`
+}
+
+// levelData is everything a level's ratings are computed from, folded on
+// the axes.
+type levelData struct {
+	deputies          []domain.DeputyState
+	methods           map[string][]domain.RatingMethodPublished
+	indicators        map[string]*aggregateHistory
+	roadmapIndicators map[string][]string
+	assessments       []domain.AssessmentState
+	cut               time.Time
+}
+
+// computeLevel computes the ratings of every deputy of a level, for every
+// method version and period, from the stored events kept by axes. With no
+// axes (the live read model), the data is taken up to the latest event
+// that feeds the level; with AsOf, up to that time.
+func computeLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string, axes Axes) ([]DeputyRatingView, error) {
+	d, err := loadLevel(ctx, q, gen, level, axes)
+	if err != nil || len(d.deputies) == 0 || d.cut.IsZero() {
+		return nil, err
+	}
+	metrics := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
+	snapshots := map[time.Time]map[string]domain.IndicatorSnapshot{}
+	var out []DeputyRatingView
+	for _, name := range keysOf(d.methods) {
+		versions := d.methods[name]
+		for _, v := range versions {
+			for _, p := range v.Formula.Periods(domain.DateOf(d.cut.UTC())) {
+				pc := domain.EndOfPeriod(p)
+				if d.cut.Before(pc) {
+					pc = d.cut
+				}
+				if _, ok := snapshots[pc]; !ok {
+					snapshots[pc] = d.snapshotsAt(pc, axes)
+				}
+				if _, ok := metrics[p]; !ok {
+					metrics[p] = d.metricsIn(p, pc, snapshots[pc])
+				}
+				var subjects []domain.RatingSubject
+				for _, dep := range d.deputies {
+					m, ok := metrics[p][dep.ID]
+					if !ok {
+						continue
+					}
+					subjects = append(subjects, domain.RatingSubject{DeputyID: dep.ID, DisplayName: dep.DisplayName,
+						AssemblyID: dep.Assembly.ID(), Level: dep.Assembly.Level, FactionDays: dep.FactionDays(p, pc), Metrics: m})
+				}
+				inForce := domain.VersionInForce(versions, p) == v.Version
+				for _, r := range domain.RateDeputies(v, p, pc, subjects) {
+					out = append(out, DeputyRatingView{DeputyRating: r, InForce: inForce, Cut: pc.UTC()})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// metricsIn computes the metrics of every deputy registered by the cut.
+func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]domain.IndicatorSnapshot) map[string]map[domain.MetricSource]domain.MetricValue {
+	out := map[string]map[domain.MetricSource]domain.MetricValue{}
+	for _, dep := range d.deputies {
+		if dep.RegisteredAt.After(pc) {
+			continue
+		}
+		out[dep.ID] = domain.DeputyMetrics(domain.RatingInputs{Period: p, Cut: pc, Deputy: dep, Indicators: snaps,
+			RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessments})
+	}
+	return out
+}
+
+// snapshotsAt folds every loaded indicator as it stood at t (within axes).
+func (d *levelData) snapshotsAt(t time.Time, axes Axes) map[string]domain.IndicatorSnapshot {
+	out := make(map[string]domain.IndicatorSnapshot, len(d.indicators))
+	for id, h := range d.indicators {
+		var last uuid.UUID
+		s, err := domain.FoldIndicator(h.Events, func(e domain.Envelope) bool {
+			ok := axes.keep(e) && !effective(e).After(t)
+			if ok {
+				last = e.Meta.EventID
+			}
+			return ok
+		})
+		if err != nil || s.ID == "" {
+			continue // an indicator that cannot be folded feeds nothing (the indicators projector reports it)
+		}
+		out[id] = domain.IndicatorSnapshot{State: s, LastEventID: last}
+	}
+	return out
+}
+
+func effective(e domain.Envelope) time.Time {
+	if e.Meta.EffectiveAt.IsZero() {
+		return e.Meta.RecordedAt
+	}
+	return e.Meta.EffectiveAt
+}
+
+// loadLevel reads and folds what a level's ratings need.
+func loadLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string, axes Axes) (*levelData, error) {
+	var ids []string
+	if err := sqlx.SelectContext(ctx, q, &ids, `SELECT deputy_id FROM rm_rating_deputies WHERE generation = $1 AND level = $2 ORDER BY deputy_id`, gen, level); err != nil {
+		return nil, fmt.Errorf("deputies of the %s level: %w", level, err)
+	}
+	d := &levelData{methods: map[string][]domain.RatingMethodPublished{}}
+	if len(ids) == 0 {
+		return d, nil
+	}
+	var latest time.Time
+	seen := func(e domain.Envelope) bool {
+		if !axes.keep(e) {
+			return false
+		}
+		if t := effective(e); t.After(latest) {
+			latest = t
+		}
+		return true
+	}
+	hs, err := loadFacts(ctx, q, ratingFacts, gen, kindDeputy, ids)
+	if err != nil {
+		return nil, err
+	}
+	roadmaps, direct := map[string]bool{}, map[string]bool{}
+	for _, id := range ids {
+		h := hs[id]
+		if h == nil {
+			continue
+		}
+		s, err := domain.FoldDeputy(h.Events, seen)
+		if err != nil {
+			return nil, fmt.Errorf("fold deputy %s: %w", id, err)
+		}
+		if s.ID == "" {
+			continue
+		}
+		d.deputies = append(d.deputies, s)
+		for _, r := range s.Responsibilities {
+			switch r.Subject {
+			case domain.ResponsibleForRoadmap:
+				roadmaps[r.SubjectID] = true
+			case domain.ResponsibleForIndicator:
+				direct[r.SubjectID] = true
+			}
+		}
+	}
+	methods, err := loadAllFacts(ctx, q, ratingFacts, gen, kindMethod)
+	if err != nil {
+		return nil, err
+	}
+	for name, h := range methods {
+		for _, e := range h.Events {
+			if p, ok := e.Event.(domain.RatingMethodPublished); ok && seen(e) {
+				d.methods[name] = append(d.methods[name], p)
+			}
+		}
+		slices.SortFunc(d.methods[name], func(a, b domain.RatingMethodPublished) int { return cmp.Compare(a.Version, b.Version) })
+	}
+	d.roadmapIndicators = map[string][]string{}
+	rows, err := q.QueryxContext(ctx, `SELECT indicator_id, roadmap_id FROM rm_rating_indicators WHERE generation = $1 AND roadmap_id = ANY($2)
+ORDER BY roadmap_id, indicator_id`, gen, pq.StringArray(keys(roadmaps)))
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var ind, rm string
+		if err := rows.Scan(&ind, &rm); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.roadmapIndicators[rm] = append(d.roadmapIndicators[rm], ind)
+		direct[ind] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if d.indicators, err = loadFacts(ctx, q, ratingFacts, gen, kindIndicator, keys(direct)); err != nil {
+		return nil, err
+	}
+	for _, h := range d.indicators {
+		for _, e := range h.Events {
+			seen(e)
+		}
+	}
+	var assessmentIDs []string
+	if err := sqlx.SelectContext(ctx, q, &assessmentIDs, `SELECT DISTINCT subject_id FROM rm_rating_links
+WHERE generation = $1 AND subject_kind = 'assessment' AND person_id = ANY($2) ORDER BY subject_id`, gen, pq.StringArray(ids)); err != nil {
+		return nil, err
+	}
+	as, err := loadFacts(ctx, q, ratingFacts, gen, kindAssessment, assessmentIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range assessmentIDs {
+		h := as[id]
+		if h == nil {
+			continue
+		}
+		s, err := domain.FoldAssessment(h.Events, seen)
+		if err != nil {
+			return nil, fmt.Errorf("fold assessment %s: %w", id, err)
+		}
+		if s.ID != "" {
+			d.assessments = append(d.assessments, s)
+		}
+	}
+	d.cut = latest
+	if axes.AsOf != nil {
+		d.cut = axes.AsOf.UTC()
+	}
+	return d, nil
+}
+
+// RatingsAt computes the ratings of a level as they stood on the axes:
+// the same computation as the live read model, on the events kept by axes.
+func RatingsAt(ctx context.Context, db sqlx.QueryerContext, level string, axes Axes) ([]DeputyRatingView, error) {
+	gen, err := activeGeneration(ctx, db, RatingsName)
+	if err != nil {
+		return nil, err
+	}
+	return computeLevel(ctx, db, gen, level, axes)
+}

@@ -1,0 +1,305 @@
+package projections_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"promiseledger/commands"
+	"promiseledger/domain"
+	"promiseledger/projections"
+)
+
+func ratingsFor(t *testing.T, views []projections.DeputyRatingView, version int, p domain.Period) map[string]projections.DeputyRatingView {
+	t.Helper()
+	out := map[string]projections.DeputyRatingView{}
+	for _, v := range views {
+		if v.Version == version && v.Period == p {
+			out[v.DeputyID] = v
+		}
+	}
+	return out
+}
+
+func liveLevel(t *testing.T, e *env, level string) []projections.DeputyRatingView {
+	t.Helper()
+	l, err := projections.LeagueTable(context.Background(), e.db, projections.LeagueQuery{Level: level})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []projections.DeputyRatingView
+	for _, v := range l.Versions {
+		for _, start := range []domain.Date{domain.NewDate(2021, 1, 1), q2.Start, domain.NewDate(2021, 7, 1)} {
+			s := start
+			lt, err := projections.LeagueTable(context.Background(), e.db, projections.LeagueQuery{Level: level, Version: v, Period: &s})
+			if err != nil {
+				continue
+			}
+			all = append(all, lt.Rows...)
+		}
+	}
+	return all
+}
+
+type scoreRank struct {
+	score float64
+	rank  int
+}
+
+func checkScores(t *testing.T, name string, got map[string]projections.DeputyRatingView, want map[string]scoreRank) {
+	t.Helper()
+	for id, w := range want {
+		r, ok := got[id]
+		switch {
+		case !ok:
+			t.Errorf("%s: no rating for %s", name, id)
+		case w.rank == 0:
+			if r.Rated || r.Score != nil {
+				t.Errorf("%s %s: rated %v, want not rated", name, id, *r.Score)
+			}
+		case r.Score == nil || math.Abs(*r.Score-w.score) > 1e-9 || r.RankLevel == nil || *r.RankLevel != w.rank ||
+			r.RankAssembly == nil || *r.RankAssembly != w.rank:
+			t.Errorf("%s %s: score %v rank %v/%v, want %v rank %d", name, id, r.Score, r.RankLevel, r.RankAssembly, w.score, w.rank)
+		}
+	}
+}
+
+// TestRatingByHand checks the live ratings against the worked example in
+// docs/rating.md, under both versions, with the events behind each
+// component.
+func TestRatingByHand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	fx := e.loadRatingFixture()
+	e.publishV2()
+	e.settle(7, councilProjectors...)
+	ctx := context.Background()
+
+	v1 := ratingsFor(t, liveLevel(t, e, "district"), 1, q2)
+	checkScores(t, "v1 Q2", v1, map[string]scoreRank{"deputy-A": {61.67, 1}, "deputy-C": {50, 2}, "deputy-B": {28, 3}, "deputy-D": {}})
+	v2 := ratingsFor(t, liveLevel(t, e, "district"), 2, q2)
+	checkScores(t, "v2 Q2", v2, map[string]scoreRank{"deputy-B": {92.5, 1}, "deputy-A": {81.25, 2}, "deputy-C": {12.5, 3}, "deputy-D": {}})
+	if !v1["deputy-A"].InForce || v2["deputy-A"].InForce {
+		t.Errorf("in force in Q2: v1 %v, v2 %v (v2 applies from 2022)", v1["deputy-A"].InForce, v2["deputy-A"].InForce)
+	}
+
+	// A's breakdown names the events behind each number.
+	a := v1["deputy-A"]
+	byKey := map[string]domain.ComponentScore{}
+	for _, c := range a.Components {
+		byKey[c.Key] = c
+	}
+	if c := byKey["receptions"]; c.Raw != 12 || *c.Min != 3 || *c.Max != 12 || c.Normalized != 1 || c.Points != 30 || len(c.Events) != 1 ||
+		c.Events[0].String() != fx.reportA {
+		t.Errorf("receptions: %+v", c)
+	}
+	if c := byKey["done"]; c.Numerator != 1 || c.Denominator != 3 || len(c.Events) != 4 {
+		// the responsibility, and the last event of I1, I3 and I4 (I2 is cancelled)
+		t.Errorf("done: %+v", c)
+	}
+	ids := byKey["done"].Events
+	evs, err := projections.RatingEvents(ctx, e.db, ids)
+	if err != nil || len(evs) != len(ids) || evs[0].Type != domain.TypeDeputyResponsibilityAssigned {
+		t.Fatalf("events behind 'done': %v %+v", err, evs)
+	}
+
+	// Q1: only the done share has data, one component short of v1's minimum.
+	q1 := domain.Period{Start: domain.NewDate(2021, 1, 1), End: domain.NewDate(2021, 3, 31)}
+	if r := ratingsFor(t, liveLevel(t, e, "district"), 1, q1)["deputy-A"]; r.Rated || r.NotRated == "" || r.FactionDays != 76 {
+		t.Errorf("Q1: %+v", r)
+	}
+
+	// The deputy's own list and the league of the maslikhat agree.
+	mine, err := projections.DeputyRatings(ctx, e.db, "deputy-B", projections.RatingQuery{Method: "faction-rating", Version: 2})
+	if err != nil || len(mine) != 3 || *mine[1].Score != 92.5 {
+		t.Fatalf("deputy-B under v2: %v %+v", err, mine)
+	}
+	l, err := projections.LeagueTable(ctx, e.db, projections.LeagueQuery{AssemblyID: districtAssembly, Period: &q2.Start})
+	if err != nil || l.Version != 1 || !l.InForce || len(l.Rows) != 4 || l.Rows[0].DeputyID != "deputy-A" || l.Rows[3].DeputyID != "deputy-D" {
+		t.Fatalf("league: %v %+v", err, l)
+	}
+}
+
+// TestRatingAsOf: a rating as of a past date ignores later events; as of
+// and as known at the time of a past live read, it is exactly what the live
+// read model said then.
+func TestRatingAsOf(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	fx := e.loadRatingFixture()
+	e.settle(50, councilProjectors...)
+	ctx := context.Background()
+	then := liveLevel(t, e, "district")
+	knownThen := day("2021-07-02").Add(12 * time.Hour) // recorded time of the last event
+	cutThen := at9("2021-07-02")                       // its effective time: the live cut
+
+	// Later: v2 is published, A leaves the faction, and A's Q2 report is
+	// corrected (the correction takes the report's effective time).
+	e.publishV2()
+	e.at("2021-08-10")
+	mustDo(t)(e.cmd.LeaveFaction.Handle(ctx, commands.LeaveFaction{Header: withReason(admin("2021-08-10"), "mandate ended"), DeputyID: "deputy-A"}))
+	e.at("2021-08-20")
+	mustDo(t)(e.cmd.CorrectDeputyActivity.Handle(ctx, commands.CorrectDeputyActivity{Header: withReason(admin(""), "two receptions were counted twice"),
+		DeputyID: "deputy-A", Corrects: fx.reportA, Counts: domain.ActivityCounts{ReceptionsHeld: 10, PeopleReceived: 80, AppealsHandled: 40,
+			Outcomes: domain.AppealOutcomes{Positive: 30, Explained: 6, Rejected: 2, Pending: 2}}}))
+	e.settle(50, councilProjectors...)
+
+	// As of the old cut and as known then: exactly the old live read.
+	past, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{AsOf: &cutThen, KnownAt: &knownThen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, then, past) {
+		t.Error("the rating as of and as known at a past time differs from what the live model said then")
+	}
+
+	// As of 2021-07-15 (effective axis): v2 and the leaving are ignored; the
+	// correction is included, because it took effect when the report did.
+	mid := at9("2021-07-15")
+	asOf, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{AsOf: &mid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range asOf {
+		if v.Version != 1 {
+			t.Fatalf("version %d as of 2021-07-15, before it was published", v.Version)
+		}
+	}
+	q2v1 := ratingsFor(t, asOf, 1, q2)
+	// A: receptions 10 → min-max (10−3)/(10−3) = 1, unchanged: 61.67.
+	// B: (6−3)/(10−3) = 3/7 → 100 × (3 × 3/7 + 2 × 0.9) / 10 = 30.857… → 30.86.
+	checkScores(t, "as of 07-15", q2v1, map[string]scoreRank{"deputy-A": {61.67, 1}, "deputy-B": {30.86, 3}})
+	// Q3 as of 07-15 is provisional, and A was still in the faction.
+	q3 := domain.Period{Start: domain.NewDate(2021, 7, 1), End: domain.NewDate(2021, 9, 30)}
+	if r := ratingsFor(t, asOf, 1, q3)["deputy-A"]; !r.Provisional || r.FactionDays != 15 {
+		t.Errorf("Q3 as of 07-15: provisional %v, %d faction days", r.Provisional, r.FactionDays)
+	}
+	// Live, A left on 08-10: 40 days of Q3.
+	if r := ratingsFor(t, liveLevel(t, e, "district"), 1, q3)["deputy-A"]; r.FactionDays != 40 {
+		t.Errorf("Q3 live: %d faction days", r.FactionDays)
+	}
+	// Before the Q2 reports took effect, Q2 had no activity.
+	june := at9("2021-06-30")
+	early, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{AsOf: &june})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ratingsFor(t, early, 1, q2)["deputy-B"]; r.Rated || !r.Provisional {
+		t.Errorf("B in Q2 as of 06-30 (no activity yet): %+v", r)
+	}
+}
+
+// sameRatings compares two sets of ratings as the API serves them.
+func sameRatings(t *testing.T, a, b []projections.DeputyRatingView) bool {
+	t.Helper()
+	index := func(vs []projections.DeputyRatingView) map[string]string {
+		out := map[string]string{}
+		for _, v := range vs {
+			body, _ := json.Marshal(v)
+			out[v.Method+"/"+v.Period.Start.String()+"/"+v.DeputyID+"/"+string(rune('0'+v.Version))] = string(body)
+		}
+		return out
+	}
+	ia, ib := index(a), index(b)
+	if !reflect.DeepEqual(ia, ib) {
+		for k, v := range ia {
+			if ib[k] != v {
+				t.Logf("%s:\n  a %s\n  b %s", k, v, ib[k])
+			}
+		}
+		for k := range ib {
+			if _, ok := ia[k]; !ok {
+				t.Logf("%s only in b", k)
+			}
+		}
+		return false
+	}
+	return len(ia) > 0
+}
+
+// TestRatingRebuildEqualsLive: the live read model, built event by event
+// or in large batches, equals a rebuild from scratch.
+func TestRatingRebuildEqualsLive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadRatingFixture()
+	e.publishV2()
+	e.settle(1, councilProjectors...)
+	ctx := context.Background()
+	live := map[string]string{}
+	for _, p := range councilProjectors {
+		live[p.Name()] = dumpTables(t, e.db, p.Name())
+	}
+	for _, p := range councilProjectors {
+		if _, err := projections.Rebuild(ctx, e.db, e.store, p); err != nil {
+			t.Fatal(err)
+		}
+		e.settle(1000, p) // a rebuild reads only what the store already shows
+		if got := dumpTables(t, e.db, p.Name()); got != live[p.Name()] {
+			t.Errorf("%s: rebuild differs from the live read model\nlive:\n%s\nrebuilt:\n%s", p.Name(), live[p.Name()], got)
+		}
+	}
+	// The live table equals a computation from scratch on all events.
+	all, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, liveLevel(t, e, "district"), all) {
+		t.Error("the live read model differs from a fresh computation")
+	}
+}
+
+// TestNewMethodVersionKeepsOldRatings: publishing v2 leaves every v1
+// rating of a closed period as it was, v1 itself unchanged, and every old
+// rating reproducible as of its time.
+func TestNewMethodVersionKeepsOldRatings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadRatingFixture()
+	e.settle(100, councilProjectors...)
+	ctx := context.Background()
+	before := liveLevel(t, e, "district")
+	methodsBefore, err := projections.RatingMethods(ctx, e.db, nil)
+	if err != nil || len(methodsBefore) != 1 {
+		t.Fatalf("methods: %v %+v", err, methodsBefore)
+	}
+	e.publishV2()
+	e.settle(100, councilProjectors...)
+	after := liveLevel(t, e, "district")
+
+	closed := func(vs []projections.DeputyRatingView) []projections.DeputyRatingView {
+		var out []projections.DeputyRatingView
+		for _, v := range vs {
+			if v.Version == 1 && !v.Provisional {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	if !sameRatings(t, closed(before), closed(after)) {
+		t.Error("publishing v2 changed v1 ratings of closed periods")
+	}
+	methodsAfter, err := projections.RatingMethods(ctx, e.db, nil)
+	if err != nil || len(methodsAfter) != 2 || !reflect.DeepEqual(methodsAfter[0], methodsBefore[0]) {
+		t.Fatalf("v1 changed when v2 was published: %+v", methodsAfter)
+	}
+	cut, known := at9("2021-07-02"), day("2021-07-02").Add(12*time.Hour)
+	past, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{AsOf: &cut, KnownAt: &known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, before, past) {
+		t.Error("the ratings before v2 are not reproducible as of their time")
+	}
+	if _, err := e.cmd.PublishRatingMethod.Handle(ctx, republish(ratingV1, 1)); err == nil {
+		t.Fatal("version 1 was published again")
+	}
+}
+
+func republish(c commands.PublishRatingMethod, version int) commands.PublishRatingMethod {
+	c.Version, c.Header = version, admin("")
+	return c
+}
