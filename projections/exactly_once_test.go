@@ -290,3 +290,42 @@ func TestPoisonStopsOnlyThatProjector(t *testing.T) {
 type countingWriter struct{ n *atomic.Int32 }
 
 func (w *countingWriter) Write(p []byte) (int, error) { w.n.Add(1); return len(p), nil }
+
+// TestConcurrentRebuilds: rebuilds of one projector started at once never
+// break it; each either completes or is refused because another runs.
+func TestConcurrentRebuilds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.load()
+	e.catchUp(100)
+	live := dump(t, e.db, projections.IndicatorsName)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := projections.Rebuild(context.Background(), e.db, e.store, projections.Indicators{})
+			errs <- err
+		}()
+	}
+	done := 0
+	for range 4 {
+		err := <-errs
+		switch {
+		case err == nil:
+			done++
+		case errors.Is(err, projections.ErrRebuildRunning):
+		default:
+			t.Errorf("rebuild: %v", err)
+		}
+	}
+	if done == 0 {
+		t.Fatal("no rebuild completed")
+	}
+	if got := dump(t, e.db, projections.IndicatorsName); got != live {
+		t.Error("the read model differs after concurrent rebuilds")
+	}
+	e.catchUp(100) // Process still works on the active generation
+	st, err := projections.Statuses(context.Background(), e.db, e.store, time.Now())
+	if err != nil || len(st) != 2 {
+		t.Fatalf("statuses after concurrent rebuilds: %v %+v", err, st)
+	}
+}

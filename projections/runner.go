@@ -138,8 +138,12 @@ func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos even
 	const q = `UPDATE projector_checkpoints
 SET position_commit = $3, position_prepare = $4, events_total = events_total + $5, last_stored_at = $6, updated_at = now()
 WHERE name = $1 AND generation = $2`
-	if _, err := tx.ExecContext(ctx, q, p.Name(), gen, int64(last.Position.Commit), int64(last.Position.Prepare), len(events), last.StoredAt); err != nil {
+	res, err := tx.ExecContext(ctx, q, p.Name(), gen, int64(last.Position.Commit), int64(last.Position.Prepare), len(events), last.StoredAt)
+	if err != nil {
 		return fmt.Errorf("move checkpoint of %s: %w", p.Name(), err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("move checkpoint of %s generation %d: %d rows (%v): the generation is gone", p.Name(), gen, n, err)
 	}
 	return nil
 }
@@ -181,6 +185,9 @@ func Process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.
 	return nil
 }
 
+// ErrRebuildRunning: another process is rebuilding the same projector.
+var ErrRebuildRunning = errors.New("another rebuild of this projector is running")
+
 // RebuildPageSize is how many events a rebuild applies per transaction.
 const RebuildPageSize = 1000
 
@@ -192,6 +199,22 @@ func Rebuild(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Project
 	if err := ensure(ctx, db, name); err != nil {
 		return 0, err
 	}
+	// One rebuild of a projector at a time: a second one would reset the
+	// first one's generation under it.
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	var mine bool
+	key := leaseKey("rebuild:" + name)
+	if err := conn.GetContext(ctx, &mine, `SELECT pg_try_advisory_lock($1)`, key); err != nil {
+		return 0, fmt.Errorf("rebuild %s: %w", name, err)
+	}
+	if !mine {
+		return 0, fmt.Errorf("rebuild %s: %w", name, ErrRebuildRunning)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key) //nolint:errcheck // the lock dies with the connection anyway
 	gen, err := startRebuild(ctx, db, p)
 	if err != nil {
 		return 0, err
@@ -301,8 +324,12 @@ func switchGeneration(ctx context.Context, db *sqlx.DB, store eventstore.Store, 
 		}
 		pos = next
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE projectors SET active_generation = $2, rebuilding_generation = NULL WHERE name = $1`, p.Name(), gen); err != nil {
+	res, err := tx.ExecContext(ctx, `UPDATE projectors SET active_generation = $2, rebuilding_generation = NULL WHERE name = $1 AND rebuilding_generation = $2`, p.Name(), gen)
+	if err != nil {
 		return 0, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return 0, fmt.Errorf("rebuild %s: generation %d is no longer the one being rebuilt", p.Name(), gen)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("rebuild %s: switch: %w", p.Name(), err)
