@@ -155,6 +155,12 @@ func CheckTransactionIDs(ctx context.Context, db sqlx.QueryerContext) error {
 	return nil
 }
 
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // Close stops the listener and closes the pool.
 func (s *Store) Close() error {
 	s.mu.Lock()
@@ -288,6 +294,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	if s.isClosed() {
+		return eventstore.AppendResult{}, eventstore.ErrClosed
+	}
 	for attempt := 0; ; attempt++ {
 		res, err := s.appendOnce(ctx, s.db, stream, expected, events)
 		if err == nil {
@@ -309,14 +318,13 @@ func (s *Store) AppendInTx(ctx context.Context, tx *sqlx.Tx, stream string, expe
 		return eventstore.AppendResult{}, err
 	}
 	res, err := s.appendOnce(ctx, tx, stream, expected, events)
-	if errors.Is(err, errVersionTaken) || errors.Is(err, errNothingInserted) {
-		v, verr := s.StreamVersion(ctx, stream)
-		if verr != nil {
-			return res, errors.Join(err, verr)
-		}
-		return res, &eventstore.ConflictError{Stream: stream, Expected: expected, Actual: v}
+	if err != nil {
+		// The caller's transaction is aborted now; diagnose reads through
+		// the pool, like Append: a retry of committed events is reported as
+		// such, an id stored elsewhere as ErrDuplicateEvent.
+		return s.diagnose(ctx, stream, expected, events, err)
 	}
-	return res, err
+	return res, nil
 }
 
 var (
@@ -514,6 +522,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from eventstore.V
 	if limit <= 0 {
 		return nil, fmt.Errorf("read stream %q: limit %d: %w", stream, limit, eventstore.ErrInvalid)
 	}
+	if s.isClosed() {
+		return nil, eventstore.ErrClosed
+	}
 	const q = `SELECT ` + columns + ` FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`
 	recs, err := s.query(ctx, q, stream, from, limit)
 	if err != nil {
@@ -547,6 +558,9 @@ LIMIT $3`
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Recorded, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("read all: limit %d: %w", limit, eventstore.ErrInvalid)
+	}
+	if s.isClosed() {
+		return nil, eventstore.ErrClosed
 	}
 	recs, err := s.query(ctx, readAllQuery, strconv.FormatUint(after.Commit, 10), int64(after.Prepare), limit)
 	if err != nil {
@@ -693,6 +707,14 @@ type StreamAppend struct {
 // or none (an import is never half done). A conflict on any stream fails
 // the whole call with that stream's *eventstore.ConflictError.
 func (s *Store) AppendAll(ctx context.Context, appends []StreamAppend) error {
+	for _, a := range appends {
+		// With Any, a later statement of the transaction could read a
+		// version committed after the transaction's id was taken, and give a
+		// stream a version whose global position comes first.
+		if a.Expected.IsAny() {
+			return fmt.Errorf("postgres: append all to %q: every stream needs an exact expected version: %w", a.Stream, eventstore.ErrInvalid)
+		}
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("postgres: append all: %w", err)
