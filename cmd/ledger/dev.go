@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,8 +42,8 @@ func runDev(ctx context.Context, e env, args []string) error {
 	if len(f.Args()) > 0 {
 		return usagef("dev takes no arguments, got %q", f.Args())
 	}
-	var scale float64
-	if _, err := fmt.Sscanf(cfg.DemoScale, "%g", &scale); err != nil || scale <= 0 {
+	scale, err := strconv.ParseFloat(cfg.DemoScale, 64)
+	if err != nil || scale <= 0 {
 		return usagef("--demo-scale %q: want a positive number", cfg.DemoScale)
 	}
 	if err := cfg.common.validate(false); err != nil {
@@ -211,8 +212,9 @@ func publicKey(keyFile string) string {
 
 // loadCouncilDemo adds the public councils, their recommendations, the
 // deputies and two rating methods, linked to the demo's roadmaps, when the
-// read models hold no council yet. Its ids are fixed by the seed, so a load
-// interrupted midway completes on the next start.
+// read models hold no council yet. A load interrupted midway is not
+// resumed (the next start sees councils); delete the data directory to
+// start over.
 func loadCouncilDemo(ctx context.Context, e env, svc *services, seed int64, scale float64) (bool, error) {
 	var councilsSeen int
 	if err := svc.db.GetContext(ctx, &councilsSeen, `SELECT count(*) FROM rm_councils`); err != nil {

@@ -32,6 +32,9 @@ func runImport(ctx context.Context, e env, args []string) error {
 	if file == "" {
 		return usagef("import: --file is required")
 	}
+	if len(f.Args()) > 0 {
+		return usagef("import: one file per run (--file); unexpected %q", f.Args())
+	}
 	if format == "" {
 		format = strings.TrimPrefix(strings.ToLower(filepath.Ext(file)), ".")
 	}

@@ -70,17 +70,19 @@ func TestImport(t *testing.T) {
 		rm.ID + ",Жол,Дорога,Road,numeric,0,120,шақырым,км,km,2024-06-30,2,\n"
 	bad := good +
 		rm.ID + ",,Без казахского,No Kazakh,milestone,,,,,,2023-12-31,1,\n" +
-		"00000000-0000-7000-8000-000000000000,А,Б,C,milestone,,,,,,2023-12-31,1,\n"
+		"00000000-0000-7000-8000-000000000000,А,Б,C,milestone,,,,,,2023-12-31,1,\n" +
+		rm.ID + ",А,Б,C,numeric,0,\"1,5\",a,b,c,31.12.2024,1,\n"
 
 	before := count()
 	stdout, _, err := runCmd(t, vars, "import", "--file", write("bad.csv", bad))
-	if err == nil || !strings.Contains(stdout, "line 4: title.kk") || !strings.Contains(stdout, "line 5") {
+	if err == nil || !strings.Contains(stdout, "line 4: title.kk") || !strings.Contains(stdout, "line 5") ||
+		!strings.Contains(stdout, `line 6: target: "1,5" is not a number`) || !strings.Contains(stdout, `line 6: deadline: "31.12.2024" is not a date`) {
 		t.Fatalf("bad file: err %v\n%s", err, stdout)
 	}
 	if count() != before {
 		t.Fatal("a rejected import wrote events")
 	}
-	goodPath := write("good.csv", good)
+	goodPath := write("good.csv", "\ufeff"+good) // as Excel saves "CSV UTF-8"
 	stdout, _, err = runCmd(t, vars, "import", "--file", goodPath, "--dry-run")
 	if err != nil || !strings.Contains(stdout, "dry run") || count() != before {
 		t.Fatalf("dry run: %v, %d new events\n%s", err, count()-before, stdout)

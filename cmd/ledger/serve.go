@@ -200,79 +200,112 @@ func runServe(ctx context.Context, e env, args []string) error {
 func serve(ctx context.Context, e env, cfg serveConfig, svc *services, logger *slog.Logger, ready func(url string)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 4)
-	running := 0
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	var httpSrv *http.Server
-	if !cfg.ProjectorsOnly {
-		srv, ln, err := startAPI(cfg, svc, logger, registry)
-		if err != nil {
-			return err
-		}
-		httpSrv = srv
-		running++
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("api: %w", err)
-				return
-			}
-			errc <- nil
-		}()
-		url := "http://" + displayAddr(ln.Addr())
-		logger.Info("API listening", "url", url)
-		if ready != nil {
-			ready(url)
-		}
-	} else if ready != nil {
-		ready("")
-	}
+	// Build everything that can fail before anything runs, so a failure
+	// leaves nothing half started.
+	var router *projections.Router
 	if !cfg.APIOnly {
-		router, err := projections.NewRouterWithConfig(ctx, projections.RouterConfig{
+		var err error
+		router, err = projections.NewRouterWithConfig(ctx, projections.RouterConfig{
 			DB: svc.db, Store: svc.store, Projectors: ledgerProjectors(), Logger: logger,
 		})
 		if err != nil {
 			return err
 		}
-		running++
-		go func() {
-			err := router.Run(ctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("projectors: %w", err)
-				return
-			}
-			errc <- nil
-		}()
-		if cfg.ProjectorsOnly {
-			go serveMetricsOnly(ctx, cfg, registry, svc, logger)
+	}
+	var httpSrv *http.Server
+	var ln net.Listener
+	var err error
+	if cfg.ProjectorsOnly {
+		httpSrv, ln, err = metricsOnlyServer(cfg, registry, svc)
+	} else {
+		httpSrv, ln, err = startAPI(cfg, svc, logger, registry)
+	}
+	if err != nil {
+		return err
+	}
+
+	var g group
+	g.run(func() error {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
 		}
+		return nil
+	})
+	url := "http://" + displayAddr(ln.Addr())
+	logger.Info("listening", "url", url, "projectors_only", cfg.ProjectorsOnly)
+	if router != nil {
+		g.run(func() error {
+			err := router.Run(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case err != nil:
+				return fmt.Errorf("projectors: %w", err)
+			default:
+				// Watermill closes the router when every handler stopped:
+				// each met an event it cannot apply.
+				return errors.New("projectors: every projector stopped; see `ledger projections status`")
+			}
+		})
 		if cfg.log.SigningKeyFile != "" {
-			running++
-			go func() { errc <- runCheckpointer(ctx, cfg.log, svc.db, logger) }()
+			g.run(func() error { return runCheckpointer(ctx, cfg.log, svc.db, logger) })
 		} else {
 			logger.Warn("no signing key (LEDGER_SIGNING_KEY_FILE): the transparency log grows but no checkpoints are signed")
 		}
 	}
-	var firstErr error
-	select {
-	case <-ctx.Done():
-	case firstErr = <-errc:
-		running--
+	if ready != nil && !cfg.ProjectorsOnly {
+		ready(url)
 	}
+	firstErr := g.wait(ctx)
 	logger.Info("shutting down")
 	cancel()
-	if httpSrv != nil {
-		sctx, stop := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
-		httpSrv.Shutdown(sctx) //nolint:errcheck // best effort within the grace period
-		stop()
-	}
-	for ; running > 0; running-- {
-		if err := <-errc; err != nil && firstErr == nil {
-			firstErr = err
-		}
+	sctx, stop := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	httpSrv.Shutdown(sctx) //nolint:errcheck // best effort within the grace period
+	stop()
+	if err := g.rest(); err != nil && firstErr == nil {
+		firstErr = err
 	}
 	return firstErr
+}
+
+// group runs the parts of a server and reports the first to end.
+type group struct {
+	errc    chan error
+	running int
+}
+
+func (g *group) run(f func() error) {
+	if g.errc == nil {
+		g.errc = make(chan error, 8)
+	}
+	g.running++
+	go func() { g.errc <- f() }()
+}
+
+// wait returns when ctx ends (nil) or a part ends (its error; nil from a
+// part that ended on its own is still the end of the server).
+func (g *group) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-g.errc:
+		g.running--
+		return err
+	}
+}
+
+// rest waits for the other parts and returns the first error among them.
+func (g *group) rest() error {
+	var first error
+	for ; g.running > 0; g.running-- {
+		if err := <-g.errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *prometheus.Registry) (*http.Server, net.Listener, error) {
@@ -307,9 +340,9 @@ func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *pro
 	return api.NewHTTPServer(cfg.Addr, server.Handler()), ln, nil
 }
 
-// serveMetricsOnly exposes /metrics and /healthz for a projector-only
+// metricsOnlyServer serves /metrics and /healthz for a projector-only
 // process, on the API address, so it can be scraped and probed.
-func serveMetricsOnly(ctx context.Context, cfg serveConfig, registry *prometheus.Registry, svc *services, logger *slog.Logger) {
+func metricsOnlyServer(cfg serveConfig, registry *prometheus.Registry, svc *services) (*http.Server, net.Listener, error) {
 	registry.MustRegister(projections.NewCollector(svc.db, svc.store, time.Now))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttpHandler(registry))
@@ -317,14 +350,11 @@ func serveMetricsOnly(ctx context.Context, cfg serveConfig, registry *prometheus
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"ok","role":"projectors","version":%q}`+"\n", version)
 	})
-	srv := api.NewHTTPServer(cfg.Addr, mux)
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Error("metrics endpoint", "err", err)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	return api.NewHTTPServer(cfg.Addr, mux), ln, nil
 }
 
 func displayAddr(a net.Addr) string {
@@ -344,6 +374,9 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 	c.register(f)
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
+	}
+	if len(f.Args()) > 0 {
+		return usagef("migrate takes no arguments, got %q", f.Args())
 	}
 	if err := c.validate(true); err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 )
 
 func runToken(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "revoke") {
 		return usagef("token: want create, list or revoke")
 	}
 	var c common
@@ -73,7 +73,7 @@ func runToken(ctx context.Context, e env, args []string) error {
 }
 
 func runProjections(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 || (args[0] != "status" && args[0] != "rebuild") {
 		return usagef("projections: want status or rebuild NAME")
 	}
 	var c common

@@ -201,6 +201,9 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
 	}
+	if len(f.Args()) > 0 {
+		return usagef("verify takes no arguments, got %q", f.Args())
+	}
 	if database {
 		return verifyDatabase(ctx, e, c)
 	}
@@ -247,6 +250,9 @@ func runWitness(ctx context.Context, e env, args []string) error {
 	f.String(&state, "state", "LEDGER_WITNESS_STATE", "ledger-witness.state", "the last checkpoint you cosigned (created and updated)")
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
+	}
+	if len(f.Args()) > 0 {
+		return usagef("witness takes no arguments, got %q", f.Args())
 	}
 	if url == "" || logKey == "" || keyFile == "" {
 		return usagef("witness: --url, --log-key and --key-file are required")

@@ -55,6 +55,7 @@ type IndicatorRow struct {
 	Weight        float64      `json:"weight"`
 	ResponsibleID string       `json:"responsible_id"`
 	line          int
+	unreadable    []Rejection // CSV cells that could not be read
 }
 
 // Rejection says why one row was refused.
@@ -105,6 +106,7 @@ func parseCSV(raw string) ([]IndicatorRow, error) {
 	}
 	col := map[string]int{}
 	for i, h := range records[0] {
+		h = strings.TrimPrefix(h, "\ufeff") // Excel's "CSV UTF-8" starts with a byte-order mark
 		col[strings.TrimSpace(strings.ToLower(h))] = i
 	}
 	for _, c := range []string{"roadmap_id", "title_kk", "title_ru", "title_en", "kind", "deadline"} {
@@ -126,30 +128,42 @@ func parseCSV(raw string) ([]IndicatorRow, error) {
 			Unit:  domain.Text{KK: get(rec, "unit_kk"), RU: get(rec, "unit_ru"), EN: get(rec, "unit_en")},
 			line:  n + 2,
 		}
-		row.Baseline, row.Target = number(get(rec, "baseline")), number(get(rec, "target"))
-		if w := get(rec, "weight"); w != "" {
-			row.Weight, _ = strconv.ParseFloat(w, 64) // an unreadable weight is 0: rejected by the domain
-			if row.Weight == 0 {
-				row.Weight = -1
+		var unreadable []Rejection
+		cell := func(name string) *float64 {
+			v, err := number(get(rec, name))
+			if err != nil {
+				unreadable = append(unreadable, Rejection{Field: name, Problem: err.Error()})
+			}
+			return v
+		}
+		row.Baseline, row.Target = cell("baseline"), cell("target")
+		if w := cell("weight"); w != nil {
+			row.Weight = *w
+		}
+		if d := get(rec, "deadline"); d != "" {
+			if date, err := domain.ParseDate(d); err == nil {
+				row.Deadline = &date
+			} else {
+				unreadable = append(unreadable, Rejection{Field: "deadline", Problem: fmt.Sprintf("%q is not a date (want YYYY-MM-DD)", d)})
 			}
 		}
-		if d, err := domain.ParseDate(get(rec, "deadline")); err == nil {
-			row.Deadline = &d
-		}
+		row.unreadable = unreadable
 		out = append(out, row)
 	}
 	return out, nil
 }
 
-func number(s string) *float64 {
+// number reads a cell: empty is absent; anything else must be a number
+// with a decimal point (1.5, not 1,5 or "1 200").
+func number(s string) (*float64, error) {
 	if s == "" {
-		return nil
+		return nil, nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("%q is not a number (write 1200 or 1.5)", s)
 	}
-	return &v
+	return &v, nil
 }
 
 // Run decides every row against the overlay with handlers built over it.
@@ -178,6 +192,13 @@ func (f *File) Run(ctx context.Context, h *commands.Handlers, actor commands.Act
 		row := fmt.Sprintf("indicators[%d]", i)
 		if r.line > 0 {
 			row = fmt.Sprintf("line %d", r.line)
+		}
+		if len(r.unreadable) > 0 {
+			for _, x := range r.unreadable {
+				x.Row = row
+				rejected = append(rejected, x)
+			}
+			continue
 		}
 		roadmap := r.RoadmapID
 		if r.RoadmapRef != "" {
