@@ -313,7 +313,13 @@ func (c client) checkConsistency(ctx context.Context, rep *VerifyReport, seen []
 					old.TreeSize, cp.TreeSize).TreeSize = old.TreeSize
 				continue
 			}
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the server's latest checkpoint (%d) is older than one seen before (%d): a stale copy?", cp.TreeSize, old.TreeSize))
+			// The smaller tree is a prefix, but the log no longer serves what
+			// it signed before: entries after it may have been removed. That
+			// is a rollback, whatever the reason; a lagging replica must not
+			// be verified against.
+			rep.find(KindRollback, -1, "checkpoint %d was seen before, but the log now serves only checkpoint %d: it went backwards",
+				old.TreeSize, cp.TreeSize).TreeSize = old.TreeSize
+			continue
 		}
 		rep.ConsistentWith = append(rep.ConsistentWith, old.TreeSize)
 	}

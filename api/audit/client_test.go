@@ -268,3 +268,38 @@ func ExampleVerify() {
 		fmt.Println("NOT VERIFIED:", err)
 	}
 }
+
+// TestVerifyRejectsRollback: a log that serves a smaller checkpoint than one
+// the client saw before fails verification, even when the smaller tree is a
+// prefix of the larger (entries after it were removed).
+func TestVerifyRejectsRollback(t *testing.T) {
+	t.Parallel()
+	s := newLogServer(t, newKey(t, "rollback.example/log"))
+	s.grow(t, 5)
+	state := stateFile(t)
+	if _, err := audit.Verify(context.Background(), s.verifyConfig(state)); err != nil {
+		t.Fatalf("first verify: %v", err)
+	}
+	big := s.grow(t, 7)
+	if _, err := audit.Verify(context.Background(), s.verifyConfig(state)); err != nil {
+		t.Fatalf("second verify: %v", err)
+	}
+	before := readFile(t, state)
+	if _, err := s.DB.Exec(`DELETE FROM translog_checkpoints WHERE tree_size = $1`, big.TreeSize); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(context.Background(), s.verifyConfig(state))
+	if err == nil {
+		t.Fatalf("verify accepted a log that went back from %d to 5 leaves: %+v", big.TreeSize, rep)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Kind == audit.KindRollback
+	}
+	if !found {
+		t.Errorf("no rollback finding: %+v", rep.Findings)
+	}
+	if readFile(t, state) != before {
+		t.Error("a failed verification changed the state file")
+	}
+}

@@ -128,6 +128,7 @@ const flushEvery = 500
 // JSON object a line: a header naming the checkpoint, the events in log
 // order, and an end line with the count.
 func (h *handler) eventsNDJSON(w http.ResponseWriter, r *http.Request) error {
+	noWriteDeadline(w)
 	f, err := feedFilter(r)
 	if err != nil {
 		return err
@@ -174,6 +175,7 @@ var csvHeader = []string{"leaf_index", "event_id", "stream", "version", "type", 
 // first line is a comment naming the checkpoint (skip it with skiprows=1);
 // data and metadata appear as text and, exactly, as base64.
 func (h *handler) eventsCSV(w http.ResponseWriter, r *http.Request) error {
+	noWriteDeadline(w)
 	f, err := feedFilter(r)
 	if err != nil {
 		return err
@@ -288,4 +290,11 @@ func (h *handler) streamHistory(w http.ResponseWriter, r *http.Request) error {
 		out.Events = append(out.Events, e)
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// noWriteDeadline lifts the server's write timeout for a whole-log export:
+// at a million events it streams for minutes, and a cut export could only
+// be reported as incomplete. Idle and read timeouts still apply.
+func noWriteDeadline(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{}) // a writer that cannot is left as it is
 }

@@ -118,13 +118,15 @@ func Witness(ctx context.Context, cfg WitnessConfig) (WitnessReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("audit: witness: sign: %w", err)
 	}
+	// Remember before posting: if the post is lost after the server got it,
+	// the witness must still never cosign a checkpoint inconsistent with it.
+	if err := st.remember(cfg.StateFile, cp, cfg.LogVerifierKey, cfg.Now()); err != nil {
+		return rep, err
+	}
 	if err := c.postCosignature(ctx, cosigned); err != nil {
 		return rep, err
 	}
 	rep.Cosigned = true
-	if err := st.remember(cfg.StateFile, cp, cfg.LogVerifierKey, cfg.Now()); err != nil {
-		return rep, err
-	}
 	return rep, nil
 }
 
