@@ -248,15 +248,25 @@ func TestRecommendationsOverHTTP(t *testing.T) {
 		t.Fatalf("replay: %s after %s", again.raw, first.raw)
 	}
 	rec := first.body["id"].(string)
+	// The same key with another body is another request, not a replay.
+	other := map[string]any{}
+	for k, v := range draft {
+		other[k] = v
+	}
+	other["title"] = text("Another recommendation")
+	if diff := e.do("POST", "/v1/councils/"+id+"/recommendations", "member-1/council", other, "Idempotency-Key", "draft-1"); diff.body["duplicate"] == true {
+		t.Fatalf("a different body under the same key was answered as a replay: %s", diff.raw)
+	}
 	e.catchUp()
 
 	answer := map[string]any{"decision": "accepted", "reply": "Prices will be published every Monday.",
 		"evidence": map[string]any{"url": "https://akmola.gov.kz/letters/17.pdf"}}
-	early := e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", officer, answer), 409)
+	early := e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", admin, answer), 409)
 	if early.body["state"] != "drafted" || !strings.Contains(early.raw, `"allowed_from":["submitted","acknowledged"]`) {
 		t.Fatalf("answer before submission: %s", early.raw)
 	}
 	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", "member-1/council", answer), 403)
+	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", officer, answer), 403) // officers do not answer for state bodies
 	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/submit", "member-2/council", map[string]any{"response_deadline": "2021-02-01"}), 200)
 	e.catchUp()
 
@@ -272,8 +282,8 @@ func TestRecommendationsOverHTTP(t *testing.T) {
 	}
 	e.expect(e.do("GET", "/v1/recommendations?status=nonsense", "", nil), 400)
 
-	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", officer, map[string]any{"decision": "maybe", "reply": "?", "evidence": map[string]any{}}), 422)
-	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", officer, answer), 200)
+	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", admin, map[string]any{"decision": "maybe", "reply": "?", "evidence": map[string]any{}}), 422)
+	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/answer", admin, answer), 200)
 	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/judgement", "member-1/council", map[string]any{"verdict": "implemented", "comment": "Published."}), 200)
 	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/dissents", "member-2/council", map[string]any{"opinion": "Weekly is not often enough."}), 201)
 	e.expect(e.do("POST", "/v1/recommendations/"+rec+"/dissents", "member-2/council", map[string]any{"opinion": "Weekly is not often enough."}), 409)
@@ -339,11 +349,13 @@ func TestAssessmentsAndRatingsOverHTTP(t *testing.T) {
 			"minimum": map[string]any{"faction_days": 1, "components": 1, "peers": 1},
 		}}
 	e.expect(e.do("POST", "/v1/rating-methods", officer, method), 403)
+	e.expect(e.do("POST", "/v1/deputies/deputy-2/activity", officer, map[string]any{"period": map[string]any{"start": "2021-02-01", "end": "2021-03-31"},
+		"receptions_held": 5}), 403) // nor record another person's activity
 	e.expect(e.do("POST", "/v1/rating-methods", admin, method), 201)
 	e.at("2021-04-02")
-	e.expect(e.do("POST", "/v1/deputies/deputy-2/activity", officer, map[string]any{"period": map[string]any{"start": "2021-02-01", "end": "2021-03-31"},
+	e.expect(e.do("POST", "/v1/deputies/deputy-2/activity", admin, map[string]any{"period": map[string]any{"start": "2021-02-01", "end": "2021-03-31"},
 		"receptions_held": 5, "people_received": 30, "appeals_handled": 4, "outcomes": map[string]any{"positive": 4, "explained": 0, "rejected": 0, "pending": 0}}), 201)
-	e.expect(e.do("POST", "/v1/deputies/deputy-2/activity", officer, map[string]any{"period": map[string]any{"start": "2021-02-01", "end": "2021-03-31"},
+	e.expect(e.do("POST", "/v1/deputies/deputy-2/activity", admin, map[string]any{"period": map[string]any{"start": "2021-02-01", "end": "2021-03-31"},
 		"receptions_held": 1, "people_received": 0, "appeals_handled": 0, "citizen_name": "x", "outcomes": map[string]any{"positive": 0, "explained": 0, "rejected": 0, "pending": 0}}), 400)
 
 	// A council assesses the indicator; the deputy replies, a stranger cannot.

@@ -82,7 +82,10 @@ type activityBody struct {
 	domain.ActivityCounts
 }
 
-var activityWriters = []string{RoleAdmin, RoleOfficer}
+// Activity counts come from the reception offices' reports and are recorded
+// by administrators: an officer's scope is the measures of their roadmaps
+// (docs/api.md), not another person's rating.
+var activityWriters = []string{RoleAdmin}
 
 func (s *server) reportActivity() http.Handler {
 	return write(s, all(roles("report deputies' activity", activityWriters...), pathDeputy), true,

@@ -33,7 +33,10 @@ func (s *server) byMembers(action string) policy {
 	return s.memberOf(action, s.recommendationCouncil)
 }
 
-var stateBodyWriters = []string{RoleAdmin, RoleOfficer}
+// A state body's acknowledgement and answer are recorded by administrators
+// on its behalf: tokens are not tied to state bodies, so an officer token
+// could otherwise answer for any body.
+var stateBodyWriters = []string{RoleAdmin}
 
 type draftBody struct {
 	writeCommon

@@ -245,14 +245,20 @@ func write[T any, B commandBody[T]](s *server, allow policy, created bool,
 	})
 }
 
+type bodySumKey struct{}
+
 // decodeBody reads one JSON object of exactly the body's shape.
 func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" || r.ContentLength > 0 {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Send JSON", "the body must be application/json")
 		}
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	// The body's digest goes into the idempotency key's event id: the same
+	// key with another body is another request, never a replay of the first.
+	sum := sha256.Sum256(raw)
+	*r = *r.WithContext(context.WithValue(r.Context(), bodySumKey{}, sum))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return newProblem(http.StatusRequestEntityTooLarge, "body-too-large", "The body is too large",
@@ -291,7 +297,8 @@ func (s *server) header(r *http.Request, p principal, c *writeCommon) (commands.
 		if len(key) > 255 || strings.ContainsAny(key, " \t\r\n") {
 			return h, badRequest("Idempotency-Key: 1–255 printable characters without spaces")
 		}
-		sum := sha256.Sum256([]byte(p.actorID + "\n" + r.Method + " " + r.URL.Path + "\n" + key))
+		body, _ := r.Context().Value(bodySumKey{}).([32]byte)
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s %s\n%s\n%x", p.actorID, r.Method, r.URL.Path, key, body))
 		h.EventID = uuid.NewSHA1(idempotencyNamespace, sum[:])
 	}
 	if id, err := uuid.Parse(r.Header.Get("X-Request-Id")); err == nil {
