@@ -498,48 +498,72 @@ func (v *leafChecker) finish() {
 	}
 }
 
-// verifyStream checks one stream's history at cp: every event with its
-// inclusion proof, and its versions without gaps.
+// verifyStream checks one stream's history at cp, page by page: every
+// event with its inclusion proof, and its versions without gaps.
 func (c client) verifyStream(ctx context.Context, rep *VerifyReport, cp translog.Checkpoint, stream string) error {
-	var h StreamHistory
-	if err := c.getJSON(ctx, fmt.Sprintf("/streams/%s/history?checkpoint=%d", url.PathEscape(stream), cp.TreeSize), &h); err != nil {
-		return err
-	}
-	if h.Checkpoint.TreeSize != cp.TreeSize || h.Checkpoint.RootHash != cp.RootHash.String() {
-		rep.find(KindIncomplete, -1, "the history is not of checkpoint %d", cp.TreeSize)
-		return nil
-	}
 	var version int64
 	var positions []eventstore.Position
-	var present []Event
-	for _, e := range h.Events {
-		rep.EventsChecked++
-		if e.Stream != stream {
-			rep.find(KindIncomplete, e.LeafIndex, "the history of %q holds an event of %q", stream, e.Stream)
-			continue
+	var present []Event // only the fields a finding names
+	var current *int64
+	last := int64(-1) // the leaf index of the last event seen
+	for cursor := ""; ; {
+		path := fmt.Sprintf("/streams/%s/history?checkpoint=%d", url.PathEscape(stream), cp.TreeSize)
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
 		}
-		leaf, err := tlog.ParseHash(e.LeafHash)
-		if err != nil {
-			rep.find(KindIncomplete, e.LeafIndex, "malformed leaf hash %q", e.LeafHash)
-			continue
+		var h StreamHistory
+		if err := c.getJSON(ctx, path, &h); err != nil {
+			return err
 		}
-		proof, err := parseHashes(e.Proof)
-		if err != nil || tlog.CheckRecord(proof, cp.TreeSize, cp.RootHash, e.LeafIndex, leaf) != nil {
-			// Whatever the event says, it is not the logged leaf.
-			f := rep.find(KindProof, e.LeafIndex, "the inclusion proof of leaf %d in checkpoint %d does not verify", e.LeafIndex, cp.TreeSize)
-			f.EventID, _ = uuid.Parse(e.EventID)
-			continue
+		if h.Checkpoint.TreeSize != cp.TreeSize || h.Checkpoint.RootHash != cp.RootHash.String() {
+			rep.find(KindIncomplete, -1, "the history is not of checkpoint %d", cp.TreeSize)
+			return nil
 		}
-		if e.Version != version+1 {
-			f := rep.find(KindGap, e.LeafIndex, "versions %d to %d of %s are not in the history", version+1, e.Version-1, stream)
-			f.Count = e.Version - version - 1
+		current = h.CurrentVersion
+		for _, e := range h.Events {
+			if e.LeafIndex <= last || e.LeafIndex >= cp.TreeSize {
+				// Out of order, repeated, or outside the checkpoint: the
+				// pages cannot be trusted to end.
+				rep.find(KindIncomplete, e.LeafIndex, "the history of %q serves leaf %d after leaf %d, in a checkpoint of %d leaves", stream, e.LeafIndex, last, cp.TreeSize)
+				return nil
+			}
+			last = e.LeafIndex
+			rep.EventsChecked++
+			if e.Stream != stream {
+				rep.find(KindIncomplete, e.LeafIndex, "the history of %q holds an event of %q", stream, e.Stream)
+				continue
+			}
+			leaf, err := tlog.ParseHash(e.LeafHash)
+			if err != nil {
+				rep.find(KindIncomplete, e.LeafIndex, "malformed leaf hash %q", e.LeafHash)
+				continue
+			}
+			proof, err := parseHashes(e.Proof)
+			if err != nil || tlog.CheckRecord(proof, cp.TreeSize, cp.RootHash, e.LeafIndex, leaf) != nil {
+				// Whatever the event says, it is not the logged leaf.
+				f := rep.find(KindProof, e.LeafIndex, "the inclusion proof of leaf %d in checkpoint %d does not verify", e.LeafIndex, cp.TreeSize)
+				f.EventID, _ = uuid.Parse(e.EventID)
+				continue
+			}
+			if e.Version != version+1 {
+				f := rep.find(KindGap, e.LeafIndex, "versions %d to %d of %s are not in the history", version+1, e.Version-1, stream)
+				f.Count = e.Version - version - 1
+			}
+			version = e.Version
+			if checkEvent(rep, e, leaf) == "" {
+				pos, _ := eventstore.ParsePosition(e.Position)
+				positions = append(positions, pos)
+				present = append(present, Event{LeafIndex: e.LeafIndex, EventID: e.EventID, Stream: e.Stream, Version: e.Version})
+			}
 		}
-		version = e.Version
-		if checkEvent(rep, e, leaf) == "" {
-			pos, _ := eventstore.ParsePosition(e.Position)
-			positions = append(positions, pos)
-			present = append(present, e)
+		if h.NextCursor == "" {
+			break
 		}
+		if len(h.Events) == 0 {
+			rep.find(KindIncomplete, -1, "the history of %q offers a next page after an empty one", stream)
+			return nil
+		}
+		cursor = h.NextCursor
 	}
 	for _, i := range translog.Displaced(len(positions), func(i, j int) bool { return positions[i].Less(positions[j]) }) {
 		e := present[i]
@@ -547,8 +571,8 @@ func (c client) verifyStream(ctx context.Context, rep *VerifyReport, cp translog
 		f.EventID, _ = uuid.Parse(e.EventID)
 		f.Stream, f.Version = e.Stream, e.Version
 	}
-	if h.CurrentVersion != nil && *h.CurrentVersion < version {
-		rep.find(translog.KindTruncated, -1, "the store says %s is at version %d, the log has version %d", stream, *h.CurrentVersion, version)
+	if current != nil && *current < version {
+		rep.find(translog.KindTruncated, -1, "the store says %s is at version %d, the log has version %d", stream, *current, version)
 	}
 	return nil
 }

@@ -303,3 +303,27 @@ func TestVerifyRejectsRollback(t *testing.T) {
 		t.Error("a failed verification changed the state file")
 	}
 }
+
+// TestVerifyStreamFollowsPages: a stream longer than the server's page
+// size is verified whole, page after page.
+func TestVerifyStreamFollowsPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newLogServerWith(t, newKey(t, "paged"), func(c *audit.Config) { c.MaxPageSize = 3 })
+	s.grow(t, 120)
+	cfg := s.verifyConfig("")
+	cfg.Stream = logtest.Stream(3)
+	want := 0
+	for _, ev := range s.Events(t) {
+		if ev.Stream == cfg.Stream {
+			want++
+		}
+	}
+	if want <= 3 {
+		t.Fatalf("stream %s has %d events, want more than a page", cfg.Stream, want)
+	}
+	rep, err := audit.Verify(ctx, cfg)
+	if err != nil || !rep.OK() || rep.EventsChecked != int64(want) {
+		t.Fatalf("checked %d of %d events: %v, %v", rep.EventsChecked, want, rep.Findings, err)
+	}
+}

@@ -54,21 +54,11 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, err := intParam(r, "limit", int64(h.cfg.DefaultPageSize))
+	paged, limit, err := h.pageParams(r)
 	if err != nil {
 		return err
 	}
-	if limit < 1 || limit > int64(h.cfg.MaxPageSize) {
-		return badRequest("limit must be between 1 and %d", h.cfg.MaxPageSize)
-	}
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		after, err := strconv.ParseInt(c, 10, 64)
-		if err != nil || after < 0 {
-			return newProblem(http.StatusBadRequest, "invalid-cursor", "Invalid cursor", "the cursor was not issued by this list; start again without one")
-		}
-		f.After = after
-	}
-	f.Limit = int(limit)
+	f.After, f.Limit = paged.After, paged.Limit
 	page := EventsPage{Events: []Event{}}
 	cp, err := h.latest(r.Context())
 	if err != nil {
@@ -85,10 +75,33 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(page.Events) == int(limit) {
+	if len(page.Events) == limit {
 		page.NextCursor = strconv.FormatInt(page.Events[len(page.Events)-1].LeafIndex, 10)
 	}
 	return writeJSON(w, http.StatusOK, page)
+}
+
+// pageParams reads a paged list's cursor and limit (between 1 and
+// MaxPageSize, default DefaultPageSize). cursor is the leaf index of the
+// last event of the previous page.
+func (h *handler) pageParams(r *http.Request) (translog.FeedFilter, int, error) {
+	f := translog.FeedFilter{After: -1}
+	limit, err := intParam(r, "limit", int64(h.cfg.DefaultPageSize))
+	if err != nil {
+		return f, 0, err
+	}
+	if limit < 1 || limit > int64(h.cfg.MaxPageSize) {
+		return f, 0, badRequest("limit must be between 1 and %d", h.cfg.MaxPageSize)
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		after, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || after < 0 {
+			return f, 0, newProblem(http.StatusBadRequest, "invalid-cursor", "Invalid cursor", "the cursor was not issued by this list; start again without one")
+		}
+		f.After = after
+	}
+	f.Limit = int(limit)
+	return f, f.Limit, nil
 }
 
 // latest returns the latest checkpoint, or nil before the first one.
@@ -255,11 +268,18 @@ func (h *handler) streamFailed(r *http.Request, err error) {
 	h.cfg.Logger.ErrorContext(r.Context(), "audit export cut short", "err", err, "path", r.URL.Path)
 }
 
-// GET /streams/{stream}/history?checkpoint=SIZE: every event of a stream
-// in the checkpoint, each with its inclusion proof.
+// GET /streams/{stream}/history?checkpoint=SIZE&cursor=&limit=: one page
+// of a stream's events in the checkpoint, oldest first, each with its
+// inclusion proof. cursor is the leaf index of the last event of the
+// previous page (next_cursor), as for /events; limit is capped at
+// MaxPageSize, so one request makes at most that many proofs.
 func (h *handler) streamHistory(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	stream := r.PathValue("stream")
+	f, limit, err := h.pageParams(r)
+	if err != nil {
+		return err
+	}
 	cp, signed, err := h.exportCheckpoint(r)
 	if err != nil {
 		return err
@@ -272,8 +292,9 @@ func (h *handler) streamHistory(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.CurrentVersion = &v
 	}
+	f.Stream, f.Before = stream, cp.TreeSize
 	var leaves []translog.FeedEvent
-	err = translog.ScanFeed(ctx, h.cfg.DB, translog.FeedFilter{After: -1, Before: cp.TreeSize, Stream: stream}, func(fe translog.FeedEvent) error {
+	err = translog.ScanFeed(ctx, h.cfg.DB, f, func(fe translog.FeedEvent) error {
 		leaves = append(leaves, fe)
 		return nil
 	})
@@ -288,6 +309,9 @@ func (h *handler) streamHistory(w http.ResponseWriter, r *http.Request) error {
 		e := eventOf(fe)
 		e.Proof = hashesB64(proof)
 		out.Events = append(out.Events, e)
+	}
+	if len(out.Events) == limit {
+		out.NextCursor = strconv.FormatInt(out.Events[len(out.Events)-1].LeafIndex, 10)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

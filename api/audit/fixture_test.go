@@ -49,12 +49,21 @@ type logServer struct {
 
 func newLogServer(t testing.TB, k key, witnesses ...string) *logServer {
 	t.Helper()
+	return newLogServerWith(t, k, func(*audit.Config) {}, witnesses...)
+}
+
+// newLogServerWith is newLogServer with the handler's configuration
+// changed by configure.
+func newLogServerWith(t testing.TB, k key, configure func(*audit.Config), witnesses ...string) *logServer {
+	t.Helper()
 	e := logtest.New(t)
 	cp, err := translog.NewCheckpointerWithConfig(translog.CheckpointerConfig{DB: e.DB, Signer: k.signer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := audit.NewHandler(audit.Config{DB: e.DB, Store: e.Store, Verifier: k.vkey, Witnesses: witnesses, MaxPageSize: 50})
+	cfg := audit.Config{DB: e.DB, Store: e.Store, Verifier: k.vkey, Witnesses: witnesses, MaxPageSize: 50}
+	configure(&cfg)
+	h, err := audit.NewHandler(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

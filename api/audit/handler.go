@@ -40,7 +40,8 @@ type Config struct {
 	// POST /cosignatures accepts.
 	Witnesses []string
 	Logger    *slog.Logger
-	// MaxPageSize caps the events of one GET /events page (default 1000);
+	// MaxPageSize caps the events of one page of GET /events and of GET
+	// /streams/{stream}/history (default 1000);
 	// DefaultPageSize is used when the request names none (default 100).
 	MaxPageSize     int
 	DefaultPageSize int

@@ -255,3 +255,66 @@ func TestProblems(t *testing.T) {
 		t.Fatalf("served checkpoint with cosignature: %v %+v\n%s", err, n, served)
 	}
 }
+
+// TestStreamHistoryPages: the history is served in pages of at most
+// MaxPageSize events, each with its proof, continued by next_cursor.
+func TestStreamHistoryPages(t *testing.T) {
+	t.Parallel()
+	s := newLogServer(t, newKey(t, "history"))
+	cp := s.grow(t, 100)
+	s.grow(t, 5) // the history below is of the first checkpoint
+	stream := logtest.Stream(3)
+	var want []int64
+	for i, ev := range s.Events(t)[:cp.TreeSize] {
+		if ev.Stream == stream {
+			want = append(want, int64(i))
+		}
+	}
+	if len(want) < 7 {
+		t.Fatalf("stream %s has %d events, want more pages", stream, len(want))
+	}
+	base := fmt.Sprintf("%s/streams/%s/history?checkpoint=%d", s.base, stream, cp.TreeSize)
+	var got []int64
+	cursor := ""
+	for pages := 0; ; pages++ {
+		var h audit.StreamHistory
+		getJSON(t, base+"&limit=3&cursor="+cursor, &h)
+		if h.Checkpoint.TreeSize != cp.TreeSize || len(h.Events) > 3 {
+			t.Fatalf("page %d: checkpoint %d, %d events", pages, h.Checkpoint.TreeSize, len(h.Events))
+		}
+		for _, e := range h.Events {
+			leaf, _ := tlog.ParseHash(e.LeafHash)
+			var proof tlog.RecordProof
+			for _, p := range e.Proof {
+				hh, _ := tlog.ParseHash(p)
+				proof = append(proof, hh)
+			}
+			if err := tlog.CheckRecord(proof, cp.TreeSize, cp.RootHash, e.LeafIndex, leaf); err != nil {
+				t.Errorf("leaf %d: %v", e.LeafIndex, err)
+			}
+			got = append(got, e.LeafIndex)
+		}
+		if h.NextCursor == "" {
+			break
+		}
+		cursor = h.NextCursor
+		if pages > len(want) {
+			t.Fatal("paging does not end")
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paged through leaves %v, want %v", got, want)
+	}
+	// Without a limit, a page is the default size (50 here): all of them.
+	var h audit.StreamHistory
+	getJSON(t, base, &h)
+	if len(h.Events) != len(want) || h.NextCursor != "" {
+		t.Errorf("one default page: %d events, next cursor %q; want %d and none", len(h.Events), h.NextCursor, len(want))
+	}
+	if resp := get(t, s.base+"/streams/"+stream+"/history?limit=51"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("limit=51: status %d, want 400", resp.StatusCode)
+	}
+	if resp := get(t, s.base+"/streams/"+stream+"/history?cursor=x"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("cursor=x: status %d, want 400", resp.StatusCode)
+	}
+}

@@ -157,7 +157,7 @@ type ConsistencyProof struct {
 	Proof   []string `json:"proof"`
 }
 
-// StreamHistory is the answer of GET /streams/{stream}/history.
+// StreamHistory is one page of GET /streams/{stream}/history.
 type StreamHistory struct {
 	Stream     string        `json:"stream"`
 	Checkpoint CheckpointRef `json:"checkpoint"`
@@ -166,6 +166,9 @@ type StreamHistory struct {
 	// above the checkpoint's last one are not in this history yet.
 	CurrentVersion *int64  `json:"current_version,omitempty"`
 	Events         []Event `json:"events"`
+	// NextCursor continues the history (absent on the last page): ask
+	// again with cursor=NextCursor and the same checkpoint.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // CosignatureReceipt is the answer of POST /cosignatures.

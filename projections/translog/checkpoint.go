@@ -144,6 +144,26 @@ func scanCheckpoint(row interface{ Scan(...any) error }) (Checkpoint, error) {
 	return c, nil
 }
 
+// signed returns the checkpoint as its note states it: origin, tree size
+// and root hash parsed from the note's text, which the signature covers.
+// The tree_size and root_hash columns beside the note are not signed: a
+// database owner can change them without the key. It does not check
+// the signature (see OpenCheckpoint); it fails with ErrInconsistent when
+// the columns disagree with the text.
+func (c Checkpoint) signed() (Checkpoint, error) {
+	origin, size, root, err := ParseCheckpoint(noteText(c.Note))
+	if err != nil {
+		return c, fmt.Errorf("translog: checkpoint %d: its note: %w", c.TreeSize, err)
+	}
+	signed := c
+	signed.Origin, signed.TreeSize, signed.RootHash = origin, size, root
+	if size != c.TreeSize || root != c.RootHash {
+		return signed, fmt.Errorf("the stored checkpoint says tree size %d and root %s, its signed note tree size %d and root %s: %w",
+			c.TreeSize, c.RootHash, size, root, ErrInconsistent)
+	}
+	return signed, nil
+}
+
 // noteText returns the text of a note: everything up to the blank line
 // before its signatures, with the final newline.
 func noteText(msg string) string {
@@ -384,6 +404,12 @@ func (c *Checkpointer) checkpoint(ctx context.Context, paced bool) (Checkpoint, 
 	hasLast := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Checkpoint{}, false, err
+	}
+	if hasLast {
+		// Build on what was signed, never on the unsigned columns.
+		if last, err = last.signed(); err != nil {
+			return last, false, err
+		}
 	}
 	if hasLast && paced {
 		var recent bool

@@ -30,9 +30,10 @@ type FeedFilter struct {
 	Limit int
 }
 
-// FeedPage is how many rows ScanFeed reads per query when it has no limit:
-// each query is short, so a slow download never holds a connection or a
-// snapshot for long, and memory stays constant.
+// FeedPage is how many rows ScanFeed reads per query: it reads a page
+// whole and closes the query before handing the events on, so a slow
+// download never holds a connection or a snapshot, and memory stays
+// bounded by one page.
 const FeedPage = 1000
 
 // FeedEvent is one leaf with the event the store holds for it now.
@@ -49,7 +50,8 @@ type FeedEvent struct {
 // joins the event store's table (package eventstore/postgres), so the log
 // and the events must share a database; it reads the events as they are
 // now, which is what lets a client see that one changed after it was
-// logged.
+// logged. fn never runs while a query is open: ScanFeed reads a page of at
+// most FeedPage events, closes the query, then calls fn for each.
 func ScanFeed(ctx context.Context, q Querier, f FeedFilter, fn func(FeedEvent) error) error {
 	after := f.After
 	remaining := f.Limit
@@ -111,12 +113,32 @@ func scanFeedPage(ctx context.Context, q Querier, f FeedFilter, after int64, lim
 FROM translog_leaves l LEFT JOIN events e ON e.event_id = l.event_id
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY l.leaf_index LIMIT ` + arg(limit)
+	// The page is read whole and the rows closed before fn runs: fn may
+	// write to a slow client, and must not hold a connection or a snapshot
+	// meanwhile. A page is at most FeedPage events.
+	page, err := readFeedPage(ctx, q, query, args, limit)
+	if err != nil {
+		return 0, after, err
+	}
+	for i, fe := range page {
+		page[i] = FeedEvent{} // let the event's bytes go once sent
+		if err := fn(fe); err != nil {
+			return i + 1, fe.Leaf.Index, err
+		}
+	}
+	if len(page) > 0 {
+		after = page[len(page)-1].Leaf.Index
+	}
+	return len(page), after, nil
+}
+
+func readFeedPage(ctx context.Context, q Querier, query string, args []any, limit int) ([]FeedEvent, error) {
 	rows, err := q.QueryxContext(ctx, query, args...)
 	if err != nil {
-		return 0, after, fmt.Errorf("translog: feed: %w", err)
+		return nil, fmt.Errorf("translog: feed: %w", err)
 	}
 	defer rows.Close()
-	n := 0
+	page := make([]FeedEvent, 0, min(limit, FeedPage))
 	for rows.Next() {
 		var fe FeedEvent
 		var h []byte
@@ -126,10 +148,10 @@ ORDER BY l.leaf_index LIMIT ` + arg(limit)
 		var data, meta []byte
 		if err := rows.Scan(&fe.Leaf.Index, &fe.Leaf.EventID, &h, &fe.Leaf.Position, &fe.Leaf.Stream, &fe.Leaf.Version, &fe.Leaf.Type,
 			&fe.Present, &stream, &version, &typ, &data, &meta, &storedAt, &tx, &seq); err != nil {
-			return n, after, fmt.Errorf("translog: feed: %w", err)
+			return nil, fmt.Errorf("translog: feed: %w", err)
 		}
 		if len(h) != tlog.HashSize {
-			return n, after, fmt.Errorf("translog: leaf %d: hash has %d bytes", fe.Leaf.Index, len(h))
+			return nil, fmt.Errorf("translog: leaf %d: hash has %d bytes", fe.Leaf.Index, len(h))
 		}
 		fe.Leaf.Hash = tlog.Hash(h)
 		if fe.Present {
@@ -140,16 +162,15 @@ ORDER BY l.leaf_index LIMIT ` + arg(limit)
 				Position: eventstore.Position{Commit: commit, Prepare: uint64(seq.Int64)},
 			}
 		}
-		after = fe.Leaf.Index
-		n++
-		if err := fn(fe); err != nil {
-			return n, after, err
-		}
+		page = append(page, fe)
 	}
 	if err := rows.Err(); err != nil {
-		return n, after, fmt.Errorf("translog: feed: %w", err)
+		return nil, fmt.Errorf("translog: feed: %w", err)
 	}
-	return n, after, nil
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("translog: feed: %w", err)
+	}
+	return page, nil
 }
 
 func nonNil(b []byte) []byte {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -610,5 +611,130 @@ func TestFeedFilters(t *testing.T) {
 	}
 	if got := count(translog.FeedFilter{After: -1, Stream: logtest.Stream(0)}); !slices.Equal(got, inStream) || len(got) == 0 {
 		t.Errorf("stream: %v, want %v", got, inStream)
+	}
+}
+
+// coverTracks does what an owner without the signing key would do to hide
+// a changed event: rebuild the log from the events as they are now and
+// write the rebuilt tree's roots into the checkpoints' (unsigned) columns,
+// leaving the signed notes as they were.
+func coverTracks(t *testing.T, e *logtest.Env, ids []uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	e.Tamper(t, logtest.Tamperings()[0].SQL(ids)...)
+	if _, err := projections.Rebuild(ctx, e.DB, e.Store, translog.Projector{}); err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int64
+	if err := e.DB.Select(&sizes, `SELECT tree_size FROM translog_checkpoints`); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range sizes {
+		root, err := translog.TreeHash(ctx, e.DB, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.DB.Exec(`UPDATE translog_checkpoints SET root_hash = $1 WHERE tree_size = $2`, root[:], size); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestVerifyDatabaseChecksCheckpointRows: the tree_size and root_hash
+// columns of a checkpoint are not signed; VerifyDatabase holds the log to
+// the signed note and reports a row whose columns disagree with it.
+func TestVerifyDatabaseChecksCheckpointRows(t *testing.T) {
+	t.Parallel()
+	setup := func(t *testing.T) (*logtest.Env, []uuid.UUID) {
+		e := logtest.New(t)
+		ids := e.Append(t, 40)
+		e.CatchUp(t, 100)
+		signer, _ := newSigner(t, "rows")
+		c := newCheckpointer(t, e, signer)
+		if _, _, err := c.CheckpointOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.Append(t, 10)...)
+		e.CatchUp(t, 100)
+		if _, _, err := c.CheckpointOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := translog.VerifyDatabase(context.Background(), e.DB, e.Store); err != nil || !rep.OK() || rep.Checkpoints != 2 {
+			t.Fatalf("before tampering: %+v, %v", rep, err)
+		}
+		return e, ids
+	}
+	verify := func(t *testing.T, e *logtest.Env) (rows []int64, kinds map[translog.MismatchKind]int) {
+		t.Helper()
+		rep, err := translog.VerifyDatabase(context.Background(), e.DB, e.Store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds = map[translog.MismatchKind]int{}
+		for _, m := range rep.Mismatches {
+			t.Log(m)
+			kinds[m.Kind]++
+			if m.Kind == translog.KindCheckpoint && strings.Contains(m.Detail, "signed note says") {
+				rows = append(rows, m.TreeSize)
+			}
+		}
+		slices.Sort(rows)
+		return rows, kinds
+	}
+
+	t.Run("root_column", func(t *testing.T) {
+		t.Parallel()
+		e, _ := setup(t)
+		if _, err := e.DB.Exec(`UPDATE translog_checkpoints SET root_hash = sha256('x') WHERE tree_size = 40`); err != nil {
+			t.Fatal(err)
+		}
+		// The log itself still matches what was signed: only the row is wrong.
+		if rows, kinds := verify(t, e); !slices.Equal(rows, []int64{40}) || len(kinds) != 1 || kinds[translog.KindCheckpoint] != 1 {
+			t.Errorf("rows %v, mismatches %v: want only checkpoint 40's row", rows, kinds)
+		}
+	})
+	t.Run("size_column", func(t *testing.T) {
+		t.Parallel()
+		e, _ := setup(t)
+		if _, err := e.DB.Exec(`UPDATE translog_checkpoints SET tree_size = 45 WHERE tree_size = 50`); err != nil {
+			t.Fatal(err)
+		}
+		if rows, kinds := verify(t, e); !slices.Equal(rows, []int64{50}) || len(kinds) != 1 || kinds[translog.KindCheckpoint] != 1 {
+			t.Errorf("rows %v, mismatches %v: want only checkpoint 50's row", rows, kinds)
+		}
+	})
+	t.Run("covered_tracks", func(t *testing.T) {
+		t.Parallel()
+		e, ids := setup(t)
+		coverTracks(t, e, ids)
+		rows, kinds := verify(t, e)
+		if !slices.Equal(rows, []int64{40, 50}) {
+			t.Errorf("rows %v reported, want both checkpoints' rows", rows)
+		}
+		// And the log no longer matches either signed root.
+		if kinds[translog.KindCheckpoint] < 4 || kinds[translog.KindTree] != 1 || len(kinds) != 2 {
+			t.Errorf("mismatches %v: want the signed roots wrong against events and leaves, and the tree", kinds)
+		}
+	})
+}
+
+// TestCheckpointerRefusesChangedCheckpointRow: the checkpointer extends the
+// checkpoint its note signed, not what the row's columns say.
+func TestCheckpointerRefusesChangedCheckpointRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := logtest.New(t)
+	ids := e.Append(t, 50)
+	e.CatchUp(t, 100)
+	signer, _ := newSigner(t, "row")
+	c := newCheckpointer(t, e, signer)
+	if _, _, err := c.CheckpointOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	coverTracks(t, e, ids)
+	e.Append(t, 3)
+	e.CatchUp(t, 100)
+	if _, signed, err := c.CheckpointOnce(ctx); !errors.Is(err, translog.ErrInconsistent) || signed {
+		t.Fatalf("signed %v, %v; want ErrInconsistent", signed, err)
 	}
 }
