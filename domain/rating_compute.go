@@ -208,10 +208,17 @@ func RateDeputies(method RatingMethodPublished, p Period, cut time.Time, subject
 	f := method.Formula
 	var eligible []RatingSubject
 	out := make([]DeputyRating, 0, len(subjects))
-	for _, s := range subjects {
+	// of[i] is the subject out[i] is scored on: the first with its id.
+	of := make([]int, 0, len(subjects))
+	first := 0
+	for j, s := range subjects {
+		if j == 0 || s.DeputyID != subjects[j-1].DeputyID {
+			first = j
+		}
 		if s.FactionDays == 0 {
 			continue
 		}
+		of = append(of, first)
 		out = append(out, DeputyRating{Method: method.Method, Version: method.Version, Period: p,
 			Provisional: cut.Before(EndOfPeriod(p)), DeputyID: s.DeputyID, DisplayName: s.DisplayName,
 			AssemblyID: s.AssemblyID, Level: s.Level, FactionDays: s.FactionDays})
@@ -226,8 +233,7 @@ func RateDeputies(method RatingMethodPublished, p Period, cut time.Time, subject
 	}
 	for i := range out {
 		r := &out[i]
-		j := slices.IndexFunc(subjects, func(s RatingSubject) bool { return s.DeputyID == r.DeputyID })
-		s := subjects[j]
+		s := subjects[of[i]]
 		withData := 0
 		var score float64
 		for _, c := range f.Components {

@@ -35,6 +35,12 @@ type levelData struct {
 	roadmapIndicators map[string][]string
 	assessments       []domain.AssessmentState
 	cut               time.Time
+
+	// folds folds the indicators as of any cut, by id.
+	folds map[string]*indicatorFolds
+	// assessmentsOf lists, by person, the assessments naming them as a
+	// respondent: the only ones DeputyMetrics counts for them.
+	assessmentsOf map[string][]domain.AssessmentState
 }
 
 // computeLevel computes the ratings of every deputy of a level, for every
@@ -58,7 +64,7 @@ func computeLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level str
 					pc = d.cut
 				}
 				if _, ok := snapshots[pc]; !ok {
-					snapshots[pc] = d.snapshotsAt(pc, axes)
+					snapshots[pc] = d.snapshotsAt(pc)
 				}
 				if _, ok := metrics[p]; !ok {
 					metrics[p] = d.metricsIn(p, pc, snapshots[pc])
@@ -84,35 +90,81 @@ func computeLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level str
 
 // metricsIn computes the metrics of every deputy registered by the cut.
 func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]domain.IndicatorSnapshot) map[string]map[domain.MetricSource]domain.MetricValue {
-	out := map[string]map[domain.MetricSource]domain.MetricValue{}
+	out := make(map[string]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
 	for _, dep := range d.deputies {
 		if dep.RegisteredAt.After(pc) {
 			continue
 		}
 		out[dep.ID] = domain.DeputyMetrics(domain.RatingInputs{Period: p, Cut: pc, Deputy: dep, Indicators: snaps,
-			RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessments})
+			RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessmentsOf[dep.ID]})
 	}
 	return out
 }
 
-// snapshotsAt folds every loaded indicator as it stood at t (within axes).
-func (d *levelData) snapshotsAt(t time.Time, axes Axes) map[string]domain.IndicatorSnapshot {
+// snapshotsAt folds every loaded indicator as it stood at t (within the
+// axes).
+func (d *levelData) snapshotsAt(t time.Time) map[string]domain.IndicatorSnapshot {
 	out := make(map[string]domain.IndicatorSnapshot, len(d.indicators))
-	for id, h := range d.indicators {
-		var last uuid.UUID
-		s, err := domain.FoldIndicator(h.Events, func(e domain.Envelope) bool {
-			ok := axes.keep(e) && !effective(e).After(t)
-			if ok {
-				last = e.Meta.EventID
-			}
-			return ok
-		})
-		if err != nil || s.ID == "" {
-			continue // an indicator that cannot be folded feeds nothing (the indicators projector reports it)
+	for id, f := range d.folds {
+		if snap, ok := f.at(t); ok {
+			out[id] = snap
 		}
-		out[id] = domain.IndicatorSnapshot{State: s, LastEventID: last}
 	}
 	return out
+}
+
+// indicatorFolds folds one indicator as it stood at any cut, once for each
+// set of events a cut keeps: the events axes keeps that took effect by the
+// cut. A later cut keeps a superset, so the number of kept events names the
+// set.
+type indicatorFolds struct {
+	h     *aggregateHistory
+	axes  Axes
+	times []time.Time // effective times of the events axes keeps, ascending
+	folds map[int]indicatorFold
+}
+
+type indicatorFold struct {
+	snap domain.IndicatorSnapshot
+	ok   bool
+}
+
+func newIndicatorFolds(h *aggregateHistory, axes Axes) *indicatorFolds {
+	f := &indicatorFolds{h: h, axes: axes, folds: map[int]indicatorFold{}}
+	for _, e := range h.Events {
+		if axes.keep(e) {
+			f.times = append(f.times, effective(e))
+		}
+	}
+	slices.SortFunc(f.times, func(a, b time.Time) int { return a.Compare(b) })
+	return f
+}
+
+// at is the indicator as it stood at t; ok is false when it cannot be
+// folded then (it feeds nothing).
+func (f *indicatorFolds) at(t time.Time) (domain.IndicatorSnapshot, bool) {
+	n, _ := slices.BinarySearchFunc(f.times, t, func(e, t time.Time) int {
+		if e.After(t) {
+			return 1
+		}
+		return -1
+	})
+	if r, ok := f.folds[n]; ok {
+		return r.snap, r.ok
+	}
+	var last uuid.UUID
+	s, err := domain.FoldIndicator(f.h.Events, func(e domain.Envelope) bool {
+		ok := f.axes.keep(e) && !effective(e).After(t)
+		if ok {
+			last = e.Meta.EventID
+		}
+		return ok
+	})
+	// An indicator that cannot be folded feeds nothing (the indicators
+	// projector reports it).
+	r := indicatorFold{snap: domain.IndicatorSnapshot{State: s, LastEventID: last}, ok: err == nil && s.ID != ""}
+	f.folds[n] = r
+	return r.snap, r.ok
 }
 
 func effective(e domain.Envelope) time.Time {
@@ -228,6 +280,16 @@ WHERE generation = $1 AND subject_kind = 'assessment' AND person_id = ANY($2) OR
 		}
 		if s.ID != "" {
 			d.assessments = append(d.assessments, s)
+		}
+	}
+	d.folds = make(map[string]*indicatorFolds, len(d.indicators))
+	for id, h := range d.indicators {
+		d.folds[id] = newIndicatorFolds(h, axes)
+	}
+	d.assessmentsOf = map[string][]domain.AssessmentState{}
+	for _, a := range d.assessments {
+		for _, person := range slices.Compact(slices.Sorted(slices.Values(a.Respondents))) {
+			d.assessmentsOf[person] = append(d.assessmentsOf[person], a)
 		}
 	}
 	d.cut = latest

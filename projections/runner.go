@@ -188,8 +188,23 @@ func Process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.
 // ErrRebuildRunning: another process is rebuilding the same projector.
 var ErrRebuildRunning = errors.New("another rebuild of this projector is running")
 
-// RebuildPageSize is how many events a rebuild applies per transaction.
+// RebuildPageSize is how many events a rebuild or a catch-up applies per
+// transaction, unless the projector asks for another size.
 const RebuildPageSize = 1000
+
+// catchUpPager is a projector whose batches cost more than their events
+// (the ratings rewrite a whole level per batch): it asks for larger pages
+// when it catches up.
+type catchUpPager interface {
+	CatchUpPageSize() int
+}
+
+func pageSize(p Projector) int {
+	if c, ok := p.(catchUpPager); ok && c.CatchUpPageSize() > 0 {
+		return c.CatchUpPageSize()
+	}
+	return RebuildPageSize
+}
 
 // Rebuild builds a fresh generation of p from the first event while the
 // active one keeps serving, then makes it active in one transaction and
@@ -279,7 +294,7 @@ ON CONFLICT (name, generation) DO UPDATE SET position_commit = 0, position_prepa
 // rebuildPage applies one page after pos to generation gen in its own
 // transaction (or in tx when given) and returns how many events it read.
 func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int, pos eventstore.Position, tx *sqlx.Tx) (int, eventstore.Position, error) {
-	page, err := store.ReadAll(ctx, pos, RebuildPageSize)
+	page, err := store.ReadAll(ctx, pos, pageSize(p))
 	if err != nil || len(page) == 0 {
 		return 0, pos, err
 	}
@@ -383,7 +398,7 @@ func CatchUp(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []Proj
 			if err != nil {
 				return total, err
 			}
-			page, err := store.ReadAll(ctx, pos, RebuildPageSize)
+			page, err := store.ReadAll(ctx, pos, pageSize(p))
 			if err != nil {
 				return total, err
 			}

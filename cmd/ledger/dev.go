@@ -240,15 +240,6 @@ func loadCouncilDemo(ctx context.Context, e env, svc *services, seed int64, scal
 	return true, nil
 }
 
-// firstReadModels are caught up before dev serves. The deputies' ratings,
-// the slowest to build (every method version × period), fill in from the
-// router in the background; /readyz says when they have.
-func firstReadModels() []projections.Projector {
-	var out []projections.Projector
-	for _, p := range ledgerProjectors() {
-		if p.Name() != projections.RatingsName {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// firstReadModels are caught up before dev serves: all of them, so the
+// first reads, ratings included, see the whole demo.
+func firstReadModels() []projections.Projector { return ledgerProjectors() }
