@@ -58,14 +58,12 @@ func checkContainer(t *testing.T, c container) []string {
 		t.Errorf("%s: publishes ports %v but does not set LEDGER_ADDR", c.where, c.ports)
 	}
 	for _, p := range c.ports {
-		if !strings.HasSuffix(addr, ":"+itoa(p)) {
+		if !strings.HasSuffix(addr, ":"+strconv.Itoa(p)) {
 			t.Errorf("%s: port %d, but LEDGER_ADDR=%q", c.where, p, addr)
 		}
 	}
 	return vars
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 func readYAML(t *testing.T, path string) []map[string]any {
 	t.Helper()

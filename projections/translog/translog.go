@@ -33,12 +33,7 @@ const Component = "translog"
 // migrations (projections.Migrate) must have run: the log's generation is
 // kept in their projectors table.
 func Migrate(ctx context.Context, db *sqlx.DB) error {
-	ms, err := pgmigrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		return err
-	}
-	_, err = pgmigrate.Apply(ctx, db, Component, ms)
-	return err
+	return pgmigrate.Run(ctx, db, Component, migrationFiles, "migrations")
 }
 
 // Name is the projector's permanent name. A new leaf encoding would be a
