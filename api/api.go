@@ -15,9 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"promiseledger/api/params"
 	"promiseledger/commands"
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres/pgmigrate"
+	"promiseledger/eventstore/repeatlog"
 	"promiseledger/projections"
 )
 
@@ -36,8 +38,8 @@ func Migrate(ctx context.Context, db *sqlx.DB) error {
 // Defaults of Config.
 const (
 	DefaultMaxBodyBytes = 1 << 20
-	DefaultMaxPageSize  = 500
-	DefaultPageSize     = 50
+	DefaultMaxPageSize  = params.DefaultMaxPageSize
+	DefaultPageSize     = params.DefaultPageSize
 	DefaultReadyMaxLag  = 30 * time.Second
 )
 
@@ -84,6 +86,9 @@ type Mount struct {
 	Handler    http.Handler
 	Paths      map[string]any
 	KeepPrefix bool
+	// Patterns are mux patterns served as they are, outside /openapi.json:
+	// the HTML pages ("GET /{$}", "GET /roadmaps"...).
+	Patterns []string
 }
 
 func (c *Config) setDefaults() {
@@ -144,6 +149,9 @@ type Server struct {
 	metrics  *httpMetrics
 	openAPI  []byte
 	pageSize int
+	// unavailable logs the database's outages once each, not once per
+	// request answered 503.
+	unavailable *repeatlog.Repeats
 }
 
 // New builds a Server and registers its metrics with cfg.Registry.
@@ -157,18 +165,40 @@ func New(cfg Config) (*Server, error) {
 		cfg.Registry = prometheus.NewRegistry()
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), pageSize: min(DefaultPageSize, cfg.MaxPageSize)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), pageSize: min(DefaultPageSize, cfg.MaxPageSize),
+		unavailable: repeatlog.New(cfg.Logger, slog.LevelWarn)}
 	s.metrics = newHTTPMetrics()
 	for _, c := range []prometheus.Collector{s.metrics.requests, s.metrics.duration, projections.NewCollector(cfg.DB, cfg.Store, cfg.Now)} {
 		if err := cfg.Registry.Register(c); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 	}
+	document := openAPIDocument(s.cfg.Version)
+	paths := document["paths"].(obj)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.pattern, rt.handler)
+		// The route's parameters are read from its OpenAPI operation, so
+		// what the document says a route takes is what the server accepts.
+		op, _ := paths[rt.pattern].(obj)[strings.ToLower(rt.method)].(obj)
+		if op == nil {
+			return nil, fmt.Errorf("api: route %s %s is not in the OpenAPI document", rt.method, rt.pattern)
+		}
+		spec, err := params.FromOpenAPI(op["parameters"])
+		if err == nil {
+			err = spec.Covers(rt.pattern)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("api: %s %s: %w", rt.method, rt.pattern, err)
+		}
+		s.mux.Handle(rt.method+" "+rt.pattern, params.Guard(spec, rt.handler, s.refuseParams))
 	}
 	for _, m := range cfg.Mounts {
+		for _, p := range m.Patterns {
+			s.mux.Handle(p, m.Handler)
+		}
+		if len(m.Patterns) > 0 && m.Paths == nil {
+			continue
+		}
 		if !m.KeepPrefix {
 			s.mux.Handle(m.Prefix+"/", http.StripPrefix(m.Prefix, m.Handler))
 			continue
@@ -182,8 +212,6 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}
-	document := openAPIDocument(s.cfg.Version)
-	paths := document["paths"].(obj)
 	for _, m := range cfg.Mounts {
 		for path, item := range m.Paths {
 			paths[path] = item

@@ -43,6 +43,11 @@
 //     JSON type, an unknown field, more than one JSON value, a malformed
 //     If-Match, Idempotency-Key, query parameter or cursor. The shape is
 //     wrong, so no rule was checked. errors[] names the field when known.
+//     Every route's path and query values are first checked by package
+//     params against the parameters its OpenAPI operation declares: an
+//     undeclared or repeated query parameter, a value that is not UTF-8
+//     text, holds a control character or is over 1024 bytes, and a
+//     boolean other than true or false are 400 naming the parameter.
 //   - 422 the request was read and breaks a rule: every domain.ErrValidation
 //     (with errors[] from domain.FieldErrors: "title.kk", "evidence.url"),
 //     including references to things that do not exist (a roadmap's
@@ -91,7 +96,8 @@
 // body; If-Match wins) makes the command fail with 409 if the stream has
 // moved on. "*" pins nothing.
 //
-// Idempotency: with an Idempotency-Key header the command's event id is
+// Idempotency (the council routes mounted beside these claim keys in the
+// same store, through IdempotencyKeys): with an Idempotency-Key header the command's event id is
 // uuid.NewSHA1(a fixed namespace, token id + "\n" + "METHOD /pattern" + "\n"
 // + key). A retry finds that event in the stream, records nothing and
 // answers as the first time — same status, ETag and body, except that

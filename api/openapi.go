@@ -101,11 +101,15 @@ const infoDescription = `An event-sourced ledger of a party's election promises:
 
 **Errors** are RFC 9457 problem documents (application/problem+json) with a stable type URI (urn:promiseledger:problem:<slug>). 400: the request cannot be read — malformed JSON, a value of the wrong JSON type, an unknown field, trailing data, a bad query parameter or header. 422: the request was read, but its values break a rule (errors[] lists each field, e.g. title.kk); also an Idempotency-Key reused for a different request. 409: the target's state forbids the command (stale version, already exists, closed roadmap, cancelled indicator, invalid transition, already assigned / not assigned). 404: the addressed resource does not exist (including malformed ids in the path). 401: no valid token; 403: the token may not do this.
 
-**Concurrency**: every write answers with an ETag of the stream's version. Send it back as If-Match (or expected_version in the body; If-Match wins) and the write fails with 409 and current_version if anything happened in between.
+**Concurrency**: every write answers with an ETag of the stream's version. Send it back as If-Match (or expected_version in the body; If-Match wins) and the write fails with 409 and current_version if anything happened in between. A write sent without a version is decided again on the latest state when another write lands first, for up to a few seconds; if others keep landing first it fails with 409 write-contention and Retry-After, having recorded nothing: send it again.
+
+**Unavailability**: while the database cannot be reached, requests answer 503 (type unavailable) with Retry-After, never 500. A write that got a 503 may or may not have been recorded; send it again with the same Idempotency-Key and it is recorded once.
 
 **Retries**: send an Idempotency-Key header with a write. A retry with the same key (same token, route, target and body) records nothing new and answers as the first time, with duplicate: true and the header Idempotent-Replayed: true. The same key for a different request is refused with 422.
 
-**Paging**: lists take limit (default 50, at most 500) and return next_cursor (null on the last page) and a Link rel=next header; pass cursor= to continue. Cursors are opaque.
+**Parameters**: a route refuses (400, errors[] naming each) a query parameter it does not take, a parameter given twice, a path or query value that is not UTF-8 text, holds a control character or is over 1024 bytes, and booleans other than true and false. Nothing is silently ignored: a misspelt as_of is an error, not today's figure.
+
+**Paging**: lists take limit (default 50, at most the server's LEDGER_MAX_PAGE_SIZE, 500 by default) and return next_cursor (null on the last page) and a Link rel=next header; pass cursor= to continue. Cursors are opaque.
 
 **Time axes**: as_of selects what had taken effect by a time (corrections included, because they take the effective date of what they correct); known_at selects what the ledger had recorded by a time (later corrections left out). A date means the end of that day in UTC.`
 
@@ -126,15 +130,15 @@ func requiredQuery(name, desc string, schema obj) obj {
 }
 
 var (
-	roadmapIDParam   = pathParam("id", "The roadmap's id (a UUID). A malformed id is 404.")
-	indicatorIDParam = pathParam("id", "The indicator's id (a UUID). A malformed id is 404.")
+	roadmapIDParam   = pathParam("id", "The roadmap's id (a UUID). A malformed id is 404; bytes that are not text (NUL, invalid UTF-8, control characters) are 400.")
+	indicatorIDParam = pathParam("id", "The indicator's id (a UUID). A malformed id is 404; bytes that are not text (NUL, invalid UTF-8, control characters) are 400.")
 	ifMatchParam     = obj{"name": "If-Match", "in": "header", "required": false, "schema": obj{"type": "string"},
 		"description": `The version you read, quoted ("7"): the write fails with 409 if the stream has moved on. "*" pins nothing. Wins over expected_version in the body.`}
 	idempotencyKeyParam = obj{"name": "Idempotency-Key", "in": "header", "required": false, "schema": obj{"type": "string", "maxLength": 255},
 		"description": "Makes a retry safe: the same key with the same request records nothing new and answers as the first time (Idempotent-Replayed: true). 1–255 printable characters without spaces; use a new key for every new request."}
 	requestIDParam = obj{"name": "X-Request-Id", "in": "header", "required": false, "schema": obj{"type": "string", "maxLength": 128},
 		"description": "Your id for the request; echoed, logged, and used as the correlation id of the events the request records. One is made when absent."}
-	limitParam = queryParam("limit", "Page size: 1 to 500 (default 50). Larger is a 400.",
+	limitParam = queryParam("limit", "Page size: 1 to the server's maximum, LEDGER_MAX_PAGE_SIZE (default 500); 50 when absent. Larger is a 400.",
 		obj{"type": "integer", "minimum": 1, "maximum": projectionsMaxPage})
 	cursorParam = queryParam("cursor", "The next_cursor of the previous page.", obj{"type": "string"})
 )
@@ -167,14 +171,22 @@ var responseHeaders = obj{
 	"Idempotent-Replayed": obj{"description": `"true" when the answer repeats an earlier request with the same Idempotency-Key.`, "schema": obj{"type": "string"}},
 	"Link":                obj{"description": `The next page: <url>; rel="next".`, "schema": obj{"type": "string"}},
 	"WWW-Authenticate":    obj{"description": "Bearer challenge.", "schema": obj{"type": "string"}},
+	"Retry-After":         obj{"description": "Seconds to wait before trying again.", "schema": obj{"type": "string"}},
 }
 
 // commonErrors are the answers every route may give.
 func commonErrors(r obj) obj {
 	r["500"] = problemResponse("Something went wrong on the server; the problem names the request id to quote.")
-	r["503"] = problemResponse("The request was cancelled or timed out.")
+	r["503"] = merge(problemResponse("Unavailable for a moment (type unavailable): the database cannot be reached, or the request was cancelled or timed out. Try again after Retry-After seconds; a write sent again with the same Idempotency-Key is recorded once."),
+		obj{"headers": obj{"Retry-After": responseHeaders["Retry-After"]}})
 	return r
 }
+
+// badParamsDesc says what every route refuses in its path and query
+// (package params).
+const badParamsDesc = "A path or query parameter cannot be read (errors[] names each): a parameter the route does not take, one given twice, " +
+	"a value that is not UTF-8 text, holds a control character or is over 1024 bytes, a boolean other than true or false, " +
+	"a limit outside 1 to the server's maximum; or another bad value or cursor."
 
 // writeOp documents a write route: its request schema, who may send it,
 // and every answer.
@@ -187,11 +199,13 @@ func writeOp(id, tag, summary, desc, who, body string, created bool, params ...o
 	responses := commonErrors(obj{
 		okStatus: jsonResponse(okDesc+" The body names the stream, its new version and the event recorded.",
 			"WriteResult", "ETag", "Location", "Idempotent-Replayed"),
-		"400": problemResponse("The request cannot be read: malformed JSON, a value of the wrong JSON type, an unknown field, trailing data, or a malformed If-Match or Idempotency-Key."),
+		"400": problemResponse("The request cannot be read: malformed JSON, a value of the wrong JSON type, an unknown field, trailing data, a malformed If-Match or Idempotency-Key, or a bad path or query parameter (errors[] names it: one the route does not take, bytes that are not UTF-8 text, a control character, a value over 1024 bytes)."),
 		"401": merge(problemResponse("No token, or a token that is unknown or revoked."), obj{"headers": obj{"WWW-Authenticate": responseHeaders["WWW-Authenticate"]}}),
 		"403": problemResponse("The token may not send this command (" + who + ")."),
 		"404": problemResponse("The addressed roadmap or indicator does not exist."),
-		"409": problemResponse("The target's state forbids it: stale If-Match/expected_version (current_version says where it is), already exists, roadmap closed, indicator cancelled, invalid transition, already assigned or not assigned."),
+		"409": merge(problemResponse("The target's state forbids it: stale If-Match/expected_version (current_version says where it is), already exists, roadmap closed, indicator cancelled, invalid transition, already assigned or not assigned. "+
+			"Or, for a write sent without a version, write-contention: other writes to the same record kept landing first until the server's retry budget ran out; nothing was recorded, send the same request again after Retry-After seconds."),
+			obj{"headers": obj{"Retry-After": responseHeaders["Retry-After"]}}),
 		"413": problemResponse("The body is larger than the server accepts (1 MiB by default)."),
 		"415": problemResponse("The body is not application/json."),
 		"422": problemResponse("The values break a rule (errors[] lists each field), or the Idempotency-Key was used before for a different request."),
@@ -217,6 +231,7 @@ func readOp(id, tag, summary, desc string, ok obj, extra obj, params ...obj) obj
 	params = append(params, requestIDParam)
 	responses := commonErrors(obj{
 		"200": ok,
+		"400": problemResponse(badParamsDesc),
 		"401": problemResponse("An Authorization header was sent with a token that is unknown or revoked (reading needs none)."),
 	})
 	maps.Copy(responses, extra)
@@ -232,7 +247,7 @@ func readOp(id, tag, summary, desc string, ok obj, extra obj, params ...obj) obj
 }
 
 func openAPIPaths() obj {
-	badQuery := obj{"400": problemResponse("A query parameter is invalid (errors[] names it), or the cursor was not issued for this list.")}
+	badQuery := obj{"400": problemResponse(badParamsDesc + " The cursor must have been issued for this list.")}
 	notFoundRoadmap := obj{"404": problemResponse("There is no such roadmap (in the read model).")}
 	notFoundIndicator := obj{"404": problemResponse("There is no such indicator.")}
 	scopeParams := []obj{

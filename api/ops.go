@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"promiseledger/eventstore/postgres/pgerr"
 	"promiseledger/projections"
 )
 
@@ -43,6 +44,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	checks := s.readiness(ctx)
+	// Whoever may look here need not learn where the database lives or how
+	// to log in: details lose addresses, ports and connection strings.
+	for i := range checks {
+		checks[i].Detail = pgerr.Redact(checks[i].Detail)
+	}
 	for _, c := range checks {
 		if !c.OK {
 			p := newProblem(http.StatusServiceUnavailable, ptNotReady, "Not ready", "see checks for what is not ready")
@@ -57,7 +63,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readiness(ctx context.Context) []readyCheck {
 	db := readyCheck{Name: "database", OK: true}
 	if err := s.cfg.DB.PingContext(ctx); err != nil {
-		db.OK, db.Detail = false, "ping: "+err.Error()
+		db.OK, db.Detail = false, pgerr.Describe(err) // "unavailable: connection refused"
 		return []readyCheck{db}
 	}
 	checks := []readyCheck{db}
@@ -76,7 +82,8 @@ func (s *Server) readiness(ctx context.Context) []readyCheck {
 		case !ok:
 			c.OK, c.Detail = false, "has never run"
 		case st.Stopped:
-			c.OK, c.Detail = false, fmt.Sprintf("stopped on event %s (%s): %s", st.PoisonEventID, st.PoisonType, st.LastError)
+			c.OK, c.Detail = false, fmt.Sprintf("stopped on event %s (%s at position %s): %s; see docs/operations.md, \"A projector stopped\"",
+				st.PoisonEventID, st.PoisonType, st.PoisonPosition, st.LastError)
 		case st.LagSeconds > s.cfg.ReadyMaxLag.Seconds():
 			c.OK, c.Detail = false, fmt.Sprintf("%.1fs behind (at most %s allowed)", st.LagSeconds, s.cfg.ReadyMaxLag)
 		}

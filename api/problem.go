@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
+	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgerr"
 	"promiseledger/projections"
 )
 
@@ -29,6 +32,7 @@ const (
 	ptMethodNotAllowed   = "method-not-allowed"
 	ptValidation         = "validation"
 	ptVersionConflict    = "version-conflict"
+	ptWriteContention    = "write-contention"
 	ptAlreadyExists      = "already-exists"
 	ptAlreadyAssigned    = "already-assigned"
 	ptNotAssigned        = "not-assigned"
@@ -46,7 +50,7 @@ const (
 // problemTypes lists every slug, for the OpenAPI document.
 var problemTypes = []string{
 	ptBadRequest, ptMalformedBody, ptUnsupportedMedia, ptBodyTooLarge, ptUnauthorized, ptForbidden,
-	ptNotFound, ptMethodNotAllowed, ptValidation, ptVersionConflict, ptAlreadyExists, ptAlreadyAssigned,
+	ptNotFound, ptMethodNotAllowed, ptValidation, ptVersionConflict, ptWriteContention, ptAlreadyExists, ptAlreadyAssigned,
 	ptNotAssigned, ptInvalidTransition, ptRoadmapClosed, ptIndicatorCancelled, ptIdempotencyReused,
 	ptUnknownScope, ptInvalidCursor, ptNotReady, ptUnavailable, ptInternal,
 }
@@ -117,6 +121,7 @@ func forbidden(detail string) *problem {
 func classify(err error) *problem {
 	var p *problem
 	var conflict *eventstore.ConflictError
+	var contention *commands.ContentionError
 	switch {
 	case errors.As(err, &p):
 		return p
@@ -127,6 +132,8 @@ func classify(err error) *problem {
 			p.Errors = append(p.Errors, fieldProblem{Field: fe.Field, Problem: fe.Problem})
 		}
 		return p
+	case errors.As(err, &contention):
+		return writeContention(contention)
 	case errors.As(err, &conflict):
 		p = newProblem(http.StatusConflict, ptVersionConflict, "The target changed since you read it",
 			fmt.Sprintf("expected %s, but it is at version %d: read it again and decide on what it says now", conflict.Expected, conflict.Actual))
@@ -157,10 +164,34 @@ func classify(err error) *problem {
 	case errors.Is(err, projections.ErrInvalidCursor):
 		return newProblem(http.StatusBadRequest, ptInvalidCursor, "Invalid cursor",
 			"the cursor was not issued for this list; start again without a cursor")
+	case pgerr.Unavailable(err):
+		return databaseUnavailable()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return newProblem(http.StatusServiceUnavailable, ptUnavailable, "Request cancelled or timed out", "try again")
 	}
 	return nil
+}
+
+// writeContention answers a write sent without a version that kept losing
+// the race for its record to other writers: the client has nothing to
+// re-read, only to send the same request again a moment later.
+func writeContention(c *commands.ContentionError) *problem {
+	p := newProblem(http.StatusConflict, ptWriteContention, "Too many simultaneous writes to this record",
+		fmt.Sprintf("other writes to %s kept landing first (%d attempts over %v); nothing was recorded: send the same request again after Retry-After seconds",
+			c.Stream, c.Attempts, c.Spent.Round(time.Millisecond)))
+	p.header = http.Header{"Retry-After": {"1"}}
+	return p
+}
+
+// databaseUnavailable is the answer while the database cannot be reached: a
+// passing condition, not a bug, so 503 with when to try again. A write may
+// or may not have been recorded when the connection broke; sent again with
+// the same Idempotency-Key it is recorded once.
+func databaseUnavailable() *problem {
+	p := newProblem(http.StatusServiceUnavailable, ptUnavailable, "Service temporarily unavailable",
+		"the database cannot be reached just now; try again after Retry-After seconds (a write sent again with the same Idempotency-Key is recorded once)")
+	p.header = http.Header{"Retry-After": {strconv.Itoa(int(pgerr.RetryAfter / time.Second))}}
+	return p
 }
 
 // writeError answers with the problem err maps to. Unexpected errors are
@@ -175,6 +206,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			"request_id", info.id, "method", r.Method, "route", info.route)
 		p = newProblem(http.StatusInternalServerError, ptInternal, "Internal error",
 			"something went wrong on our side; quote the request id when you report it")
+	case pgerr.Unavailable(err):
+		// Keyed on the kind of outage, not the query that met it.
+		s.unavailable.Failed(r.Context(), "database unavailable; answering 503", errors.New(pgerr.Describe(err)))
 	case p.Status == http.StatusServiceUnavailable:
 		s.cfg.Logger.InfoContext(r.Context(), "request not completed", "err", err, "request_id", info.id)
 	}

@@ -2,13 +2,12 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"promiseledger/api/params"
 	"promiseledger/domain"
 	"promiseledger/projections"
 )
@@ -48,9 +47,9 @@ func (q *queryParams) boolean(name string) *bool {
 	if v == "" {
 		return nil
 	}
-	b, err := strconv.ParseBool(v)
+	b, err := params.Bool(v)
 	if err != nil {
-		q.bad(name, "must be true or false")
+		q.bad(name, err.Error())
 		return nil
 	}
 	return &b
@@ -117,16 +116,21 @@ func (q *queryParams) instant(name string) *time.Time {
 // limit reads the page size: DefaultPageSize when absent, at most
 // MaxPageSize.
 func (q *queryParams) limit(s *Server) int {
-	v := q.str("limit")
-	if v == "" {
-		return s.pageSize
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > s.cfg.MaxPageSize {
-		q.bad("limit", fmt.Sprintf("must be a whole number from 1 to %d", s.cfg.MaxPageSize))
-		return 0
+	n, err := params.Limit(q.str("limit"), s.pageSize, s.cfg.MaxPageSize)
+	if err != nil {
+		q.bad("limit", err.Error())
 	}
 	return n
+}
+
+// refuseParams answers a request whose path or query params.Spec.Check
+// refused: 400, naming each parameter.
+func (s *Server) refuseParams(w http.ResponseWriter, r *http.Request, e *params.Error) {
+	fps := make([]fieldProblem, len(e.Problems))
+	for i, p := range e.Problems {
+		fps[i] = fieldProblem{Field: p.Field, Problem: p.Problem}
+	}
+	s.writeError(w, r, badRequest("some path or query parameters are invalid", fps...))
 }
 
 func (q *queryParams) err() error {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 
 	"promiseledger/commands"
 	"promiseledger/domain"
@@ -172,10 +173,15 @@ func isJSON(contentType string) bool {
 
 // decodeStrict reads one JSON object into v, refusing unknown fields,
 // values of the wrong JSON type and trailing data (400). An empty body
-// leaves v zero, for the domain to say what is missing (422).
+// leaves v zero, for the domain to say what is missing (422). Text the
+// decoder would silently turn into U+FFFD (invalid UTF-8, a lone surrogate
+// escape) is refused first, with 422 naming the field.
 func decodeStrict(raw []byte, v any) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
+	}
+	if err := domain.CheckJSONText(raw); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -272,6 +278,37 @@ func parseIfMatch(v string) (*int64, error) {
 // different request (another route, target or body) is refused with 422
 // before anything runs.
 func (s *Server) idempotent(ctx context.Context, r *http.Request, p *principal, key string, raw []byte) (uuid.UUID, error) {
+	return claimIdempotencyKey(ctx, s.cfg.DB, r, p, key, raw)
+}
+
+// IdempotencyKeys returns the claim of an Idempotency-Key in the API's key
+// store, for handlers mounted behind the Server (Config.Mounts): the
+// council routes use it so that a key means one request on every route.
+// It derives the event id exactly as the API's own writes do; a key used
+// before for another request is an error wrapping
+// eventstore.ErrDuplicateEvent (422), a malformed key one wrapping
+// ErrMalformedIdempotencyKey (400). The request must have come through the
+// Server's edge, which authenticated it.
+func IdempotencyKeys(db *sqlx.DB) func(r *http.Request, key string, body []byte) (uuid.UUID, error) {
+	return func(r *http.Request, key string, body []byte) (uuid.UUID, error) {
+		p := requestInfoFrom(r.Context()).principal
+		if p == nil {
+			return uuid.Nil, errors.New("idempotency key: the request did not come through the API's edge with a token")
+		}
+		id, err := claimIdempotencyKey(r.Context(), db, r, p, key, body)
+		var pr *problem
+		if errors.As(err, &pr) && pr.Status == http.StatusBadRequest {
+			return uuid.Nil, fmt.Errorf("%s: %w", pr.Detail, ErrMalformedIdempotencyKey)
+		}
+		return id, err
+	}
+}
+
+// ErrMalformedIdempotencyKey: an Idempotency-Key that is not 1 to 255
+// printable ASCII characters without spaces or quotes.
+var ErrMalformedIdempotencyKey = errors.New("malformed Idempotency-Key")
+
+func claimIdempotencyKey(ctx context.Context, db *sqlx.DB, r *http.Request, p *principal, key string, raw []byte) (uuid.UUID, error) {
 	key = strings.Trim(strings.TrimSpace(key), `"`)
 	if !plainToken(key, 255) {
 		return uuid.Nil, badRequest("Idempotency-Key must be 1 to 255 printable characters without spaces",
@@ -293,7 +330,7 @@ func (s *Server) idempotent(ctx context.Context, r *http.Request, p *principal, 
 SELECT fingerprint FROM ins UNION ALL SELECT fingerprint FROM api_idempotency_keys WHERE token_id = $1 AND key = $2`
 	for range 3 {
 		var stored []byte
-		err := s.cfg.DB.QueryRowxContext(ctx, q, p.TokenID, key, route, fingerprint, id).Scan(&stored)
+		err := db.QueryRowxContext(ctx, q, p.TokenID, key, route, fingerprint, id).Scan(&stored)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			continue

@@ -79,8 +79,12 @@ type Deps struct {
 	// PageSize is how many events a stream read asks for at once.
 	// Default eventstore.DefaultPageSize.
 	PageSize int
-	// Attempts bounds how often a command without ExpectedVersion is tried
-	// when it loses a race for its stream. Default 3.
+	// RetryBudget bounds how long a command without ExpectedVersion is
+	// tried again when it loses the race for its stream to other writers
+	// (default 5s); then it fails with a *ContentionError.
+	RetryBudget time.Duration
+	// Attempts, when positive, also bounds the number of tries; zero means
+	// only RetryBudget does.
 	Attempts int
 }
 
@@ -94,8 +98,8 @@ func (d *Deps) setDefaults() {
 	if d.PageSize == 0 {
 		d.PageSize = eventstore.DefaultPageSize
 	}
-	if d.Attempts == 0 {
-		d.Attempts = 3
+	if d.RetryBudget == 0 {
+		d.RetryBudget = 5 * time.Second
 	}
 }
 
@@ -107,8 +111,11 @@ func (d Deps) validate() error {
 	if d.PageSize < 1 {
 		errs = append(errs, fmt.Errorf("commands: Deps.PageSize %d is not positive", d.PageSize))
 	}
-	if d.Attempts < 1 {
-		errs = append(errs, fmt.Errorf("commands: Deps.Attempts %d is not positive", d.Attempts))
+	if d.Attempts < 0 {
+		errs = append(errs, fmt.Errorf("commands: Deps.Attempts %d is negative", d.Attempts))
+	}
+	if d.RetryBudget < 0 {
+		errs = append(errs, fmt.Errorf("commands: Deps.RetryBudget %v is negative", d.RetryBudget))
 	}
 	return errors.Join(errs...)
 }

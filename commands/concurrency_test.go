@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"promiseledger/commands"
 	"promiseledger/domain"
@@ -99,11 +100,37 @@ func TestConflicts(t *testing.T) {
 	t.Run("attempts are bounded", func(t *testing.T) {
 		t.Parallel()
 		store := &alwaysConflicting{EventStore: memory.New()}
-		h := newFixture(t, store)
-		_, err := h.RegisterTerritory.Handle(ctx, commands.RegisterTerritory{Header: officer, KATO: "0", Name: name, Kind: domain.TerritoryRepublic})
-		if !errors.Is(err, eventstore.ErrConflict) || store.appends.Load() != 3 {
+		h, err := commands.New(commands.Deps{Store: store, Clock: ticking(), Attempts: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.RegisterTerritory.Handle(ctx, commands.RegisterTerritory{Header: officer, KATO: "0", Name: name, Kind: domain.TerritoryRepublic})
+		var contention *commands.ContentionError
+		if !errors.As(err, &contention) || contention.Attempts != 3 || store.appends.Load() != 3 {
 			t.Fatalf("err %v after %d appends", err, store.appends.Load())
 		}
+	})
+
+	// A version-less command that keeps losing is not told to re-read a
+	// version it never sent: it fails with a ContentionError, which is a
+	// conflict but not a *ConflictError, once its time budget is spent.
+	t.Run("the retry budget bounds a version-less command", func(t *testing.T) {
+		t.Parallel()
+		store := &alwaysConflicting{EventStore: memory.New()}
+		h, err := commands.New(commands.Deps{Store: store, Clock: ticking(), RetryBudget: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.RegisterTerritory.Handle(ctx, commands.RegisterTerritory{Header: officer, KATO: "0", Name: name, Kind: domain.TerritoryRepublic})
+		var contention *commands.ContentionError
+		var conflict *eventstore.ConflictError
+		if !errors.As(err, &contention) || !errors.Is(err, eventstore.ErrConflict) || errors.As(err, &conflict) {
+			t.Fatalf("err %v (%T), want a *ContentionError matching ErrConflict and no *ConflictError", err, err)
+		}
+		if store.appends.Load() < 2 || int(store.appends.Load()) != contention.Attempts {
+			t.Fatalf("%d appends, %+v", store.appends.Load(), contention)
+		}
+		t.Log(err)
 	})
 }
 
@@ -124,7 +151,7 @@ func TestManyWritersOnOneIndicator(t *testing.T) {
 	ctx := context.Background()
 	store := memory.New()
 	t.Cleanup(func() { store.Close() })
-	h, err := commands.New(commands.Deps{Store: store, Clock: ticking(), Attempts: 25})
+	h, err := commands.New(commands.Deps{Store: store, Clock: ticking()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -48,17 +49,70 @@ func (r *runner) identified(h Header) Header {
 // execute runs a command against its stream. A command the caller did not
 // pin to a version is tried again, from a fresh load, when another writer
 // appended to the stream between load and append: the domain decides again
-// on the new state, so no stale decision is ever stored. A command pinned
-// with ExpectedVersion is never retried: the caller decided on what it saw.
+// on the new state, so no stale decision is ever stored. Retries pause for a
+// random, growing moment, so that writers racing for one stream spread out
+// instead of colliding again in step, and stop when Deps.RetryBudget is
+// spent, with a *ContentionError. A command pinned with ExpectedVersion is
+// never retried: the caller decided on what it saw.
 func execute[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (Result, error) {
 	h = r.identified(h)
+	began := time.Now()
 	for attempt := 1; ; attempt++ {
 		res, err := try(ctx, r, h, p)
-		if err == nil || h.ExpectedVersion != nil || attempt >= r.deps.Attempts || !errors.Is(err, eventstore.ErrConflict) {
+		if err == nil || h.ExpectedVersion != nil || !errors.Is(err, eventstore.ErrConflict) {
 			return res, err
+		}
+		pause := retryPause(attempt)
+		if r.deps.Attempts > 0 && attempt >= r.deps.Attempts || time.Since(began)+pause > r.deps.RetryBudget {
+			return Result{}, &ContentionError{Stream: p.stream, Attempts: attempt, Spent: time.Since(began)}
+		}
+		timer := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return Result{}, ctx.Err()
+		case <-timer.C:
 		}
 	}
 }
+
+// Retry pauses grow from retryBase to at most retryCap. With 20 writers on
+// one stream, each attempt (load, decide, append) takes a few milliseconds;
+// pauses of that order let most writers land within a few attempts.
+const (
+	retryBase = 2 * time.Millisecond
+	retryCap  = 100 * time.Millisecond
+)
+
+// retryPause is a "full jitter" backoff: uniform in [0, min(cap, base·2^n)),
+// which spreads racing writers best.
+func retryPause(attempt int) time.Duration {
+	ceiling := retryCap
+	if attempt < 16 {
+		ceiling = min(retryCap, retryBase<<attempt)
+	}
+	return rand.N(ceiling)
+}
+
+// ContentionError is the failure of a command sent without ExpectedVersion
+// that lost the race for its stream to other writers at every attempt until
+// Deps.RetryBudget was spent. Nothing was recorded. It matches
+// eventstore.ErrConflict, but unlike *eventstore.ConflictError it does not
+// mean "re-read and decide again": the caller pinned no version, so the
+// same command, sent again, is the right answer.
+type ContentionError struct {
+	Stream   string
+	Attempts int
+	Spent    time.Duration
+}
+
+func (e *ContentionError) Error() string {
+	return fmt.Sprintf("%s: other writes won the race for it at each of %d attempts over %v; nothing was recorded",
+		e.Stream, e.Attempts, e.Spent.Round(time.Millisecond))
+}
+
+// Unwrap makes it match eventstore.ErrConflict, and not *ConflictError.
+func (e *ContentionError) Unwrap() error { return eventstore.ErrConflict }
 
 func try[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (Result, error) {
 	records, err := r.read(ctx, p.stream)

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,11 +71,17 @@ func (r *recorder) observe(m Meta) {
 //     created, so an "as of effective date" filter that keeps an event also
 //     keeps the creation event it depends on.
 func (r *recorder) stamp(m Meta, v *validator) Meta {
-	m.ActorID = strings.TrimSpace(m.ActorID)
-	m.ActorRole = strings.TrimSpace(m.ActorRole)
-	m.Reason = strings.TrimSpace(m.Reason)
+	m.ActorID = cleanText(m.ActorID, false)
+	m.ActorRole = cleanText(m.ActorRole, false)
+	m.Reason = cleanText(m.Reason, true)
 	v.check(m.EventID != uuid.Nil, "event_id", "is required")
-	v.check(m.ActorID != "", "actor_id", "is required")
+	if m.ActorID == "" {
+		v.add("actor_id", "is required")
+	} else {
+		validateText(v, "actor_id", m.ActorID, false, maxShortText)
+	}
+	validateText(v, "actor_role", m.ActorRole, false, maxShortText)
+	validateText(v, "reason", m.Reason, true, maxReason)
 	if m.RecordedAt.IsZero() {
 		v.add("recorded_at", "is required")
 	}

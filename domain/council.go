@@ -189,7 +189,7 @@ func (c *Council) Join(p CouncilMember, m Meta) error {
 		return fmt.Errorf("council: %w", ErrNotFound)
 	}
 	p.MemberID = strings.TrimSpace(p.MemberID)
-	p.DisplayName = strings.TrimSpace(p.DisplayName)
+	p.DisplayName = cleanText(p.DisplayName, false)
 	if c.state.IsMember(p.MemberID) {
 		return fmt.Errorf("person %s on council %s: %w", p.MemberID, c.state.ID, ErrAlreadyMember)
 	}

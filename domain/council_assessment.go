@@ -167,7 +167,7 @@ func (a *Assessment) Record(in AssessmentInput, council *Council, indicator Indi
 	}
 	var v validator
 	m = a.stamp(m, &v)
-	in.Comment, in.ReportID = strings.TrimSpace(in.Comment), strings.TrimSpace(in.ReportID)
+	in.Comment, in.ReportID = cleanText(in.Comment, true), strings.TrimSpace(in.ReportID)
 	validateID(&v, "assessment_id", in.AssessmentID)
 	validateID(&v, "council_id", in.CouncilID)
 	validateID(&v, "indicator_id", in.IndicatorID)
@@ -175,7 +175,7 @@ func (a *Assessment) Record(in AssessmentInput, council *Council, indicator Indi
 		v.rule("council_id", ErrUnknownReference, fmt.Sprintf("no council %s is registered", in.CouncilID))
 	}
 	v.check(in.Position.Valid(), "position", `must be "agree" or "disagree"`)
-	validateFreeText(&v, "comment", in.Comment, true, maxLongText)
+	validateFreeText(&v, "comment", in.Comment, true, true, maxLongText)
 	evidence := evidenceOptional(&v, "evidence", in.Evidence)
 	e := AssessmentRecorded{AssessmentID: in.AssessmentID, CouncilID: in.CouncilID, IndicatorID: in.IndicatorID,
 		Position: in.Position, Comment: in.Comment, Evidence: evidence}
@@ -232,7 +232,7 @@ func (a *Assessment) Reply(respondentID, reply string, evidence Evidence, m Meta
 	if err := a.open("reply"); err != nil {
 		return err
 	}
-	respondentID, reply = strings.TrimSpace(respondentID), strings.TrimSpace(reply)
+	respondentID, reply = strings.TrimSpace(respondentID), cleanText(reply, true)
 	if !a.state.IsRespondent(respondentID) {
 		return fmt.Errorf("person %q on assessment %s: %w", respondentID, a.state.ID, ErrNotRespondent)
 	}
@@ -242,7 +242,7 @@ func (a *Assessment) Reply(respondentID, reply string, evidence Evidence, m Meta
 	var v validator
 	m = a.stamp(m, &v)
 	monotonic(&v, m, a.state.last)
-	validateFreeText(&v, "reply", reply, true, maxLongText)
+	validateFreeText(&v, "reply", reply, true, true, maxLongText)
 	evidence = evidenceOptional(&v, "evidence", evidence)
 	if err := v.err(); err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Sentinel errors of councils, recommendations, assessments, deputies and
@@ -191,13 +190,6 @@ func (k ResponsibilityKind) Valid() bool {
 	return k == ResponsibleForRoadmap || k == ResponsibleForIndicator
 }
 
-// Limits on free text, so that an event stays a record and not a document.
-const (
-	maxDisplayName = 120
-	maxShortText   = 200
-	maxLongText    = 8000
-)
-
 // slugPattern: ids the ledger gives things (state bodies, factions,
 // topics, methods, component keys).
 var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,79}$`)
@@ -247,21 +239,28 @@ func containsContactData(s string) bool {
 	return emailPattern.MatchString(s) || iinPattern.MatchString(s) || phonePattern.MatchString(s)
 }
 
-// validateFreeText checks a trimmed free-text field: required or not, at
-// most max characters, and without contact data or national ids.
-func validateFreeText(v *validator, field, s string, required bool, max int) {
+// validateFreeText checks a cleaned free-text field: required or not, the
+// text rules (multi-line or not, at most max characters), and without
+// contact data or national ids.
+func validateFreeText(v *validator, field, s string, required, multiline bool, max int) {
 	switch {
 	case s == "" && required:
 		v.add(field, "is required")
-	case utf8.RuneCountInString(s) > max:
-		v.addf(field, "is longer than %d characters", max)
+	case !validateText(v, field, s, multiline, max):
 	case containsContactData(s):
 		v.add(field, "must not contain e-mail addresses, phone numbers or national ids (IIN): the ledger is public")
 	}
 }
 
+// noContactData refuses contact data in text the text rules already passed.
+func noContactData(v *validator, field, s string) {
+	if containsContactData(s) {
+		v.add(field, "must not contain e-mail addresses, phone numbers or national ids (IIN): the ledger is public")
+	}
+}
+
 func validateDisplayName(v *validator, field, s string) {
-	validateFreeText(v, field, s, true, maxDisplayName)
+	validateFreeText(v, field, s, true, false, maxDisplayName)
 	if strings.ContainsAny(s, "@0123456789") {
 		v.add(field, "is a public display name: no digits or '@'")
 	}
@@ -271,8 +270,9 @@ func validateDisplayName(v *validator, field, s string) {
 func evidenceOptional(v *validator, field string, e Evidence) Evidence {
 	e = e.normalized()
 	if e != (Evidence{}) {
-		e.validate(v, field)
-		validateFreeText(v, field+".description", e.Description, false, maxShortText)
+		if e.validate(v, field) {
+			noContactData(v, field+".description", e.Description)
+		}
 	}
 	return e
 }
@@ -280,8 +280,9 @@ func evidenceOptional(v *validator, field string, e Evidence) Evidence {
 // evidenceRequired validates evidence that must be given.
 func evidenceRequired(v *validator, field string, e Evidence) Evidence {
 	e = e.normalized()
-	e.validate(v, field)
-	validateFreeText(v, field+".description", e.Description, false, maxShortText)
+	if e.validate(v, field) {
+		noContactData(v, field+".description", e.Description)
+	}
 	return e
 }
 
@@ -299,7 +300,7 @@ func monotonic(v *validator, m Meta, last time.Time) {
 func trimAll(ss []string) []string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
+		if s = cleanText(s, false); s != "" {
 			out = append(out, s)
 		}
 	}

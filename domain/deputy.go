@@ -41,7 +41,7 @@ func (d *Deputy) Register(e DeputyRegistered, territory *Territory, m Meta) erro
 	}
 	var v validator
 	m = d.stamp(m, &v)
-	e.DeputyID, e.DisplayName = strings.TrimSpace(e.DeputyID), strings.TrimSpace(e.DisplayName)
+	e.DeputyID, e.DisplayName = strings.TrimSpace(e.DeputyID), cleanText(e.DisplayName, false)
 	validateOpaquePersonID(&v, "deputy_id", e.DeputyID)
 	validateDisplayName(&v, "display_name", e.DisplayName)
 	validateKATO(&v, "assembly.territory_kato", e.Assembly.TerritoryKATO)

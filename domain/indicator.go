@@ -44,6 +44,9 @@ func (a *Indicator) Add(e IndicatorAdded, roadmap *Roadmap, m Meta) error {
 	validateID(&v, "indicator_id", e.IndicatorID)
 	validateID(&v, "roadmap_id", e.RoadmapID)
 	e.Title.validate(&v, "title")
+	if e.ResponsibleID != "" {
+		validateNewPersonID(&v, "responsible_id", e.ResponsibleID)
+	}
 	e.Deadline.validate(&v, "deadline")
 	v.check(finite(e.Weight) && e.Weight > 0, "weight", "must be a number above 0")
 	switch e.Kind {
@@ -70,7 +73,7 @@ func (a *Indicator) Add(e IndicatorAdded, roadmap *Roadmap, m Meta) error {
 func (a *Indicator) normalizeAdded(e IndicatorAdded) IndicatorAdded {
 	e.Title = e.Title.trimmed()
 	e.Unit = e.Unit.trimmed()
-	e.ResponsibleID = strings.TrimSpace(e.ResponsibleID)
+	e.ResponsibleID = cleanText(e.ResponsibleID, false)
 	if e.Weight == 0 {
 		e.Weight = 1
 	}
@@ -278,13 +281,13 @@ func (a *Indicator) AssignResponsible(personID string, m Meta) error {
 	if err := a.open(); err != nil {
 		return err
 	}
-	personID = strings.TrimSpace(personID)
+	personID = cleanText(personID, false)
 	if personID != "" && personID == a.state.ResponsibleID {
 		return fmt.Errorf("person %s on indicator %s: %w", personID, a.state.ID, ErrAlreadyAssigned)
 	}
 	var v validator
 	m = a.stamp(m, &v)
-	validatePersonID(&v, "person_id", personID)
+	validateNewPersonID(&v, "person_id", personID)
 	if err := v.err(); err != nil {
 		return err
 	}

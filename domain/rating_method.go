@@ -141,9 +141,9 @@ func (r *RatingMethod) Publish(e RatingMethodPublished, m Meta) error {
 		v.addf("version", "the next version of %s is %d", e.Method, next)
 	}
 	e.Title = e.Title.trimmed()
-	validateLongText(&v, "title", e.Title, maxShortText)
-	e.Summary = strings.TrimSpace(e.Summary)
-	validateFreeText(&v, "summary", e.Summary, true, maxLongText)
+	validateLongText(&v, "title", e.Title, false, maxShortText)
+	e.Summary = cleanText(e.Summary, true)
+	validateFreeText(&v, "summary", e.Summary, true, true, maxLongText)
 	e.EffectiveFrom.validate(&v, "effective_from")
 	if n := len(r.versions); n > 0 && e.EffectiveFrom.Valid() && e.EffectiveFrom.Before(r.versions[n-1].EffectiveFrom) {
 		v.addf("effective_from", "is before version %d's (%s): versions come into force in order", n, r.versions[n-1].EffectiveFrom)
@@ -178,7 +178,7 @@ func validateFormula(v *validator, f RatingFormula) RatingFormula {
 			v.addf(field+".key", "%q is used twice", c.Key)
 		}
 		keys[c.Key] = true
-		validateLongText(v, field+".title", c.Title, maxShortText)
+		validateLongText(v, field+".title", c.Title, false, maxShortText)
 		v.check(c.Source.Valid(), field+".source", "must be one of "+joinSources())
 		v.check(finite(c.Weight) && c.Weight > 0 && c.Weight <= 1000, field+".weight", "must be a number above 0 (at most 1000)")
 		n := &c.Normalization

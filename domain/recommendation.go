@@ -69,10 +69,10 @@ func (a *Recommendation) Draft(e RecommendationDrafted, council *Council, refs R
 	} else if effectiveOf(m).Before(council.state.RegisteredAt) {
 		v.add("effective_at", "is before the council was registered")
 	}
-	validateLongText(&v, "title", e.Title, maxShortText)
-	validateLongText(&v, "proposal", e.Proposal, maxLongText)
+	validateLongText(&v, "title", e.Title, false, maxShortText)
+	validateLongText(&v, "proposal", e.Proposal, true, maxLongText)
 	validateSlug(&v, "addressee.id", e.Addressee.ID)
-	validateLongText(&v, "addressee.name", e.Addressee.Name, maxShortText)
+	validateLongText(&v, "addressee.name", e.Addressee.Name, false, maxShortText)
 	validateLinks(&v, e.Links, refs)
 	if err := v.err(); err != nil {
 		return err
@@ -81,7 +81,7 @@ func (a *Recommendation) Draft(e RecommendationDrafted, council *Council, refs R
 }
 
 func normalizeDrafted(e RecommendationDrafted) RecommendationDrafted {
-	e.Title, e.Proposal = e.Title.trimmed(), e.Proposal.trimmed()
+	e.Title, e.Proposal = e.Title.trimmed(), e.Proposal.cleaned(true)
 	e.Addressee.ID = strings.TrimSpace(e.Addressee.ID)
 	e.Addressee.Name = e.Addressee.Name.trimmed()
 	e.Links.RoadmapIDs = dedupe(trimAll(e.Links.RoadmapIDs))
@@ -100,14 +100,15 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-// validateLongText checks a trimmed Text: every language given, none too
-// long, no contact data.
-func validateLongText(v *validator, field string, t Text, max int) {
-	t.validate(v, field)
-	for _, l := range []struct{ lang, s string }{{"kk", t.KK}, {"ru", t.RU}, {"en", t.EN}} {
-		if l.s != "" {
-			validateFreeText(v, field+"."+l.lang, l.s, false, max)
+// validateLongText checks a cleaned Text: every language given, keeping
+// the text rules (at most max characters), no contact data.
+func validateLongText(v *validator, field string, t Text, multiline bool, max int) {
+	for _, l := range []struct{ lang, name, s string }{{"kk", "Kazakh", t.KK}, {"ru", "Russian", t.RU}, {"en", "English", t.EN}} {
+		if l.s == "" {
+			v.add(field+"."+l.lang, "is required ("+l.name+")")
+			continue
 		}
+		validateFreeText(v, field+"."+l.lang, l.s, true, multiline, max)
 	}
 }
 
@@ -172,8 +173,8 @@ func (a *Recommendation) Acknowledge(reference string, m Meta) error {
 	var v validator
 	m = a.stamp(m, &v)
 	monotonic(&v, m, a.state.last)
-	reference = strings.TrimSpace(reference)
-	validateFreeText(&v, "reference", reference, false, maxShortText)
+	reference = cleanText(reference, false)
+	validateFreeText(&v, "reference", reference, false, false, maxShortText)
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -197,9 +198,9 @@ func (a *Recommendation) Answer(ans Answer, m Meta) error {
 }
 
 func checkAnswer(v *validator, ans Answer) Answer {
-	ans.Reply = strings.TrimSpace(ans.Reply)
+	ans.Reply = cleanText(ans.Reply, true)
 	v.check(ans.Decision.Valid(), "decision", `must be "accepted", "partially_accepted" or "rejected"`)
-	validateFreeText(v, "reply", ans.Reply, true, maxLongText)
+	validateFreeText(v, "reply", ans.Reply, true, true, maxLongText)
 	ans.Evidence = evidenceRequired(v, "evidence", ans.Evidence)
 	return ans
 }
@@ -251,9 +252,9 @@ func (a *Recommendation) Judge(j Judgement, council *Council, m Meta) error {
 	var v validator
 	m = a.stamp(m, &v)
 	monotonic(&v, m, a.state.last)
-	j.Comment = strings.TrimSpace(j.Comment)
+	j.Comment = cleanText(j.Comment, true)
 	v.check(j.Verdict.Valid(), "verdict", `must be "implemented" or "not_implemented"`)
-	validateFreeText(&v, "comment", j.Comment, false, maxLongText)
+	validateFreeText(&v, "comment", j.Comment, false, true, maxLongText)
 	j.Evidence = evidenceOptional(&v, "evidence", j.Evidence)
 	if prev := a.state.Verdict(); prev != "" {
 		v.requireReason(m, "say why the earlier verdict is revised")
@@ -296,7 +297,7 @@ func (a *Recommendation) AttachDissent(memberID, opinion string, council *Counci
 	if a.state.Status == RecommendationWithdrawnStatus {
 		return a.transitionError("attach a dissenting opinion", nil)
 	}
-	memberID, opinion = strings.TrimSpace(memberID), strings.TrimSpace(opinion)
+	memberID, opinion = strings.TrimSpace(memberID), cleanText(opinion, true)
 	if council == nil || !council.Exists() || council.state.ID != a.state.CouncilID {
 		return ValidationErrors{{Field: "council_id", Problem: "the recommendation's council is not registered", Err: ErrUnknownReference}}
 	}
@@ -309,7 +310,7 @@ func (a *Recommendation) AttachDissent(memberID, opinion string, council *Counci
 	var v validator
 	m = a.stamp(m, &v)
 	monotonic(&v, m, a.state.last)
-	validateFreeText(&v, "opinion", opinion, true, maxLongText)
+	validateFreeText(&v, "opinion", opinion, true, true, maxLongText)
 	if utf8.RuneCountInString(opinion) < 10 && opinion != "" {
 		v.add("opinion", "say what you disagree with (at least 10 characters)")
 	}

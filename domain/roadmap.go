@@ -145,16 +145,20 @@ func (r *Roadmap) AssignResponsible(p Responsible, m Meta) error {
 	if err := r.open(); err != nil {
 		return err
 	}
-	p.PersonID = strings.TrimSpace(p.PersonID)
-	p.DisplayName = strings.TrimSpace(p.DisplayName)
+	p.PersonID = cleanText(p.PersonID, false)
+	p.DisplayName = cleanText(p.DisplayName, false)
 	if r.responsible(p.PersonID) >= 0 {
 		return fmt.Errorf("person %s on roadmap %s: %w", p.PersonID, r.id, ErrAlreadyAssigned)
 	}
 	var v validator
 	m = r.stamp(m, &v)
-	validatePersonID(&v, "person_id", p.PersonID)
+	validateNewPersonID(&v, "person_id", p.PersonID)
 	v.check(p.Role.Valid(), "role", `must be "deputy" or "official"`)
-	v.check(p.DisplayName != "", "display_name", "is required")
+	if p.DisplayName == "" {
+		v.add("display_name", "is required")
+	} else {
+		validateText(&v, "display_name", p.DisplayName, false, maxShortText)
+	}
 	if err := v.err(); err != nil {
 		return err
 	}

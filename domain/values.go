@@ -21,23 +21,38 @@ type Text struct {
 // IsZero reports whether no language is given.
 func (t Text) IsZero() bool { return t == Text{} }
 
-func (t Text) trimmed() Text {
-	return Text{KK: strings.TrimSpace(t.KK), RU: strings.TrimSpace(t.RU), EN: strings.TrimSpace(t.EN)}
+// trimmed is t in the form the ledger stores a one-line name or title
+// (cleanText: NFC, trimmed).
+func (t Text) trimmed() Text { return t.cleaned(false) }
+
+func (t Text) cleaned(multiline bool) Text {
+	return Text{KK: cleanText(t.KK, multiline), RU: cleanText(t.RU, multiline), EN: cleanText(t.EN, multiline)}
 }
 
-// Validate reports each language that is empty after trimming, naming it
-// field.kk, field.ru or field.en.
+// Validate reports each language that is empty after cleaning or breaks
+// the text rules of a one-line title, naming it field.kk, field.ru or
+// field.en.
 func (t Text) Validate(field string) error {
 	var v validator
 	t.validate(&v, field)
 	return v.err()
 }
 
+// validate checks a one-line name or title of at most maxTitle characters.
 func (t Text) validate(v *validator, field string) {
-	t = t.trimmed()
-	v.check(t.KK != "", field+".kk", "is required (Kazakh)")
-	v.check(t.RU != "", field+".ru", "is required (Russian)")
-	v.check(t.EN != "", field+".en", "is required (English)")
+	t.trimmed().validateAs(v, field, false, maxTitle)
+}
+
+// validateAs checks each language of a cleaned Text: given, and keeping
+// the text rules.
+func (t Text) validateAs(v *validator, field string, multiline bool, max int) {
+	for _, l := range []struct{ lang, name, s string }{{"kk", "Kazakh", t.KK}, {"ru", "Russian", t.RU}, {"en", "English", t.EN}} {
+		if l.s == "" {
+			v.add(field+"."+l.lang, "is required ("+l.name+")")
+			continue
+		}
+		validateText(v, field+"."+l.lang, l.s, multiline, max)
+	}
 }
 
 // Date is a calendar date without a time zone: deadlines and periods are
@@ -211,8 +226,22 @@ func nineDigits(s string) bool {
 	return true
 }
 
+// validatePersonID checks that a person id is given. It is all the stored
+// form of an event promises (DecodeStored); a new id from a command passes
+// validateNewPersonID.
 func validatePersonID(v *validator, field, id string) {
 	v.check(strings.TrimSpace(id) != "", field, "is required")
+}
+
+// validateNewPersonID checks a cleaned person id of the catalog
+// (responsibles of roadmaps and indicators) a command brings: given, one
+// line of text.
+func validateNewPersonID(v *validator, field, id string) {
+	if id == "" {
+		v.add(field, "is required")
+		return
+	}
+	validateText(v, field, id, false, maxShortText)
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -226,18 +255,19 @@ type Evidence struct {
 
 func (e Evidence) normalized() Evidence {
 	return Evidence{
-		URL:         strings.TrimSpace(e.URL),
+		URL:         cleanText(e.URL, false),
 		SHA256:      strings.ToLower(strings.TrimSpace(e.SHA256)),
-		Description: strings.TrimSpace(e.Description),
+		Description: cleanText(e.Description, true),
 	}
 }
 
-// validate expects a normalized Evidence.
-func (e Evidence) validate(v *validator, field string) {
+// validate expects a normalized Evidence. It reports whether the
+// description keeps the text rules, for callers with more rules on it.
+func (e Evidence) validate(v *validator, field string) bool {
 	if e.URL == "" && e.SHA256 == "" {
 		v.add(field, "give a url, a sha256 of the document, or both")
 	}
-	if e.URL != "" {
+	if e.URL != "" && validateText(v, field+".url", e.URL, false, maxURL) {
 		u, err := url.Parse(e.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add(field+".url", "must be an absolute http or https URL")
@@ -248,4 +278,5 @@ func (e Evidence) validate(v *validator, field string) {
 			v.add(field+".sha256", "must be 64 hexadecimal digits")
 		}
 	}
+	return validateText(v, field+".description", e.Description, true, maxShortText)
 }

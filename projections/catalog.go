@@ -34,18 +34,29 @@ func (Catalog) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
 // Apply implements Projector.
 func (c Catalog) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
 	for _, r := range events {
-		if strings.HasPrefix(r.Stream, "indicator-") {
+		if !catalogStream(r.Stream) {
 			continue
 		}
-		ev, meta, err := domain.Decode(r.Type, r.Data, r.Metadata)
+		r, ev, meta, err := decodeRecorded(r)
 		if err != nil {
-			return &EventError{Event: r, Err: err}
+			return err
 		}
 		if err := c.apply(ctx, tx, gen, r, ev, meta); err != nil {
 			return &EventError{Event: r, Err: err}
 		}
 	}
 	return nil
+}
+
+// catalogStream reports whether a stream holds events the catalog reads:
+// it does not decode (nor stop on) the events of other aggregates.
+func catalogStream(s string) bool {
+	for _, p := range []string{domain.ProgramStream(""), domain.TerritoryStream(""), domain.RoadmapStream("")} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func dateOrNil(d domain.Date) any {

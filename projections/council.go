@@ -56,20 +56,14 @@ func (Councils) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []events
 	var facts []fact
 	touched := map[string]map[string]bool{}
 	for _, r := range events {
-		kind, id := "", ""
-		for _, k := range councilStreamKinds {
-			if rest, ok := strings.CutPrefix(r.Stream, k.prefix); ok {
-				kind, id = k.kind, rest
-				break
-			}
-		}
-		if kind == "" {
+		if streamKind(r.Stream, councilStreamKinds) == "" {
 			continue
 		}
-		ev, m, err := domain.Decode(r.Type, r.Data, r.Metadata)
+		r, ev, m, err := decodeRecorded(r)
 		if err != nil {
-			return &EventError{Event: r, Err: err}
+			return err
 		}
+		kind, id := streamKindID(r.Stream, councilStreamKinds)
 		facts = append(facts, fact{rec: r, kind: kind, id: id, ev: ev, meta: m})
 		if touched[kind] == nil {
 			touched[kind] = map[string]bool{}
@@ -111,6 +105,23 @@ func (Councils) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []events
 		}
 	}
 	return nil
+}
+
+type streamKinds = []struct{ prefix, kind string }
+
+// streamKind is the kind of aggregate a stream holds, "" for none of ks.
+func streamKind(stream string, ks streamKinds) string {
+	kind, _ := streamKindID(stream, ks)
+	return kind
+}
+
+func streamKindID(stream string, ks streamKinds) (kind, id string) {
+	for _, k := range ks {
+		if rest, ok := strings.CutPrefix(stream, k.prefix); ok {
+			return k.kind, rest
+		}
+	}
+	return "", ""
 }
 
 func keys(m map[string]bool) []string {

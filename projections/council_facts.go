@@ -107,7 +107,7 @@ func scanFacts(ctx context.Context, q sqlx.QueryerContext, out map[string]*aggre
 		if err := rows.Scan(&id, &version, &typ, &data, &meta); err != nil {
 			return err
 		}
-		ev, m, err := domain.Decode(typ, data, meta)
+		ev, m, err := decodeFact(typ, data, meta)
 		if err != nil {
 			return fmt.Errorf("%s version %d: %w", id, version, err)
 		}

@@ -49,14 +49,14 @@ func (Indicators) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []even
 	var f factRows
 	touched := map[string]bool{}
 	for _, r := range events {
-		id, ok := strings.CutPrefix(r.Stream, indicatorPrefix)
-		if !ok {
+		if !strings.HasPrefix(r.Stream, indicatorPrefix) {
 			continue
 		}
-		_, m, err := domain.Decode(r.Type, r.Data, r.Metadata)
+		r, _, m, err := decodeRecorded(r)
 		if err != nil {
-			return &EventError{Event: r, Err: err}
+			return err
 		}
+		id := strings.TrimPrefix(r.Stream, indicatorPrefix)
 		eff := m.EffectiveAt
 		if eff.IsZero() {
 			eff = m.RecordedAt
@@ -118,7 +118,7 @@ WHERE generation = $1 AND indicator_id = ANY($2) ORDER BY indicator_id, version`
 		if err := rows.Scan(&id, &version, &typ, &data, &meta); err != nil {
 			return nil, err
 		}
-		ev, m, err := domain.Decode(typ, data, meta)
+		ev, m, err := decodeFact(typ, data, meta)
 		if err != nil {
 			return nil, fmt.Errorf("indicator %s version %d: %w", id, version, err)
 		}

@@ -576,5 +576,12 @@ func decodeCursor(list, s string, n int) ([]string, error) {
 	if err := json.Unmarshal(b, &c); err != nil || c.List != list || len(c.Key) != n {
 		return nil, fmt.Errorf("cursor: %w", ErrInvalidCursor)
 	}
+	// A cursor is client input: a key PostgreSQL cannot take as text (a
+	// NUL escaped inside the JSON) was not issued by this list.
+	for _, k := range c.Key {
+		if strings.ContainsRune(k, 0) {
+			return nil, fmt.Errorf("cursor: %w", ErrInvalidCursor)
+		}
+	}
 	return c.Key, nil
 }

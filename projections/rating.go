@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -76,20 +75,14 @@ type ratingBatch struct {
 func (Ratings) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
 	b := ratingBatch{deputies: map[string]bool{}, indicators: map[string]bool{}, assessments: map[string]bool{}}
 	for _, r := range events {
-		kind, id := "", ""
-		for _, k := range ratingStreamKinds {
-			if rest, ok := strings.CutPrefix(r.Stream, k.prefix); ok {
-				kind, id = k.kind, rest
-				break
-			}
-		}
-		if kind == "" {
+		if streamKind(r.Stream, ratingStreamKinds) == "" {
 			continue
 		}
-		ev, m, err := domain.Decode(r.Type, r.Data, r.Metadata)
+		r, ev, m, err := decodeRecorded(r)
 		if err != nil {
-			return &EventError{Event: r, Err: err}
+			return err
 		}
+		kind, id := streamKindID(r.Stream, ratingStreamKinds)
 		b.facts = append(b.facts, fact{rec: r, kind: kind, id: id, ev: ev, meta: m})
 		switch e := ev.(type) {
 		case domain.DeputyRegistered:

@@ -397,11 +397,11 @@ WHERE generation = `+ratingsGen+` AND event_id = ANY($1::uuid[])`, pq.StringArra
 		if err := rows.Scan(&e.EventID, &e.Stream, &e.Version, &e.Type, &data, &meta); err != nil {
 			return nil, err
 		}
-		_, m, err := domain.Decode(e.Type, data, meta)
+		_, m, err := decodeFact(e.Type, data, meta)
 		if err != nil {
 			return nil, err
 		}
-		e.Data = json.RawMessage(data)
+		e.Data = json.RawMessage(readableJSON(data))
 		e.ActorID, e.Reason, e.EffectiveAt, e.RecordedAt = m.ActorID, m.Reason, effective(domain.Envelope{Meta: m}).UTC(), m.RecordedAt.UTC()
 		by[e.EventID] = e
 	}

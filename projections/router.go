@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgerr"
 	"promiseledger/projections/logsub"
 )
 
@@ -158,7 +159,10 @@ func (r *Router) stopOnPoison(name string, stop func()) message.HandlerMiddlewar
 	return func(next message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			out, err := next(msg)
-			if err == nil || errors.Is(err, context.Canceled) {
+			// An unreachable database is no fault of the event: the batch
+			// is delivered again (after the subscription's NackDelay) until
+			// the database is back, never a reason to stop the projector.
+			if err == nil || errors.Is(err, context.Canceled) || pgerr.Unavailable(err) {
 				return out, err
 			}
 			ctx := context.WithoutCancel(msg.Context())

@@ -11,11 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres/pgmigrate"
+	"promiseledger/projections/pgtext"
 )
 
 //go:embed migrations/*.sql
@@ -131,8 +133,14 @@ func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos even
 	if len(events) == 0 {
 		return nil
 	}
-	if err := p.Apply(ctx, tx, gen, events); err != nil {
+	todo, err := withoutSkipped(ctx, tx, p.Name(), events)
+	if err != nil {
 		return err
+	}
+	if len(todo) > 0 {
+		if err := p.Apply(ctx, tx, gen, todo); err != nil {
+			return err
+		}
 	}
 	last := events[len(events)-1]
 	const q = `UPDATE projector_checkpoints
@@ -177,7 +185,8 @@ func Process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.
 		return err
 	}
 	if err := applyBatch(ctx, tx, p, st.gen, st.pos, events); err != nil {
-		return err
+		tx.Rollback() //nolint:errcheck // the transaction failed already
+		return locate(ctx, db, p, st.gen, st.pos, events, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", p.Name(), err)
@@ -239,6 +248,9 @@ func Rebuild(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Project
 	for {
 		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, nil)
 		if err != nil {
+			if rerr := recordRebuildFailure(context.WithoutCancel(ctx), db, name, err); rerr != nil {
+				return 0, errors.Join(err, rerr)
+			}
 			return 0, err
 		}
 		pos = next
@@ -306,6 +318,10 @@ func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Pro
 		defer tx.Rollback() //nolint:errcheck
 	}
 	if err := applyBatch(ctx, tx, p, gen, pos, page); err != nil {
+		if own {
+			tx.Rollback() //nolint:errcheck // the transaction failed already
+			err = locate(ctx, db, p, gen, pos, page, err)
+		}
 		return 0, pos, err
 	}
 	if own {
@@ -378,7 +394,38 @@ func recordFailure(ctx context.Context, db sqlx.ExecerContext, name string, fail
 	const q = `UPDATE projectors SET last_error = $2, last_error_at = $3, stopped = $4,
 	poison_event_id = $5, poison_position = $6, poison_type = $7, errors_total = errors_total + 1
 WHERE name = $1`
-	_, err := db.ExecContext(ctx, q, name, failure.Error(), time.Now().UTC(), stopped, id, pos, typ)
+	_, err := db.ExecContext(ctx, q, name, errorText(failure), time.Now().UTC(), stopped, id, pos, typ)
+	return err
+}
+
+// errorText is an error as status keeps it: at most maxErrorText bytes
+// (an error may quote a 1 MiB value), in pgtext's escaped form.
+func errorText(err error) string {
+	s := err.Error()
+	if len(s) > maxErrorText {
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "… (cut)"
+	}
+	return pgtext.String(s)
+}
+
+const maxErrorText = 2000
+
+// recordRebuildFailure records the event a rebuild failed on, so that
+// status names it and an operator can decide on it; the live generation
+// runs on, so it does not mark the projector stopped.
+func recordRebuildFailure(ctx context.Context, db sqlx.ExecerContext, name string, failure error) error {
+	var ee *EventError
+	if !errors.As(failure, &ee) {
+		return nil
+	}
+	const q = `UPDATE projectors SET last_error = $2, last_error_at = $3,
+	poison_event_id = $4, poison_position = $5, poison_type = $6, errors_total = errors_total + 1
+WHERE name = $1`
+	_, err := db.ExecContext(ctx, q, name, "rebuild: "+errorText(failure), time.Now().UTC(), ee.Event.ID, ee.Event.Position.String(), ee.Event.Type)
 	return err
 }
 
@@ -386,9 +433,12 @@ WHERE name = $1`
 // generation, page by page, without the router: `ledger dev` runs it before
 // serving so the first reads see the whole demo. It is safe beside running
 // routers (Process serialises on the projector's row and skips what is
-// applied).
+// applied). A projector that fails on an event is recorded as stopped on
+// it (status and /readyz name it) and the others go on: the server still
+// starts, and the operator has a way back (docs/operations.md).
 func CatchUp(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []Projector) (int, error) {
 	total := 0
+projectors:
 	for _, p := range ps {
 		if err := ensure(ctx, db, p.Name()); err != nil {
 			return total, err
@@ -403,10 +453,21 @@ func CatchUp(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []Proj
 				return total, err
 			}
 			if len(page) == 0 {
+				// At the head: a stop recorded earlier no longer holds.
+				if _, err := db.ExecContext(ctx, `UPDATE projectors SET stopped = false WHERE name = $1 AND stopped`, p.Name()); err != nil {
+					return total, fmt.Errorf("catch up %s: %w", p.Name(), err)
+				}
 				break
 			}
 			if err := Process(ctx, db, p, page); err != nil {
-				return total, fmt.Errorf("catch up %s: %w", p.Name(), err)
+				var ee *EventError
+				if !errors.As(err, &ee) {
+					return total, fmt.Errorf("catch up %s: %w", p.Name(), err)
+				}
+				if rerr := recordFailure(context.WithoutCancel(ctx), db, p.Name(), err, true); rerr != nil {
+					return total, errors.Join(err, rerr)
+				}
+				continue projectors
 			}
 			total += len(page)
 		}

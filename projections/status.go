@@ -33,6 +33,9 @@ type Status struct {
 	PoisonEventID  string `json:"poison_event_id,omitempty"`
 	PoisonPosition string `json:"poison_position,omitempty"`
 	PoisonType     string `json:"poison_type,omitempty"`
+	// SkippedEvents is how many events an operator decided this projector
+	// passes over (ledger projections skip): its read model leaves them out.
+	SkippedEvents int64 `json:"skipped_events"`
 }
 
 // EventCounter is implemented by stores that can count events after a
@@ -55,13 +58,15 @@ type statusRow struct {
 	Commit      int64          `db:"position_commit"`
 	Prepare     int64          `db:"position_prepare"`
 	EventsTotal int64          `db:"events_total"`
+	Skipped     int64          `db:"skipped"`
 }
 
 // Statuses reports every registered projector, by name.
 func Statuses(ctx context.Context, db sqlx.QueryerContext, store eventstore.Store, now time.Time) ([]Status, error) {
 	const q = `SELECT p.name, p.active_generation, p.rebuilding_generation, p.stopped, p.last_error, p.last_error_at,
 	p.poison_event_id::text AS poison_event_id, p.poison_position, p.poison_type, p.errors_total,
-	c.position_commit, c.position_prepare, c.events_total
+	c.position_commit, c.position_prepare, c.events_total,
+	(SELECT count(*) FROM projector_skips s WHERE s.name = p.name) AS skipped
 FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
 ORDER BY p.name`
 	var rows []statusRow
@@ -75,7 +80,7 @@ ORDER BY p.name`
 			Checkpoint:  eventstore.Position{Commit: uint64(r.Commit), Prepare: uint64(r.Prepare)},
 			EventsTotal: r.EventsTotal, LastError: r.LastError.String,
 			PoisonEventID: r.PoisonID.String, PoisonPosition: r.PoisonPos.String, PoisonType: r.PoisonType.String,
-			LagEvents: -1,
+			LagEvents: -1, SkippedEvents: r.Skipped,
 		}
 		if r.Rebuilding.Valid {
 			g := int(r.Rebuilding.Int64)

@@ -46,6 +46,9 @@ const (
 	KindGap translog.MismatchKind = "gap"
 	// KindIncomplete: the download ended early or is malformed.
 	KindIncomplete translog.MismatchKind = "incomplete"
+	// KindOrder: the export served a leaf at or before one it had served
+	// already (repeated or out of order); the download was stopped there.
+	KindOrder translog.MismatchKind = "order"
 )
 
 // ErrVerificationFailed is returned (wrapped) by Verify when anything did
@@ -76,7 +79,22 @@ type VerifyConfig struct {
 	HTTPClient       *http.Client
 	// Now is the clock for the state file (default time.Now).
 	Now func() time.Time
+	// Progress, when set, is called as the whole-log download advances
+	// (every ProgressEvery events, and once at the end), from Verify's
+	// goroutine.
+	Progress func(VerifyProgress)
 }
+
+// VerifyProgress is how far a whole-log verification has come.
+type VerifyProgress struct {
+	// Checked is the events checked so far, Total the checkpoint's size.
+	Checked, Total int64
+	// Done is set on the last call.
+	Done bool
+}
+
+// ProgressEvery is how many events pass between two Progress calls.
+const ProgressEvery = 1000
 
 // VerifyReport says what was verified and what did not match.
 type VerifyReport struct {
@@ -271,7 +289,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	if cfg.Stream != "" {
 		err = c.verifyStream(ctx, &rep, cp, cfg.Stream)
 	} else {
-		err = c.verifyAll(ctx, &rep, cp)
+		err = c.verifyAll(ctx, &rep, cp, cfg.Progress)
 	}
 	if err != nil {
 		return rep, err
@@ -346,8 +364,14 @@ func (c client) proveConsistent(ctx context.Context, old, new translog.Checkpoin
 }
 
 // verifyAll downloads the whole log at cp and checks every event: its
-// place, its bytes against its leaf, and all leaves against the root.
-func (c client) verifyAll(ctx context.Context, rep *VerifyReport, cp translog.Checkpoint) error {
+// place, its bytes against its leaf, and all leaves against the root. At
+// the first break in leaf order (a leaf repeated, out of order, skipped or
+// beyond the checkpoint) it reports that one finding and stops reading:
+// nothing after it can be placed in the tree, and a server that repeats
+// itself could otherwise keep the download going for ever.
+func (c client) verifyAll(ctx context.Context, rep *VerifyReport, cp translog.Checkpoint, progress func(VerifyProgress)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the download when the checker stops early
 	resp, err := c.get(ctx, fmt.Sprintf("/events.ndjson?checkpoint=%d", cp.TreeSize))
 	if err != nil {
 		return err
@@ -365,6 +389,11 @@ func (c client) verifyAll(ctx context.Context, rep *VerifyReport, cp translog.Ch
 		return nil
 	}
 	v := newLeafChecker(rep, cp)
+	report := func(done bool) {
+		if progress != nil {
+			progress(VerifyProgress{Checked: rep.EventsChecked, Total: cp.TreeSize, Done: done})
+		}
+	}
 	var end *ExportEnd
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -388,13 +417,23 @@ func (c client) verifyAll(ctx context.Context, rep *VerifyReport, cp translog.Ch
 			rep.find(KindIncomplete, v.next, "malformed line after leaf %d: %v", v.next-1, err)
 			break
 		}
-		v.check(e)
+		if !v.check(e) {
+			report(true)
+			v.finishBroken()
+			return nil
+		}
+		if rep.EventsChecked%ProgressEvery == 0 {
+			report(false)
+		}
 	}
+	report(true)
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("audit: download: %w", err)
 	}
 	if end == nil {
 		rep.find(KindIncomplete, v.next, "the export ended after %d events, without its end line", v.next)
+	} else if end.Events != v.next {
+		rep.find(KindIncomplete, -1, "the export's end line counts %d events, it held %d", end.Events, v.next)
 	}
 	v.finish()
 	return nil
@@ -419,27 +458,36 @@ func newLeafChecker(rep *VerifyReport, cp translog.Checkpoint) *leafChecker {
 	return &leafChecker{rep: rep, cp: cp}
 }
 
-func (v *leafChecker) check(e Event) {
-	if e.LeafIndex != v.next {
-		f := v.rep.find(KindGap, v.next, "expected leaf %d, the export has leaf %d next", v.next, e.LeafIndex)
+// check checks the next served event. It returns false, having reported
+// it, when the event breaks the leaf order: the caller stops there.
+func (v *leafChecker) check(e Event) bool {
+	switch {
+	case e.LeafIndex < v.next:
+		f := v.rep.find(KindOrder, e.LeafIndex, "the export serves leaf %d again after leaf %d: it repeats or reorders the log; the download was stopped there", e.LeafIndex, v.next-1)
+		f.EventID, _ = uuid.Parse(e.EventID)
+		f.Stream, f.Version = e.Stream, e.Version
+		return false
+	case e.LeafIndex >= v.cp.TreeSize:
+		v.rep.find(KindIncomplete, e.LeafIndex, "the export serves leaf %d after leaf %d, but checkpoint %d has only %d leaves; the download was stopped there",
+			e.LeafIndex, v.next-1, v.cp.TreeSize, v.cp.TreeSize)
+		return false
+	case e.LeafIndex > v.next:
+		f := v.rep.find(KindGap, v.next, "the export skips %d leaves from leaf %d on (it serves leaf %d after leaf %d); the download was stopped there",
+			e.LeafIndex-v.next, v.next, e.LeafIndex, v.next-1)
 		f.Count = e.LeafIndex - v.next
-		if e.LeafIndex < v.next {
-			return
-		}
-		// The root check below fails too: the leaves are not all there.
-		v.next = e.LeafIndex
+		return false
 	}
 	v.next++
 	v.rep.EventsChecked++
 	claimed, err := tlog.ParseHash(e.LeafHash)
 	if err != nil {
 		v.rep.find(KindIncomplete, e.LeafIndex, "malformed leaf hash %q", e.LeafHash)
-		return
+		return true
 	}
 	v.claimed.Push(claimed)
 	if e.Missing {
 		v.missing = append(v.missing, e)
-		return
+		return true
 	}
 	for _, m := range v.missing {
 		checkEvent(v.rep, m, tlog.Hash{})
@@ -452,6 +500,7 @@ func (v *leafChecker) check(e Event) {
 		v.leaves = append(v.leaves, e.LeafIndex)
 		v.ids = append(v.ids, e.EventID)
 	}
+	return true
 }
 
 // checkEvent re-hashes a served event and compares it with its leaf hash.
@@ -476,6 +525,17 @@ func checkEvent(rep *VerifyReport, e Event, leaf tlog.Hash) translog.MismatchKin
 	return ""
 }
 
+// finishBroken ends a check stopped at a break in leaf order: what was
+// checked before it stands (missing and moved events), but nothing can be
+// said of the tree or its end.
+func (v *leafChecker) finishBroken() {
+	for _, m := range v.missing {
+		checkEvent(v.rep, m, tlog.Hash{})
+	}
+	v.missing = v.missing[:0]
+	v.moved()
+}
+
 func (v *leafChecker) finish() {
 	if len(v.missing) > 0 {
 		first := v.missing[0]
@@ -491,6 +551,10 @@ func (v *leafChecker) finish() {
 		v.rep.find(KindRoot, -1, "the leaf hashes served hash to %s, the signed checkpoint %d says %s: the server's leaves are not the logged ones",
 			v.claimed.Root(), v.cp.TreeSize, v.cp.RootHash)
 	}
+	v.moved()
+}
+
+func (v *leafChecker) moved() {
 	moved := translog.Displaced(len(v.positions), func(i, j int) bool { return v.positions[i].Less(v.positions[j]) })
 	for _, i := range moved {
 		f := v.rep.find(translog.KindMoved, v.leaves[i], "the store has this event at %s, out of the log's order", v.positions[i])

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"promiseledger/api/params"
 	"promiseledger/projections/translog"
 )
 
@@ -86,12 +87,11 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 // last event of the previous page.
 func (h *handler) pageParams(r *http.Request) (translog.FeedFilter, int, error) {
 	f := translog.FeedFilter{After: -1}
-	limit, err := intParam(r, "limit", int64(h.cfg.DefaultPageSize))
+	limit, err := params.Limit(r.URL.Query().Get("limit"), h.cfg.DefaultPageSize, h.cfg.MaxPageSize)
 	if err != nil {
-		return f, 0, err
-	}
-	if limit < 1 || limit > int64(h.cfg.MaxPageSize) {
-		return f, 0, badRequest("limit must be between 1 and %d", h.cfg.MaxPageSize)
+		p := badRequest("limit %s", err)
+		p.Errors = []params.Problem{{Field: "limit", Problem: err.Error()}}
+		return f, 0, p
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		after, err := strconv.ParseInt(c, 10, 64)
@@ -100,7 +100,7 @@ func (h *handler) pageParams(r *http.Request) (translog.FeedFilter, int, error) 
 		}
 		f.After = after
 	}
-	f.Limit = int(limit)
+	f.Limit = limit
 	return f, f.Limit, nil
 }
 
@@ -150,7 +150,7 @@ func (h *handler) eventsNDJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.Before = cp.TreeSize
+	f.Before, f.PageSize = cp.TreeSize, h.cfg.FeedPageSize
 	h.exportHeaders(w, cp, "application/x-ndjson", "ndjson")
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
@@ -185,8 +185,9 @@ var csvHeader = []string{"leaf_index", "event_id", "stream", "version", "type", 
 	"actor_id", "effective_at", "recorded_at", "missing", "leaf_hash", "data", "metadata", "data_base64", "metadata_base64"}
 
 // GET /events.csv: the same as the NDJSON export, as a spreadsheet. The
-// first line is a comment naming the checkpoint (skip it with skiprows=1);
-// data and metadata appear as text and, exactly, as base64.
+// first line is a comment naming the checkpoint, the last a comment
+// "# end events=N" (read with comment="#"); data and metadata appear as
+// text and, exactly, as base64.
 func (h *handler) eventsCSV(w http.ResponseWriter, r *http.Request) error {
 	noWriteDeadline(w)
 	f, err := feedFilter(r)
@@ -197,7 +198,7 @@ func (h *handler) eventsCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.Before = cp.TreeSize
+	f.Before, f.PageSize = cp.TreeSize, h.cfg.FeedPageSize
 	h.exportHeaders(w, cp, "text/csv; charset=utf-8", "csv")
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "# %s checkpoint origin=%s tree_size=%d root_hash=%s\n", exportFormat, cp.Origin, cp.TreeSize, cp.RootHash)
@@ -226,13 +227,22 @@ func (h *handler) eventsCSV(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	})
 	if err != nil {
+		// The status is sent: the missing end line tells the client.
 		h.streamFailed(r, err)
 		return nil
 	}
 	cw.Flush()
+	// The end marker, like the NDJSON end line: a download without it was
+	// cut short. A comment line, as the first one, so readers that skip
+	// comments (pandas comment="#") ignore both.
+	fmt.Fprintf(bw, "%s%d\n", csvEndPrefix, n)
 	flush(bw, w) //nolint:errcheck // the client went away
 	return nil
 }
+
+// csvEndPrefix starts the last line of a complete CSV export, followed by
+// the number of events.
+const csvEndPrefix = "# end events="
 
 // csvText is the bytes as text when they are valid UTF-8 text.
 func csvText(b []byte) string {

@@ -15,11 +15,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/mod/sumdb/note"
 
+	"promiseledger/api/params"
 	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgerr"
 	"promiseledger/projections/translog"
 )
 
@@ -41,10 +45,14 @@ type Config struct {
 	Witnesses []string
 	Logger    *slog.Logger
 	// MaxPageSize caps the events of one page of GET /events and of GET
-	// /streams/{stream}/history (default 1000);
+	// /streams/{stream}/history: the server passes its one configured
+	// maximum, LEDGER_MAX_PAGE_SIZE (default params.DefaultMaxPageSize, 500);
 	// DefaultPageSize is used when the request names none (default 100).
 	MaxPageSize     int
 	DefaultPageSize int
+	// FeedPageSize is how many rows the exports read per query (default
+	// translog.FeedPage); tests make it small to cross many pages.
+	FeedPageSize int
 }
 
 func (c *Config) setDefaults() {
@@ -52,7 +60,7 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.MaxPageSize == 0 {
-		c.MaxPageSize = 1000
+		c.MaxPageSize = params.DefaultMaxPageSize
 	}
 	if c.DefaultPageSize == 0 {
 		c.DefaultPageSize = min(100, c.MaxPageSize)
@@ -72,6 +80,9 @@ func (c Config) Validate() error {
 		if _, err := note.NewVerifier(w); err != nil {
 			errs = append(errs, fmt.Errorf("audit: Witnesses[%d]: %w", i, err))
 		}
+	}
+	if c.FeedPageSize < 0 {
+		errs = append(errs, errors.New("audit: FeedPageSize must not be negative"))
 	}
 	if c.MaxPageSize < 0 || c.DefaultPageSize < 0 || c.DefaultPageSize > c.MaxPageSize {
 		errs = append(errs, errors.New("audit: want 0 < DefaultPageSize <= MaxPageSize"))
@@ -122,10 +133,21 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		v, _ := note.NewVerifier(w)
 		h.witnesses = append(h.witnesses, v)
 	}
-	paths := map[string][]string{}
+	doc := OpenAPIPaths()
 	for _, r := range h.routes() {
-		h.mux.Handle(r.method+" "+r.pattern, h.wrap(r.handle))
-		paths[r.pattern] = append(paths[r.pattern], r.method)
+		// What the route's OpenAPI operation declares is what it accepts.
+		op, _ := doc[PathPrefix+r.pattern].(obj)[strings.ToLower(r.method)].(obj)
+		if op == nil {
+			return nil, fmt.Errorf("audit: route %s %s is not documented", r.method, r.pattern)
+		}
+		spec, err := params.FromOpenAPI(op["parameters"])
+		if err == nil {
+			err = spec.Covers(r.pattern)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("audit: %s %s: %w", r.method, r.pattern, err)
+		}
+		h.mux.Handle(r.method+" "+r.pattern, params.Guard(spec, h.wrap(r.handle), h.refuseParams))
 	}
 	h.mux.Handle("/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		// The mux answers a known path with the wrong method here too.
@@ -164,6 +186,18 @@ type problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// Errors names each parameter at fault.
+	Errors []params.Problem `json:"errors,omitempty"`
+
+	header http.Header // extra response headers (Retry-After)
+}
+
+// refuseParams answers a request whose path or query params.Spec.Check
+// refused: 400, naming each parameter.
+func (h *handler) refuseParams(w http.ResponseWriter, r *http.Request, e *params.Error) {
+	p := badRequest("some path or query parameters are invalid")
+	p.Errors = e.Problems
+	h.writeError(w, r, p)
 }
 
 func (p *problem) Error() string { return p.Title + ": " + p.Detail }
@@ -187,6 +221,12 @@ func classify(err error) *problem {
 		return newProblem(http.StatusNotFound, "not-found", "Not found", err.Error())
 	case errors.Is(err, translog.ErrInvalid):
 		return badRequest("%s", err.Error())
+	case pgerr.Unavailable(err):
+		// A passing condition, not a bug: the same answer as the main API.
+		p = newProblem(http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable",
+			"the database cannot be reached just now; try again after Retry-After seconds")
+		p.header = http.Header{"Retry-After": {strconv.Itoa(int(pgerr.RetryAfter / time.Second))}}
+		return p
 	}
 	return nil
 }
@@ -205,6 +245,9 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	out := *p
 	out.Instance = r.URL.Path
 	b, _ := json.Marshal(out)
+	for k, vs := range p.header {
+		w.Header()[k] = vs
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(out.Status)

@@ -1,5 +1,7 @@
 package audit
 
+import "promiseledger/api/params"
+
 // PathPrefix is where the main API mounts the handler; OpenAPIPaths uses
 // it.
 const PathPrefix = "/v1/audit"
@@ -19,7 +21,9 @@ var (
 	timeSchema  = obj{"type": "string", "description": "An RFC 3339 time, or a date YYYY-MM-DD (midnight UTC)."}
 	problemResp = obj{"description": "An RFC 9457 problem.", "content": obj{"application/problem+json": obj{"schema": obj{
 		"type": "object", "required": []string{"type", "title", "status"},
-		"properties": obj{"type": strSchema, "title": strSchema, "status": intSchema, "detail": strSchema, "instance": strSchema},
+		"properties": obj{"type": strSchema, "title": strSchema, "status": intSchema, "detail": strSchema, "instance": strSchema,
+			"errors": obj{"type": "array", "description": "Each parameter at fault (400).", "items": obj{"type": "object", "required": []string{"field", "problem"},
+				"properties": obj{"field": strSchema, "problem": strSchema}}}},
 	}}}}
 	checkpointRefSchema = obj{"type": "object", "required": []string{"origin", "tree_size", "root_hash"}, "additionalProperties": false,
 		"properties": obj{"origin": strSchema, "tree_size": intSchema, "root_hash": b64Schema}}
@@ -47,6 +51,8 @@ var (
 		query("recorded_to", "recorded_at (metadata) before.", timeSchema),
 	}
 	checkpointParam = query("checkpoint", "Tree size of the checkpoint (default: the latest).", intSchema)
+	limitParam      = query("limit", "Page size: 1 to the server's maximum, LEDGER_MAX_PAGE_SIZE (default 500, the same as every list of the API); 100 when absent. Above the maximum is a 400.",
+		obj{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})
 )
 
 func jsonResp(desc string, schema obj) obj {
@@ -65,7 +71,7 @@ func OpenAPIPaths() map[string]any {
 	p := func(s string) string { return PathPrefix + s }
 	withFilters := func(extra ...obj) []obj { return append(append([]obj{}, filterParams...), extra...) }
 	get := func(summary string, params []obj, ok obj) obj {
-		op := obj{"summary": summary, "tags": []string{"audit"}, "responses": obj{"200": ok, "400": problemResp, "404": problemResp}}
+		op := obj{"summary": summary, "tags": []string{"audit"}, "responses": obj{"200": ok, "400": problemResp, "404": problemResp, "503": problemResp}}
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
@@ -89,20 +95,20 @@ func OpenAPIPaths() map[string]any {
 				"required":   []string{"old_size", "new_size", "old_root", "new_root", "proof"},
 				"properties": obj{"old_size": intSchema, "new_size": intSchema, "old_root": b64Schema, "new_root": b64Schema, "proof": obj{"type": "array", "items": b64Schema}}})),
 		p("/events"): get("The logged events, oldest first, one page at a time.",
-			withFilters(query("cursor", "next_cursor of the previous page.", strSchema), query("limit", "Page size.", intSchema)),
+			withFilters(query("cursor", "next_cursor of the previous page.", strSchema), limitParam),
 			jsonResp("A page.", obj{"type": "object", "additionalProperties": false, "required": []string{"checkpoint", "events"},
 				"properties": obj{"checkpoint": obj{"oneOf": []obj{checkpointRefSchema, {"type": "null"}}},
 					"events": obj{"type": "array", "items": eventSchema}, "next_cursor": strSchema}})),
 		p("/events.ndjson"): get("Every event of a checkpoint, one JSON object a line: a header naming the checkpoint, the events, an end line.",
 			withFilters(checkpointParam),
 			obj{"description": "The export.", "content": obj{"application/x-ndjson": obj{"schema": strSchema}}}),
-		p("/events.csv"): get("Every event of a checkpoint as CSV; the first line is a comment naming the checkpoint.",
+		p("/events.csv"): get("Every event of a checkpoint as CSV; the first line is a comment naming the checkpoint, the last a comment \"# end events=N\" (without it the download was cut).",
 			withFilters(checkpointParam),
 			obj{"description": "The export.", "content": obj{"text/csv": obj{"schema": strSchema}}}),
 		p("/streams/{stream}/history"): get("The events of one stream in a checkpoint, oldest first, each with its inclusion proof, one page at a time.",
 			[]obj{param("stream", "path", "Stream name.", strSchema, true), checkpointParam,
 				query("cursor", "next_cursor of the previous page (ask with the same checkpoint).", strSchema),
-				query("limit", "Page size (default and maximum set by the server; above the maximum is an error).", obj{"type": "integer", "minimum": 1})},
+				limitParam},
 			jsonResp("A page of the history.", obj{"type": "object", "additionalProperties": false, "required": []string{"stream", "checkpoint", "note", "events"},
 				"properties": obj{"stream": strSchema, "checkpoint": checkpointRefSchema, "note": strSchema, "current_version": intSchema,
 					"events":      obj{"type": "array", "items": eventSchema},
@@ -116,6 +122,7 @@ func OpenAPIPaths() map[string]any {
 				"201": jsonResp("Stored.", obj{"type": "object", "additionalProperties": false, "required": []string{"tree_size", "witnesses"},
 					"properties": obj{"tree_size": intSchema, "witnesses": obj{"type": "array", "items": strSchema}}}),
 				"400": problemResp, "403": problemResp, "404": problemResp, "409": problemResp, "413": problemResp, "422": problemResp,
+				"503": problemResp,
 			},
 		}},
 	}

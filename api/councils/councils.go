@@ -68,7 +68,7 @@ type registerCouncilBody struct {
 }
 
 func (s *server) registerCouncil() http.Handler {
-	return write(s, roles("register a council", RoleAdmin), true,
+	return write(s, roles("register a council", adminOnly...), true,
 		func(ctx context.Context, _ *http.Request, _ principal, h commands.Header, b *registerCouncilBody) (commands.Result, error) {
 			return s.cfg.Commands.RegisterCouncil.Handle(ctx, commands.RegisterCouncil{Header: h, ID: b.ID, TerritoryKATO: b.TerritoryKATO,
 				Level: domain.CouncilLevel(b.Level), Name: b.Name})
@@ -83,7 +83,7 @@ type joinCouncilBody struct {
 }
 
 func (s *server) joinCouncil() http.Handler {
-	return write(s, all(roles("add council members", RoleAdmin), pathCouncilID), true,
+	return write(s, all(roles("add council members", adminOnly...), pathCouncilID), true,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *joinCouncilBody) (commands.Result, error) {
 			return s.cfg.Commands.JoinCouncil.Handle(ctx, commands.JoinCouncil{Header: h, CouncilID: r.PathValue("id"), MemberID: b.MemberID,
 				Role: domain.CouncilMemberRole(b.Role), DisplayName: b.DisplayName})
@@ -95,7 +95,7 @@ type reasonBody struct {
 }
 
 func (s *server) leaveCouncil() http.Handler {
-	return write(s, all(roles("remove council members", RoleAdmin), pathCouncilID), false,
+	return write(s, all(roles("remove council members", adminOnly...), pathCouncilID), false,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, _ *reasonBody) (commands.Result, error) {
 			return s.cfg.Commands.LeaveCouncil.Handle(ctx, commands.LeaveCouncil{Header: h, CouncilID: r.PathValue("id"), MemberID: r.PathValue("member_id")})
 		})

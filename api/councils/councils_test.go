@@ -386,6 +386,13 @@ func TestAssessmentsAndRatingsOverHTTP(t *testing.T) {
 		t.Fatalf("league: %s", league.raw)
 	}
 	e.expect(e.do("GET", "/v1/ratings/league", "", nil), 400)
+	// limit cuts the table from the top (ranks stay those of the whole
+	// table), and never goes past the configured maximum.
+	if top := e.expect(e.do("GET", "/v1/ratings/league?level=regional&limit=1", "", nil), 200); len(top.body["rows"].([]any)) != 1 ||
+		top.body["rows"].([]any)[0].(map[string]any)["deputy_id"] != "deputy-2" {
+		t.Fatalf("league limit=1: %s", top.raw)
+	}
+	e.expect(e.do("GET", "/v1/ratings/league?level=regional&limit=501", "", nil), 400)
 	if l := e.expect(e.do("GET", "/v1/councils/"+cid+"/league", "", nil), 200); l.body["assembly_id"] != "maslikhat-110000000" {
 		t.Fatalf("council league: %s", l.raw)
 	}

@@ -29,7 +29,7 @@ type registerDeputyBody struct {
 }
 
 func (s *server) registerDeputy() http.Handler {
-	return write(s, roles("register deputies", RoleAdmin), true,
+	return write(s, roles("register deputies", adminOnly...), true,
 		func(ctx context.Context, _ *http.Request, _ principal, h commands.Header, b *registerDeputyBody) (commands.Result, error) {
 			return s.cfg.Commands.RegisterDeputy.Handle(ctx, commands.RegisterDeputy{Header: h, DeputyID: b.DeputyID, DisplayName: b.DisplayName, Assembly: b.Assembly})
 		})
@@ -41,14 +41,14 @@ type factionBody struct {
 }
 
 func (s *server) joinFaction() http.Handler {
-	return write(s, all(roles("record faction membership", RoleAdmin), pathDeputy), false,
+	return write(s, all(roles("record faction membership", adminOnly...), pathDeputy), false,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *factionBody) (commands.Result, error) {
 			return s.cfg.Commands.JoinFaction.Handle(ctx, commands.JoinFaction{Header: h, DeputyID: r.PathValue("id"), Faction: b.Faction})
 		})
 }
 
 func (s *server) leaveFaction() http.Handler {
-	return write(s, all(roles("record faction membership", RoleAdmin), pathDeputy), false,
+	return write(s, all(roles("record faction membership", adminOnly...), pathDeputy), false,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, _ *reasonBody) (commands.Result, error) {
 			return s.cfg.Commands.LeaveFaction.Handle(ctx, commands.LeaveFaction{Header: h, DeputyID: r.PathValue("id")})
 		})
@@ -61,7 +61,7 @@ type responsibilityBody struct {
 }
 
 func (s *server) assignResponsibility() http.Handler {
-	return write(s, all(roles("assign deputies' responsibilities", RoleAdmin), pathDeputy), false,
+	return write(s, all(roles("assign deputies' responsibilities", adminOnly...), pathDeputy), false,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *responsibilityBody) (commands.Result, error) {
 			return s.cfg.Commands.AssignDeputyResponsibility.Handle(ctx, commands.AssignDeputyResponsibility{Header: h, DeputyID: r.PathValue("id"),
 				Subject: domain.ResponsibilityKind(b.Subject), SubjectID: b.SubjectID})
@@ -69,7 +69,7 @@ func (s *server) assignResponsibility() http.Handler {
 }
 
 func (s *server) releaseResponsibility() http.Handler {
-	return write(s, all(roles("release deputies' responsibilities", RoleAdmin), pathDeputy), false,
+	return write(s, all(roles("release deputies' responsibilities", adminOnly...), pathDeputy), false,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, _ *reasonBody) (commands.Result, error) {
 			return s.cfg.Commands.ReleaseDeputyResponsibility.Handle(ctx, commands.ReleaseDeputyResponsibility{Header: h, DeputyID: r.PathValue("id"),
 				Subject: domain.ResponsibilityKind(r.PathValue("subject")), SubjectID: r.PathValue("subject_id")})
@@ -119,7 +119,7 @@ type publishMethodBody struct {
 }
 
 func (s *server) publishMethod() http.Handler {
-	return write(s, roles("publish rating methods", RoleAdmin), true,
+	return write(s, roles("publish rating methods", adminOnly...), true,
 		func(ctx context.Context, _ *http.Request, _ principal, h commands.Header, b *publishMethodBody) (commands.Result, error) {
 			return s.cfg.Commands.PublishRatingMethod.Handle(ctx, commands.PublishRatingMethod{Header: h, Method: b.Method, Version: b.Version,
 				Title: b.Title, Summary: b.Summary, Formula: b.Formula, EffectiveFrom: b.EffectiveFrom})
@@ -368,6 +368,7 @@ func (s *server) ratingsLeague(w http.ResponseWriter, r *http.Request) error {
 func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.LeagueQuery) error {
 	q := s.query(r)
 	lq.Axes, lq.Method, lq.Version, lq.Period = q.axes(), q.str("method"), q.integer("version", 1, 10000), q.date("period")
+	limit := q.integer("limit", 1, s.cfg.MaxPageSize) // 0: every row
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -379,6 +380,9 @@ func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.L
 		Provisional: l.Provisional, Level: l.Level, AssemblyID: l.AssemblyID, Rows: make([]leagueRow, 0, len(l.Rows))}
 	if lq.Axes != nil {
 		out.AsOf = lq.Axes.AsOf
+	}
+	if limit > 0 && len(l.Rows) > limit {
+		l.Rows = l.Rows[:limit] // the top of the table; ranks are over every row
 	}
 	for _, v := range l.Rows {
 		out.Rows = append(out.Rows, leagueRow{DeputyID: v.DeputyID, DisplayName: v.DisplayName, AssemblyID: v.AssemblyID, Rated: v.Rated,

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+
+	"promiseledger/api/params"
 )
 
 // The OpenAPI 3.1 description of this package's routes, as Go data. Schemas
@@ -35,7 +38,14 @@ func operationObject(rt route) obj {
 	op := rt.op
 	o := obj{"operationId": "councils_" + op.id, "summary": op.summary, "tags": []string{op.tag}}
 	desc := "Public: no credentials needed."
-	if op.access != "" {
+	switch {
+	case len(op.roles) > 0:
+		// x-roles is the machine-readable "who may call": a test calls the
+		// route with every role's token and expects 403 exactly for the others.
+		desc = "Who may call: a token with the role " + strings.Join(op.roles, " or ") + "."
+		o["x-roles"] = slices.Clone(op.roles)
+		o["security"] = []obj{{"bearer": []string{}}}
+	case op.access != "":
 		desc = "Who may call: " + op.access + "."
 		o["security"] = []obj{{"bearer": []string{}}}
 	}
@@ -65,7 +75,12 @@ func operationObject(rt route) obj {
 	default:
 		responses["200"] = jsonResponse("OK.", op.result)
 	}
-	for _, code := range append([]int{400, 500}, op.errs...) {
+	for _, code := range append([]int{400, 500, 503}, op.errs...) {
+		if code == 400 && rt.method == http.MethodGet {
+			responses["400"] = obj{"description": badParamsDescription,
+				"content": obj{"application/problem+json": obj{"schema": problemSchema}}}
+			continue
+		}
 		responses[strconv.Itoa(code)] = obj{"description": problemDescriptions[code],
 			"content": obj{"application/problem+json": obj{"schema": problemSchema}}}
 	}
@@ -73,16 +88,26 @@ func operationObject(rt route) obj {
 	return o
 }
 
+// badParamsDescription is the 400 of a read: what every route refuses in
+// its path and query (package params).
+const badParamsDescription = "A path or query parameter cannot be read (errors[] names each): a parameter the route does not take, one given twice, " +
+	"a value that is not UTF-8 text, holds a control character or is over 1024 bytes, a boolean other than true or false, " +
+	"a limit outside 1 to the server's maximum; or another malformed value or cursor."
+
 var problemDescriptions = map[int]string{
-	400: "The request cannot be read: malformed JSON, an unknown field, a bad query parameter or header.",
+	400: "The request cannot be read: malformed JSON, an unknown field, a malformed header, or a bad path or query parameter " +
+		"(errors[] names it: one the route does not take, a value that is not UTF-8 text, holds a control character or is over 1024 bytes).",
 	401: "No valid credentials.",
 	403: "The credentials may not do this (wrong role, not a current member of the council, not a respondent).",
 	404: "The addressed resource does not exist (malformed ids included).",
-	409: "The target's state forbids it: an illegal transition (state and allowed_from say why), already exists, a stale version.",
+	409: "The target's state forbids it: an illegal transition (state and allowed_from say why), already exists, a stale version; " +
+		"or, for a write sent without a version, write-contention: other writes to the record kept landing first, nothing was recorded, send it again after Retry-After seconds.",
 	413: "The body is too large.",
 	415: "The body is not JSON.",
 	422: "The request breaks a rule: errors[] lists each field; or an Idempotency-Key reused for another event.",
 	500: "Something went wrong on our side.",
+	503: "Unavailable for a moment (type unavailable): the database cannot be reached, or the request was cancelled or timed out; try again after Retry-After seconds " +
+		"(a write sent again with the same Idempotency-Key is recorded once).",
 }
 
 func jsonResponse(desc string, schema obj) obj {
@@ -167,32 +192,37 @@ func requiredQuery(name, desc string, schema obj) obj {
 func boolParam(name, desc string) obj { return queryParam(name, desc, obj{"type": "boolean"}) }
 
 var (
-	councilIDParam        = pathParam("id", "The council's id (a UUID). A malformed id is 404.")
+	councilIDParam        = pathParam("id", "The council's id (a UUID). A malformed id is 404; bytes that are not text (NUL, invalid UTF-8, control characters) are 400.")
 	recommendationIDParam = pathParam("id", "The recommendation's id (a UUID).")
 	assessmentIDParam     = pathParam("id", "The assessment's id (a UUID).")
 	deputyIDParam         = pathParam("id", "The deputy's person id.")
 	levelParam            = queryParam("level", "republican, regional or district.", enum("", "republican", "regional", "district"))
 	katoParam             = queryParam("kato", "Exactly this territory.", str(""))
 	withinParam           = queryParam("within", "This territory and every territory below it.", str(""))
-	limitParam            = queryParam("limit", "Page size: 1 to 500 (default 50).", obj{"type": "integer", "minimum": 1, "maximum": 500})
+	limitParam            = queryParam("limit", "Page size: 1 to the server's maximum, LEDGER_MAX_PAGE_SIZE (default 500); 50 when absent. Larger is a 400.", obj{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})
 	cursorParam           = queryParam("cursor", "The next_cursor of the previous page.", str(""))
 	asOfParam             = queryParam("as_of", "As things stood then: events effective by this time (RFC 3339, or a date meaning the end of that day, UTC; capped at now).", str(""))
 	knownAtParam          = queryParam("known_at", "As the ledger knew it then: events recorded by this time.", str(""))
 	methodParam           = queryParam("method", "A rating method's name (default: the first published, by name).", str(""))
 	versionParam          = queryParam("version", "A version of the method (default: the one in force for the period).", obj{"type": "integer", "minimum": 1})
 	periodParam           = queryParam("period", "The period's first day, YYYY-MM-DD (default: the latest period).", str(""))
-	leagueParams          = []obj{asOfParam, knownAtParam, methodParam, versionParam, periodParam}
-	idempotencyKeyParam   = obj{"name": "Idempotency-Key", "in": "header", "required": false, "schema": obj{"type": "string", "maxLength": 255},
-		"description": "Makes a retry safe: the same key from the same person on the same route records nothing new."}
+	leagueParams          = []obj{asOfParam, knownAtParam, methodParam, versionParam, periodParam,
+		queryParam("limit", "At most this many rows, from the top of the table: 1 to the server's maximum (default 500); absent: every row.", obj{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})}
+	idempotencyKeyParam = obj{"name": "Idempotency-Key", "in": "header", "required": false, "schema": obj{"type": "string", "maxLength": 255},
+		"description": "Makes a retry safe: the same key with the same request (token, route, target, body) records nothing new and answers as the first time; the same key with another request is a 422. Keys are kept in the same store as the main routes'."}
 	ifMatchParam = obj{"name": "If-Match", "in": "header", "required": false, "schema": obj{"type": "string"},
 		"description": `The stream version you read, quoted ("7"); 409 if it has moved on.`}
 	recommendationListParams = []obj{
 		queryParam("body_id", "A state body's id.", str("")),
 		queryParam("status", "drafted, submitted, acknowledged, answered, implemented, not_implemented or withdrawn.",
 			enum("", "drafted", "submitted", "acknowledged", "answered", "implemented", "not_implemented", "withdrawn")),
-		boolParam("overdue", "Only those whose answer is overdue (today, or on the as_of date)."),
+		boolParam("overdue", "true: only those whose answer is overdue (today, or on the as_of date); false or absent: all."),
 		asOfParam, knownAtParam, limitParam, cursorParam,
 	}
+	// overdueListParams: /v1/recommendations/overdue lists overdue ones by
+	// definition, so it does not take overdue (overdue=false there would
+	// say the opposite of what it answers).
+	overdueListParams = slices.DeleteFunc(slices.Clone(recommendationListParams), func(p obj) bool { return p["name"] == "overdue" })
 )
 
 // Schemas.

@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
+	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgerr"
 	"promiseledger/projections"
 )
 
@@ -78,6 +82,7 @@ func classify(err error) *problem {
 	var p *problem
 	var conflict *eventstore.ConflictError
 	var transition *domain.TransitionError
+	var contention *commands.ContentionError
 	switch {
 	case errors.As(err, &p):
 		return p
@@ -87,6 +92,13 @@ func classify(err error) *problem {
 		for _, fe := range domain.FieldErrors(err) {
 			p.Errors = append(p.Errors, fieldProblem{Field: fe.Field, Problem: fe.Problem})
 		}
+		return p
+	case errors.As(err, &contention):
+		// Sent without a version: nothing to re-read, only to send again.
+		p = newProblem(http.StatusConflict, "write-contention", "Too many simultaneous writes to this record",
+			fmt.Sprintf("other writes to %s kept landing first (%d attempts over %v); nothing was recorded: send the same request again after Retry-After seconds",
+				contention.Stream, contention.Attempts, contention.Spent.Round(time.Millisecond)))
+		p.header = http.Header{"Retry-After": {"1"}}
 		return p
 	case errors.As(err, &conflict):
 		p = newProblem(http.StatusConflict, "version-conflict", "The target changed since you read it", err.Error())
@@ -120,6 +132,12 @@ func classify(err error) *problem {
 		return notFound(err.Error())
 	case errors.Is(err, projections.ErrInvalidCursor):
 		return newProblem(http.StatusBadRequest, "invalid-cursor", "Invalid cursor", "the cursor was not issued for this list; start again without a cursor")
+	case pgerr.Unavailable(err):
+		// A passing condition, not a bug: the same answer as the main API.
+		p = newProblem(http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable",
+			"the database cannot be reached just now; try again after Retry-After seconds (a write sent again with the same Idempotency-Key is recorded once)")
+		p.header = http.Header{"Retry-After": {strconv.Itoa(int(pgerr.RetryAfter / time.Second))}}
+		return p
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return newProblem(http.StatusServiceUnavailable, "unavailable", "Request cancelled or timed out", "try again")
 	}

@@ -19,7 +19,11 @@ type operation struct {
 	id      string
 	summary string
 	tag     string
-	// access says who may call: "" is public.
+	// roles, when set, are the token roles that may call: the route's
+	// policy checks exactly these (the same variable), and the document
+	// says them as x-roles. access says who may call otherwise (membership,
+	// being the respondent); neither set: public.
+	roles   []string
 	access  string
 	params  []obj
 	body    obj // request schema; nil: no body
@@ -35,14 +39,16 @@ func readRoute(f func(*server, http.ResponseWriter, *http.Request) error) func(*
 	}
 }
 
+// adminOnly: the routes that record a council's or a deputy's register
+// entries and rating methods.
+var adminOnly = []string{RoleAdmin}
+
 // routeTable lists every route. Writes check roles or membership in their
 // policy; reads are public except /v1/me/rating.
 func routeTable() []route {
 	w := func(f func(*server) http.Handler) func(*server) http.Handler { return f }
 	r := readRoute
 	const (
-		admin      = "role admin"
-		writer     = "role admin or officer"
 		members    = "a current member of the council (the actor's id among its members)"
 		respondent = "a respondent of the assessment: the indicator's responsible person or a responsible deputy or official of its roadmap"
 	)
@@ -53,7 +59,7 @@ func routeTable() []route {
 			operation{id: "listCouncils", summary: "List public councils", tag: "councils", params: []obj{levelParam, katoParam, withinParam, limitParam, cursorParam},
 				result: pageOf(ref("Council"))}},
 		{"POST", "/v1/councils", w((*server).registerCouncil),
-			operation{id: "registerCouncil", summary: "Register a public council of a territory", tag: "councils", access: admin, created: true,
+			operation{id: "registerCouncil", summary: "Register a public council of a territory", tag: "councils", roles: adminOnly, created: true,
 				body: registerCouncilSchema, errs: errsWrite}},
 		{"GET", "/v1/councils/{id}", r((*server).getCouncil),
 			operation{id: "getCouncil", summary: "A public council", tag: "councils", params: []obj{councilIDParam}, result: ref("Council"), errs: []int{404}}},
@@ -61,10 +67,10 @@ func routeTable() []route {
 			operation{id: "listCouncilMembers", summary: "A council's members (as of a time; with former=true, those who left too)", tag: "councils",
 				params: []obj{councilIDParam, asOfParam, boolParam("former", "Include memberships that had ended.")}, result: membersSchema, errs: []int{404}}},
 		{"POST", "/v1/councils/{id}/members", w((*server).joinCouncil),
-			operation{id: "joinCouncil", summary: "Add a member (id, role, public display name only)", tag: "councils", access: admin, created: true,
+			operation{id: "joinCouncil", summary: "Add a member (id, role, public display name only)", tag: "councils", roles: adminOnly, created: true,
 				params: []obj{councilIDParam}, body: joinSchema, errs: errsWrite}},
 		{"DELETE", "/v1/councils/{id}/members/{member_id}", w((*server).leaveCouncil),
-			operation{id: "leaveCouncil", summary: "End a membership (reason required)", tag: "councils", access: admin,
+			operation{id: "leaveCouncil", summary: "End a membership (reason required)", tag: "councils", roles: adminOnly,
 				params: []obj{councilIDParam, pathParam("member_id", "The member's id.")}, body: reasonSchema, errs: errsWrite}},
 		{"GET", "/v1/councils/{id}/recommendations", r((*server).listRecommendations),
 			operation{id: "listCouncilRecommendations", summary: "A council's recommendations", tag: "recommendations",
@@ -85,7 +91,7 @@ func routeTable() []route {
 				params: append([]obj{queryParam("council_id", "A council's id.", str(""))}, recommendationListParams...), result: pageOf(ref("Recommendation"))}},
 		{"GET", "/v1/recommendations/overdue", r((*server).overdueRecommendations),
 			operation{id: "overdueRecommendations", summary: "Recommendations whose answer is overdue (today, or on the as_of date)", tag: "recommendations",
-				params: recommendationListParams, result: pageOf(ref("Recommendation"))}},
+				params: overdueListParams, result: pageOf(ref("Recommendation"))}},
 		{"GET", "/v1/recommendations/{id}", r((*server).getRecommendation),
 			operation{id: "getRecommendation", summary: "A recommendation, now or as of a time", tag: "recommendations",
 				params: []obj{recommendationIDParam, asOfParam, knownAtParam}, result: ref("Recommendation"), errs: []int{404}}},
@@ -93,13 +99,13 @@ func routeTable() []route {
 			operation{id: "submitRecommendation", summary: "Submit to the state body, with a response deadline (default: 30 days)", tag: "recommendations",
 				access: members, params: []obj{recommendationIDParam}, body: submitSchema, errs: errsWrite}},
 		{"POST", "/v1/recommendations/{id}/acknowledge", w((*server).acknowledgeRecommendation),
-			operation{id: "acknowledgeRecommendation", summary: "Record that the body registered it", tag: "recommendations", access: writer,
+			operation{id: "acknowledgeRecommendation", summary: "Record that the body registered it", tag: "recommendations", roles: stateBodyWriters,
 				params: []obj{recommendationIDParam}, body: acknowledgeSchema, errs: errsWrite}},
 		{"POST", "/v1/recommendations/{id}/answer", w((*server).answerRecommendation),
 			operation{id: "answerRecommendation", summary: "Record the body's answer (accepted, partially_accepted, rejected) with its reply and evidence; not before submission",
-				tag: "recommendations", access: writer, params: []obj{recommendationIDParam}, body: answerSchema, errs: errsWrite}},
+				tag: "recommendations", roles: stateBodyWriters, params: []obj{recommendationIDParam}, body: answerSchema, errs: errsWrite}},
 		{"POST", "/v1/recommendations/{id}/answer/corrections", w((*server).correctAnswer),
-			operation{id: "correctRecommendationAnswer", summary: "Correct a recorded answer (reason required)", tag: "recommendations", access: writer, created: true,
+			operation{id: "correctRecommendationAnswer", summary: "Correct a recorded answer (reason required)", tag: "recommendations", roles: stateBodyWriters, created: true,
 				params: []obj{recommendationIDParam}, body: correctAnswerSchema, errs: errsWrite}},
 		{"POST", "/v1/recommendations/{id}/judgement", w((*server).judgeRecommendation),
 			operation{id: "judgeRecommendation", summary: "Judge whether it was implemented (a revision needs a reason)", tag: "recommendations", access: members,
@@ -134,29 +140,29 @@ func routeTable() []route {
 				params: []obj{levelParam, queryParam("assembly_id", "An assembly id: mazhilis or maslikhat-{kato}.", str("")), limitParam, cursorParam},
 				result: pageOf(ref("Deputy"))}},
 		{"POST", "/v1/deputies", w((*server).registerDeputy),
-			operation{id: "registerDeputy", summary: "Register a deputy of the Mazhilis or a maslikhat", tag: "deputies", access: admin, created: true,
+			operation{id: "registerDeputy", summary: "Register a deputy of the Mazhilis or a maslikhat", tag: "deputies", roles: adminOnly, created: true,
 				body: registerDeputySchema, errs: errsWrite}},
 		{"GET", "/v1/deputies/{id}", r((*server).getDeputy),
 			operation{id: "getDeputy", summary: "A deputy: faction periods, responsibilities, activity counts", tag: "deputies",
 				params: []obj{deputyIDParam}, result: ref("Deputy"), errs: []int{404}}},
 		{"POST", "/v1/deputies/{id}/faction", w((*server).joinFaction),
-			operation{id: "joinFaction", summary: "Record that the deputy joined the faction", tag: "deputies", access: admin,
+			operation{id: "joinFaction", summary: "Record that the deputy joined the faction", tag: "deputies", roles: adminOnly,
 				params: []obj{deputyIDParam}, body: factionSchema, errs: errsWrite}},
 		{"DELETE", "/v1/deputies/{id}/faction", w((*server).leaveFaction),
-			operation{id: "leaveFaction", summary: "Record that the deputy left the faction (reason required)", tag: "deputies", access: admin,
+			operation{id: "leaveFaction", summary: "Record that the deputy left the faction (reason required)", tag: "deputies", roles: adminOnly,
 				params: []obj{deputyIDParam}, body: reasonSchema, errs: errsWrite}},
 		{"POST", "/v1/deputies/{id}/responsibilities", w((*server).assignResponsibility),
-			operation{id: "assignDeputyResponsibility", summary: "Make the deputy answer for a roadmap or an indicator", tag: "deputies", access: admin,
+			operation{id: "assignDeputyResponsibility", summary: "Make the deputy answer for a roadmap or an indicator", tag: "deputies", roles: adminOnly,
 				params: []obj{deputyIDParam}, body: responsibilitySchema, errs: errsWrite}},
 		{"DELETE", "/v1/deputies/{id}/responsibilities/{subject}/{subject_id}", w((*server).releaseResponsibility),
-			operation{id: "releaseDeputyResponsibility", summary: "Release a responsibility (reason required)", tag: "deputies", access: admin,
+			operation{id: "releaseDeputyResponsibility", summary: "Release a responsibility (reason required)", tag: "deputies", roles: adminOnly,
 				params: []obj{deputyIDParam, pathParam("subject", "roadmap or indicator."), pathParam("subject_id", "The roadmap's or indicator's id.")},
 				body:   reasonSchema, errs: errsWrite}},
 		{"POST", "/v1/deputies/{id}/activity", w((*server).reportActivity),
 			operation{id: "reportDeputyActivity", summary: "Report activity counts for a period that has ended (counts only: nobody is named)", tag: "deputies",
-				access: writer, created: true, params: []obj{deputyIDParam}, body: activitySchema, errs: errsWrite}},
+				roles: activityWriters, created: true, params: []obj{deputyIDParam}, body: activitySchema, errs: errsWrite}},
 		{"POST", "/v1/deputies/{id}/activity/{report_id}/corrections", w((*server).correctActivity),
-			operation{id: "correctDeputyActivity", summary: "Correct an activity report (reason required)", tag: "deputies", access: writer, created: true,
+			operation{id: "correctDeputyActivity", summary: "Correct an activity report (reason required)", tag: "deputies", roles: activityWriters, created: true,
 				params: []obj{deputyIDParam, pathParam("report_id", "The report's id (its event id).")}, body: countsSchema, errs: errsWrite}},
 		{"GET", "/v1/deputies/{id}/rating", r((*server).deputyRating),
 			operation{id: "deputyRating", summary: "A deputy's rating: score, ranks and breakdown for the latest period, the history, and every published version side by side",
@@ -172,7 +178,7 @@ func routeTable() []route {
 				params: []obj{asOfParam, knownAtParam}, result: pageOf(ref("RatingMethod"))}},
 		{"POST", "/v1/rating-methods", w((*server).publishMethod),
 			operation{id: "publishRatingMethod", summary: "Publish the next version of a rating method (a published version never changes)", tag: "ratings",
-				access: admin, created: true, body: ref("RatingMethodInput"), errs: errsWrite}},
+				roles: adminOnly, created: true, body: ref("RatingMethodInput"), errs: errsWrite}},
 		{"GET", "/v1/me/rating", r((*server).myRating),
 			operation{id: "myRating", summary: "Your own rating as a deputy, with the events behind each component", tag: "ratings",
 				access: "an authenticated deputy (the actor's id is the deputy's id)", params: []obj{asOfParam, knownAtParam, methodParam, versionParam},

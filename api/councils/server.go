@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
+	"promiseledger/api/params"
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/projections"
@@ -52,9 +53,19 @@ type Config struct {
 	// Location is where "today" is judged for overdue answers. Default
 	// Asia/Almaty (UTC+5 without a time zone database).
 	Location *time.Location
+	// Idempotency claims an Idempotency-Key in the API's key store
+	// (api.IdempotencyKeys): it returns the event id to record under, or an
+	// error wrapping eventstore.ErrDuplicateEvent (422) when the key was
+	// first used for another request. The server always sets it. Without it
+	// (a handler used on its own) the event id is derived from the actor,
+	// route, key and body, and no record is kept: a retry is still a
+	// replay, but another body under the same key is a new request.
+	Idempotency func(r *http.Request, key string, body []byte) (uuid.UUID, error)
 	// MaxBodyBytes caps a request body. Default 1 MiB.
 	MaxBodyBytes int64
-	// MaxPageSize caps ?limit= (default 500; 50 when none is asked for).
+	// MaxPageSize caps ?limit= (default params.DefaultMaxPageSize, 500;
+	// params.DefaultPageSize, 50, when none is asked for): the same
+	// configured maximum as the main API's.
 	MaxPageSize int
 }
 
@@ -76,7 +87,7 @@ func (c *Config) setDefaults() {
 		c.MaxBodyBytes = 1 << 20
 	}
 	if c.MaxPageSize == 0 {
-		c.MaxPageSize = 500
+		c.MaxPageSize = params.DefaultMaxPageSize
 	}
 }
 
@@ -113,7 +124,16 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	methods := map[string]bool{}
 	for _, rt := range routeTable() {
-		mux.Handle(rt.method+" "+rt.pattern, rt.handler(s))
+		// What the route's OpenAPI operation declares is what it accepts.
+		op := operationObject(rt)
+		spec, err := params.FromOpenAPI(op["parameters"])
+		if err == nil {
+			err = spec.Covers(rt.pattern)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("councils: %s %s: %w", rt.method, rt.pattern, err)
+		}
+		mux.Handle(rt.method+" "+rt.pattern, params.Guard(spec, rt.handler(s), s.refuseParams))
 		methods[rt.method] = true
 	}
 	// Unmatched requests get problem documents too: 405 with Allow when the
@@ -270,6 +290,11 @@ func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		raw = []byte(`{}`)
 	}
+	// Text the decoder would silently turn into U+FFFD (invalid UTF-8, a
+	// lone surrogate escape) is refused first, with 422 naming the field.
+	if err := domain.CheckJSONText(raw); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -293,13 +318,24 @@ func (s *server) header(r *http.Request, p principal, c *writeCommon) (commands.
 		}
 		h.EffectiveAt = t
 	}
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > 255 || strings.ContainsAny(key, " \t\r\n") {
-			return h, badRequest("Idempotency-Key: 1–255 printable characters without spaces")
+	if key := strings.Trim(strings.TrimSpace(r.Header.Get("Idempotency-Key")), `"`); r.Header.Get("Idempotency-Key") != "" {
+		if !plainKey(key) {
+			return h, badRequest("Idempotency-Key: 1–255 printable ASCII characters without spaces or quotes",
+				fieldProblem{Field: "Idempotency-Key", Problem: "malformed"})
 		}
 		body, _ := r.Context().Value(bodySumKey{}).([32]byte)
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s %s\n%s\n%x", p.actorID, r.Method, r.URL.Path, key, body))
-		h.EventID = uuid.NewSHA1(idempotencyNamespace, sum[:])
+		if s.cfg.Idempotency != nil {
+			// The API's key store: the key's first request is recorded, and
+			// the same key with another request is refused (422).
+			id, err := s.cfg.Idempotency(r, key, body[:])
+			if err != nil {
+				return h, err
+			}
+			h.EventID = id
+		} else {
+			sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s %s\n%s\n%x", p.actorID, r.Method, r.URL.Path, key, body))
+			h.EventID = uuid.NewSHA1(idempotencyNamespace, sum[:])
+		}
 	}
 	if id, err := uuid.Parse(r.Header.Get("X-Request-Id")); err == nil {
 		h.CorrelationID = id
@@ -313,6 +349,20 @@ func (s *server) header(r *http.Request, p principal, c *writeCommon) (commands.
 		h.ExpectedVersion = &v
 	}
 	return h, nil
+}
+
+// plainKey is the API's rule for an Idempotency-Key: 1 to 255 printable
+// ASCII characters without spaces, quotes or backslashes.
+func plainKey(key string) bool {
+	if key == "" || len(key) > 255 {
+		return false
+	}
+	for _, c := range []byte(key) {
+		if c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // validUUID answers 404 for a malformed id in a path.
@@ -387,14 +437,15 @@ func (q *query) integer(name string, lo, hi int) int {
 }
 
 func (q *query) boolean(name string) bool {
-	switch q.str(name) {
-	case "", "false", "0":
+	v := q.str(name)
+	if v == "" {
 		return false
-	case "true", "1":
-		return true
 	}
-	q.errs = append(q.errs, fieldProblem{Field: name, Problem: "must be true or false"})
-	return false
+	b, err := params.Bool(v)
+	if err != nil {
+		q.errs = append(q.errs, fieldProblem{Field: name, Problem: err.Error()})
+	}
+	return b
 }
 
 func (q *query) date(name string) *domain.Date {
@@ -425,11 +476,21 @@ func (q *query) oneOf(name string, allowed ...string) string {
 }
 
 func (q *query) limit() int {
-	n := q.integer("limit", 1, q.s.cfg.MaxPageSize)
-	if n == 0 {
-		n = min(50, q.s.cfg.MaxPageSize)
+	n, err := params.Limit(q.str("limit"), params.DefaultPageSize, q.s.cfg.MaxPageSize)
+	if err != nil {
+		q.errs = append(q.errs, fieldProblem{Field: "limit", Problem: err.Error()})
 	}
 	return n
+}
+
+// refuseParams answers a request whose path or query params.Spec.Check
+// refused: 400, naming each parameter.
+func (s *server) refuseParams(w http.ResponseWriter, r *http.Request, e *params.Error) {
+	fps := make([]fieldProblem, len(e.Problems))
+	for i, p := range e.Problems {
+		fps[i] = fieldProblem{Field: p.Field, Problem: p.Problem}
+	}
+	s.writeError(w, r, badRequest("some path or query parameters are invalid", fps...))
 }
 
 func (q *query) err() error {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,7 +29,7 @@ type devConfig struct {
 	DemoScale string
 }
 
-func runDev(ctx context.Context, e env, args []string) error {
+func runDev(ctx context.Context, e env, args []string) (err error) {
 	var cfg devConfig
 	f := newFlagSet("dev", "dev [flags]", e)
 	cfg.serveConfig.register(f, "127.0.0.1:8080")
@@ -51,11 +52,27 @@ func runDev(ctx context.Context, e env, args []string) error {
 	}
 	logger := cfg.logger(e)
 	if cfg.DatabaseURL == "" {
-		stop, url, err := startPrivatePostgres(ctx, e, cfg.DataDir)
+		srv, url, err := startPrivatePostgres(ctx, e, cfg.DataDir, logger)
 		if err != nil {
 			return err
 		}
-		defer stop()
+		defer stopPrivatePostgres(e, srv)
+		// The private server is ours to keep alive: restarted when it dies,
+		// and when it keeps dying dev stops, saying why, rather than serve
+		// an API whose every request fails.
+		var giveUp context.CancelCauseFunc
+		ctx, giveUp = context.WithCancelCause(ctx)
+		defer giveUp(nil)
+		go func() {
+			if err := srv.Supervise(ctx, pglocal.RestartPolicy{}); err != nil {
+				giveUp(err)
+			}
+		}()
+		defer func() {
+			if cause := context.Cause(ctx); errors.Is(cause, pglocal.ErrGaveUp) {
+				err = cause
+			}
+		}()
 		cfg.DatabaseURL = url
 		// Other commands (projections status, token create) reach the
 		// private server through this file while dev runs.
@@ -126,9 +143,14 @@ func runDev(ctx context.Context, e env, args []string) error {
 	})
 }
 
+// devFallbackParent receives the cluster when dev runs as root in a folder
+// the unprivileged server user cannot enter (a project under /root): /var/tmp
+// rather than /tmp, because it survives reboots like the rest of the data.
+const devFallbackParent = "/var/tmp/promiseledger"
+
 // startPrivatePostgres starts (or restarts) the development cluster under
 // dataDir and makes sure the ledger database exists.
-func startPrivatePostgres(ctx context.Context, e env, dataDir string) (stop func(), url string, err error) {
+func startPrivatePostgres(ctx context.Context, e env, dataDir string, logger *slog.Logger) (*pglocal.Server, string, error) {
 	abs, err := filepath.Abs(filepath.Join(dataDir, "postgres"))
 	if err != nil {
 		return nil, "", err
@@ -137,25 +159,30 @@ func startPrivatePostgres(ctx context.Context, e env, dataDir string) (stop func
 		return nil, "", fmt.Errorf("data directory: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "starting a private PostgreSQL in %s ...\n", abs)
-	srv, err := pglocal.Start(ctx, pglocal.Config{DataDir: abs})
+	srv, err := pglocal.Start(ctx, pglocal.Config{DataDir: abs, Logger: logger, FallbackParent: devFallbackParent})
 	if err != nil {
 		if errors.Is(err, pglocal.ErrNoBinaries) {
 			return nil, "", fmt.Errorf("%w\n(or point `ledger dev` at a server you run: LEDGER_DATABASE_URL=postgres://...)", err)
 		}
 		return nil, "", err
 	}
-	stop = func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Stop(sctx); err != nil {
-			fmt.Fprintln(e.stderr, "ledger: stop PostgreSQL:", err)
-		}
+	if srv.LinkedFrom() != "" {
+		fmt.Fprintf(e.stdout, "PostgreSQL runs as an unprivileged user who cannot reach %s, so the cluster lives in %s (%s links to it; tokens and keys stay in %s)\n",
+			abs, srv.DataDir(), abs, dataDir)
 	}
 	if err := srv.CreateDatabase(ctx, "ledger"); err != nil && !isDuplicateDatabase(err) {
-		stop()
+		stopPrivatePostgres(e, srv)
 		return nil, "", err
 	}
-	return stop, srv.URL("ledger"), nil
+	return srv, srv.URL("ledger"), nil
+}
+
+func stopPrivatePostgres(e env, srv *pglocal.Server) {
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Stop(sctx); err != nil {
+		fmt.Fprintln(e.stderr, "ledger: stop PostgreSQL:", err)
+	}
 }
 
 func isDuplicateDatabase(err error) bool {
@@ -213,8 +240,9 @@ func publicKey(keyFile string) string {
 	return k.verifier
 }
 
-// loadCouncilDemo adds the public councils, their recommendations, the
-// deputies and two rating methods, linked to the demo's roadmaps, when the
+// loadCouncilDemo adds the public councils, their recommendations and
+// assessments, the deputies' activity and two rating methods, linked to the
+// demo's roadmaps and deputies, when the
 // read models hold no council yet. A load interrupted midway is not
 // resumed (the next start sees councils); delete the data directory to
 // start over.
@@ -230,13 +258,19 @@ func loadCouncilDemo(ctx context.Context, e env, svc *services, seed int64, scal
 	if err := svc.db.SelectContext(ctx, &roadmaps, `SELECT roadmap_id FROM rm_roadmaps ORDER BY kato, roadmap_id`); err != nil {
 		return false, err
 	}
-	start := time.Now()
-	stats, err := councildemo.Load(ctx, svc.cmds, councildemo.Config{Seed: seed, Now: time.Now().UTC(), Scale: scale, RoadmapIDs: roadmaps})
+	start, now := time.Now(), time.Now().UTC()
+	// The roadmap demo's deputies and measures, for their activity and the
+	// councils' assessments (the same plan the demo loaded, from the seed).
+	desc, err := demo.Describe(demo.Config{Seed: seed, Now: now, Scale: scale})
 	if err != nil {
 		return false, fmt.Errorf("council demo: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "loaded the councils demo in %s: %d councils, %d members, %d recommendations, %d deputies\n",
-		time.Since(start).Round(100*time.Millisecond), stats.Councils, stats.Members, stats.Recommendations, stats.Deputies)
+	stats, err := councildemo.Load(ctx, svc.cmds, councildemo.Config{Seed: seed, Now: now, Scale: scale, RoadmapIDs: roadmaps, Demo: &desc})
+	if err != nil {
+		return false, fmt.Errorf("council demo: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "loaded the councils demo in %s: %d councils, %d members, %d recommendations, %d deputies' activity, %d assessments, %d replies\n",
+		time.Since(start).Round(100*time.Millisecond), stats.Councils, stats.Members, stats.Recommendations, stats.Deputies, stats.Assessments, stats.Replies)
 	return true, nil
 }
 

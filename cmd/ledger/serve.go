@@ -16,6 +16,7 @@ import (
 
 	"promiseledger/api"
 	"promiseledger/api/councils"
+	"promiseledger/api/pages"
 	"promiseledger/commands"
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres"
@@ -309,12 +310,13 @@ func (g *group) rest() error {
 }
 
 func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *prometheus.Registry) (*http.Server, net.Listener, error) {
-	mounts, err := auditMount(cfg.log, svc.db, svc.store, logger)
+	mounts, err := auditMount(cfg.log, svc.db, svc.store, logger, cfg.MaxPageSize)
 	if err != nil {
 		return nil, nil, err
 	}
 	councilRoutes, err := councils.NewHandler(councils.Config{
 		DB: svc.db, Commands: svc.cmds, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, MaxPageSize: cfg.MaxPageSize,
+		Idempotency: api.IdempotencyKeys(svc.db), // one key store for every route
 		Authenticate: func(r *http.Request) (string, string, bool, error) {
 			id, role, ok := api.Caller(r)
 			return id, role, ok, nil
@@ -324,6 +326,11 @@ func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *pro
 		return nil, nil, err
 	}
 	mounts = append(mounts, api.Mount{Prefix: "/v1", Handler: councilRoutes, Paths: councils.OpenAPIPaths(), KeepPrefix: true})
+	pageRoutes, err := pages.New(pages.Config{DB: svc.db, Logger: logger, LogPublicKey: logPublicKey(cfg.log)})
+	if err != nil {
+		return nil, nil, err
+	}
+	mounts = append(mounts, api.Mount{Handler: pageRoutes, Patterns: pages.Patterns()})
 	server, err := api.New(api.Config{
 		Mounts: mounts,
 		DB:     svc.db, Store: svc.store, Commands: svc.cmds, Logger: logger,

@@ -73,14 +73,21 @@ func runToken(ctx context.Context, e env, args []string) error {
 }
 
 func runProjections(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || (args[0] != "status" && args[0] != "rebuild") {
-		return usagef("projections: want status or rebuild NAME")
+	if len(args) == 0 || (args[0] != "status" && args[0] != "rebuild" && args[0] != "skip") {
+		return usagef("projections: want status, rebuild NAME or skip NAME --event ID --reason TEXT --by WHO")
 	}
 	var c common
 	var asJSON bool
-	f := newFlagSet("projections "+args[0], "projections status [--json] | projections rebuild NAME", e)
+	var event, reason, by string
+	f := newFlagSet("projections "+args[0],
+		"projections status [--json] | projections rebuild NAME | projections skip NAME --event ID --reason TEXT --by WHO", e)
 	c.register(f)
 	f.Bool(&asJSON, "json", "", false, "print status as JSON")
+	if args[0] == "skip" {
+		f.String(&event, "event", "", "", "the id of the event the projector stopped on (projections status names it)")
+		f.String(&reason, "reason", "", "", "why the read model may leave this event out; kept with the decision for good")
+		f.String(&by, "by", "", "", "who decides (a name or role the audit can trace)")
+	}
 	svc, err := openTool(ctx, e, &c, f, args[1:])
 	if svc == nil {
 		return err
@@ -97,11 +104,28 @@ func runProjections(ctx context.Context, e env, args []string) error {
 			return nil
 		}
 		w := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "PROJECTOR\tGENERATION\tCHECKPOINT\tEVENTS\tLAG (EVENTS)\tLAG (S)\tSTOPPED\tLAST ERROR")
+		fmt.Fprintln(w, "PROJECTOR\tGENERATION\tCHECKPOINT\tEVENTS\tLAG (EVENTS)\tLAG (S)\tSTOPPED\tSKIPPED\tFAILED ON EVENT\tTYPE\tPOSITION\tLAST ERROR")
 		for _, s := range st {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d\t%.1f\t%v\t%s\n", s.Name, s.ActiveGeneration, s.Checkpoint, s.EventsTotal, s.LagEvents, s.LagSeconds, s.Stopped, s.LastError)
+			fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d\t%.1f\t%v\t%d\t%s\t%s\t%s\t%s\n", s.Name, s.ActiveGeneration, s.Checkpoint, s.EventsTotal,
+				s.LagEvents, s.LagSeconds, s.Stopped, s.SkippedEvents, dash(s.PoisonEventID), dash(s.PoisonType), dash(s.PoisonPosition), s.LastError)
 		}
 		return w.Flush()
+	case "skip":
+		if len(f.Args()) != 1 {
+			return usagef("projections skip: want one projector name (see projections status)")
+		}
+		id, err := uuid.Parse(event)
+		if err != nil {
+			return usagef("projections skip: --event %q is not an event id", event)
+		}
+		d, err := projections.Skip(ctx, svc.db, f.Args()[0], id, reason, by)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s passes over event %s (%s at %s), decided by %s at %s: %s\n"+
+			"Restart the server (or ledger dev) to resume the projector.\n",
+			d.Projector, d.EventID, d.EventType, d.Position, d.DecidedBy, d.DecidedAt.Format(time.RFC3339), d.Reason)
+		return nil
 	case "rebuild":
 		if len(f.Args()) != 1 {
 			return usagef("projections rebuild: want one projector name (see projections status)")
@@ -118,7 +142,14 @@ func runProjections(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s rebuilt into generation %d in %s; it is now active\n", p.Name(), gen, time.Since(start).Round(time.Millisecond))
 		return nil
 	}
-	return usagef("projections: unknown subcommand %q (want status or rebuild)", args[0])
+	return usagef("projections: unknown subcommand %q (want status, rebuild or skip)", args[0])
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func printJSON(e env, v any) {

@@ -97,8 +97,21 @@ func writeKeyFile(path, origin string) (keyFile, error) {
 	return keyFile{skey, vkey}, f.Close()
 }
 
+// logPublicKey is the log's public key for the audit page, or "" when none
+// is configured (or the key file cannot be read: auditMount reports that).
+func logPublicKey(c logConfig) string {
+	if c.PublicKey != "" || c.SigningKeyFile == "" {
+		return c.PublicKey
+	}
+	k, err := readKeyFile(c.SigningKeyFile)
+	if err != nil {
+		return ""
+	}
+	return k.verifier
+}
+
 // auditMount serves the audit API when the log's public key is known.
-func auditMount(c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.Logger) ([]api.Mount, error) {
+func auditMount(c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.Logger, maxPageSize int) ([]api.Mount, error) {
 	pub := c.PublicKey
 	if pub == "" && c.SigningKeyFile != "" {
 		k, err := readKeyFile(c.SigningKeyFile)
@@ -111,7 +124,8 @@ func auditMount(c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.L
 		logger.Warn("no log key configured (LEDGER_SIGNING_KEY_FILE or LEDGER_LOG_PUBLIC_KEY): the audit API is off")
 		return nil, nil
 	}
-	h, err := audit.NewHandler(audit.Config{DB: db, Store: store, Verifier: pub, Witnesses: splitList(c.WitnessKeys), Logger: logger})
+	h, err := audit.NewHandler(audit.Config{DB: db, Store: store, Verifier: pub, Witnesses: splitList(c.WitnessKeys), Logger: logger,
+		MaxPageSize: maxPageSize}) // the one configured maximum, as for every list
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +225,7 @@ func runVerify(ctx context.Context, e env, args []string) error {
 		return usagef("verify: --url and --key are required (or --database)")
 	}
 	report, err := audit.Verify(ctx, audit.VerifyConfig{BaseURL: auditBase(url), VerifierKey: key, StateFile: state, Stream: stream,
-		RequireWitnesses: witnesses, WitnessKeys: splitList(witnessKeys)})
+		RequireWitnesses: witnesses, WitnessKeys: splitList(witnessKeys), Progress: verifyProgress(e.stderr, time.Now)})
 	printJSON(e, report)
 	if err != nil {
 		return fmt.Errorf("verification FAILED: %w", err)

@@ -1,10 +1,16 @@
 // Package councildemo loads a demo data set of public councils, their
-// recommendations to state bodies, deputies of the Mazhilis and the
-// maslikhats with their activity counts, and two versions of the deputies'
-// rating method, through the command handlers.
+// recommendations to state bodies, their assessments of the roadmaps'
+// measures with the replies of those responsible, the activity counts of
+// the deputies answerable for the roadmaps, and two versions of the
+// deputies' rating method, through the command handlers.
+//
+// The deputies are the roadmap demo's (package demo registers them with
+// the roadmaps they answer for): one population, so a deputy's roadmaps,
+// activity, assessments, replies and rating all meet on one id.
 //
 // The figures follow shared/DOMAIN.md: about 1,700 councils with about
-// 12,000 members, 250+ recommendations in every state of their lifecycle.
+// 12,000 members, 250+ recommendations in every state of their lifecycle,
+// a few hundred assessments.
 // The same Config gives the same data set, event ids included, so a second
 // Load records nothing new (every command comes back as a duplicate).
 package councildemo
@@ -34,11 +40,18 @@ type Config struct {
 	// periods start, on 1 January of Start's year.
 	Start time.Time
 	// Scale multiplies the number of councils, members, recommendations
-	// and deputies; 1 is full size. Default 1.
+	// and assessments; 1 is full size. Default 1. The deputies are the
+	// roadmap demo's, whatever the scale.
 	Scale float64
-	// RoadmapIDs are registered roadmaps that recommendations link to and
-	// deputies answer for. Optional: without them, recommendations link to
-	// topics only and deputies answer for nothing.
+	// Demo describes the roadmap demo loaded in the same store
+	// (demo.Describe with the demo's Config): its deputies get quarterly
+	// activity reports, its measures council assessments, which its
+	// deputies and officials reply to. Optional: without it there are no
+	// deputies' activity reports and no assessments.
+	Demo *demo.Description
+	// RoadmapIDs are registered roadmaps that recommendations link to.
+	// Default: the roadmaps of Demo. Without either, recommendations link
+	// to topics only.
 	RoadmapIDs []string
 	// Territories are registered when missing (parents first). Default: the
 	// 2021 list of package demo.
@@ -61,6 +74,11 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(c.RoadmapIDs) == 0 && c.Demo != nil {
+		for _, rm := range c.Demo.Roadmaps {
+			c.RoadmapIDs = append(c.RoadmapIDs, rm.ID)
+		}
 	}
 	if c.Territories == nil {
 		ts, err := demo.Territories()
@@ -113,12 +131,18 @@ type Stats struct {
 	Overdue           int // awaiting an answer past the deadline at Now
 	AnswerCorrections int
 	Dissents          int
+	// Deputies counts the demo's deputies whose activity was reported.
 	Deputies          int
-	FactionDepartures int
-	Responsibilities  int
 	ActivityReports   int
 	ActivityCorrected int
 	MethodVersions    int
+	// Assessments counts councils' assessments of measures, Disputes
+	// those that disagree with the reported status, Withdrawn those
+	// withdrawn, and Replies the respondents' replies to them.
+	Assessments int
+	Disputes    int
+	Withdrawn   int
+	Replies     int
 
 	Events     int
 	Duplicates int
@@ -130,6 +154,7 @@ func (s Stats) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int("councils", s.Councils), slog.Int("members", s.Members), slog.Int("recommendations", s.Recommendations),
 		slog.Int("overdue", s.Overdue), slog.Int("deputies", s.Deputies), slog.Int("activity_reports", s.ActivityReports),
+		slog.Int("assessments", s.Assessments), slog.Int("replies", s.Replies),
 		slog.Int("method_versions", s.MethodVersions), slog.Int("events", s.Events), slog.Int("duplicates", s.Duplicates),
 		slog.Duration("elapsed", s.Elapsed),
 	)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"promiseledger/commands"
+	"promiseledger/commands/demo"
 	"promiseledger/domain"
 )
 
@@ -25,16 +26,12 @@ const (
 	adminActor   = "demo-admin"
 	officerActor = "demo-officer"
 	methodName   = "faction-rating"
-	faction      = "amanat"
 )
 
 // Full-size targets (Scale 1).
 const (
 	fullCouncils        = 1700
 	fullRecommendations = 260
-	mazhilisDeputies    = 20
-	regionalDeputies    = 8
-	districtDeputies    = 4
 )
 
 type loader struct {
@@ -47,8 +44,9 @@ type loader struct {
 }
 
 // Load records the data set through h. Run it on a ledger whose territories
-// are registered, or let it register them; it registers no roadmap (pass
-// the ids of registered ones in cfg.RoadmapIDs).
+// are registered, or let it register them; it registers no roadmap and no
+// deputy: pass the description of the roadmap demo loaded in the store in
+// cfg.Demo.
 func Load(ctx context.Context, h *commands.Handlers, cfg Config) (Stats, error) {
 	if h == nil {
 		return Stats{}, errors.New("councildemo: no command handlers")
@@ -77,8 +75,12 @@ func Load(ctx context.Context, h *commands.Handlers, cfg Config) (Stats, error) 
 	if err := l.parallel(ctx, n, func(ctx context.Context, i int) error { return l.recommendation(ctx, i, councils) }); err != nil {
 		return l.st, err
 	}
-	deputies := l.planDeputies()
-	if err := l.parallel(ctx, len(deputies), func(ctx context.Context, i int) error { return l.deputy(ctx, deputies[i]) }); err != nil {
+	deputies := l.deputies()
+	if err := l.parallel(ctx, len(deputies), func(ctx context.Context, i int) error { return l.activity(ctx, deputies[i]) }); err != nil {
+		return l.st, err
+	}
+	assessments := l.planAssessments(councils)
+	if err := l.parallel(ctx, len(assessments), func(ctx context.Context, i int) error { return l.assessment(ctx, assessments[i]) }); err != nil {
 		return l.st, err
 	}
 	l.st.Elapsed = time.Since(began)
@@ -616,95 +618,61 @@ func proposalOf(title domain.Text, c councilPlan) domain.Text {
 	}
 }
 
-// deputyPlan is one deputy to load.
-type deputyPlan struct {
-	id       string
-	name     string
-	assembly domain.Assembly
-}
-
-// planDeputies: the Mazhilis faction, and faction members of the
-// maslikhats of units of regional rank and of districts and cities.
-func (l *loader) planDeputies() []deputyPlan {
-	var out []deputyPlan
-	for _, t := range l.cfg.Territories {
-		var a domain.Assembly
-		var n float64
-		switch {
-		case t.ParentKATO == "":
-			a, n = domain.Assembly{Kind: domain.AssemblyMazhilis, TerritoryKATO: t.KATO, Level: domain.CouncilRepublican}, mazhilisDeputies
-		case domain.LevelOfTerritory(t.Kind) == domain.CouncilRegional:
-			a, n = domain.Assembly{Kind: domain.AssemblyMaslikhat, TerritoryKATO: t.KATO, Level: domain.CouncilRegional}, regionalDeputies
-		case t.Kind == domain.TerritoryDistrict || t.Kind == domain.TerritoryCityOfRegionalSignificance:
-			a, n = domain.Assembly{Kind: domain.AssemblyMaslikhat, TerritoryKATO: t.KATO, Level: domain.CouncilDistrict}, districtDeputies
-		default:
-			continue
-		}
-		r := l.rng("assembly/" + t.KATO)
-		exact := n * l.cfg.Scale
-		count := int(exact)
-		if r.Float64() < exact-float64(count) {
-			count++
-		}
-		for k := range count {
-			out = append(out, deputyPlan{id: fmt.Sprintf("dep-%s-%02d", t.KATO, k+1), name: deputyName(r), assembly: a})
-		}
+// deputies are the roadmap demo's deputies, each once, in the order of
+// the description.
+func (l *loader) deputies() []demo.DeputyInfo {
+	if l.cfg.Demo == nil {
+		return nil
+	}
+	var out []demo.DeputyInfo
+	for _, rm := range l.cfg.Demo.Roadmaps {
+		out = append(out, rm.Deputies...)
 	}
 	return out
 }
 
-// deputy registers a deputy, their faction membership, a responsibility
-// and a report of activity counts for every quarter that has ended.
-func (l *loader) deputy(ctx context.Context, d deputyPlan) error {
-	key := "deputy/" + d.id
+// diligence is how hard a deputy works, from 0.3 to 1.5: it scales their
+// receptions and how often they reply to councils, so that the rating has
+// something to tell apart.
+func (l *loader) diligence(deputyID string) float64 {
+	return 0.3 + 1.2*l.rng("diligence/"+deputyID).Float64()
+}
+
+// activity reports a deputy's activity counts for every quarter of their
+// mandate that has ended: from the day they were registered, up to the day
+// they left if they did. The demo registered them and their faction
+// membership.
+func (l *loader) activity(ctx context.Context, d demo.DeputyInfo) error {
+	key := "deputy/" + d.ID
 	r := l.rng(key)
 	admin := func(step string, at time.Time, reason string) commands.Header {
 		return l.header(key+"/"+step, adminActor, "admin", at, reason)
 	}
-	if _, err := l.count(func(s *Stats) { s.Deputies++ })(l.h.RegisterDeputy.Handle(ctx, commands.RegisterDeputy{Header: admin("register", l.yearStart, ""),
-		DeputyID: d.id, DisplayName: d.name, Assembly: d.assembly})); err != nil {
-		return fmt.Errorf("%s: %w", key, err)
+	diligence := l.diligence(d.ID)
+	first := day(d.Registered)
+	last := time.Time{}
+	if !d.Left.IsZero() {
+		last = day(d.Left)
 	}
-	joined := l.yearStart.Add(time.Duration(r.IntN(20*24)) * time.Hour)
-	if r.Float64() < 0.05 {
-		joined = joined.Add(time.Duration(r.IntN(200)) * 24 * time.Hour)
-	}
-	if !l.before(joined) {
-		return nil
-	}
-	if _, err := l.plain(l.h.JoinFaction.Handle(ctx, commands.JoinFaction{Header: admin("faction", joined, ""), DeputyID: d.id, Faction: faction})); err != nil {
-		return fmt.Errorf("%s faction: %w", key, err)
-	}
-	last := joined
-	if len(l.cfg.RoadmapIDs) > 0 {
-		last = joined.Add(24 * time.Hour)
-		if l.before(last) {
-			if _, err := l.count(func(s *Stats) { s.Responsibilities++ })(l.h.AssignDeputyResponsibility.Handle(ctx, commands.AssignDeputyResponsibility{Header: admin("responsibility", last, ""),
-				DeputyID: d.id, Subject: domain.ResponsibleForRoadmap, SubjectID: pick(r, l.cfg.RoadmapIDs)})); err != nil {
-				return fmt.Errorf("%s responsibility: %w", key, err)
-			}
+	l.mu.Lock()
+	l.st.Deputies++
+	l.mu.Unlock()
+	for q := quarterOf(first); last.IsZero() || !q.After(last); q = q.AddDate(0, 3, 0) {
+		start, end := q, q.AddDate(0, 3, -1)
+		if start.Before(first) {
+			start = first
 		}
-	}
-	if r.Float64() < 0.04 {
-		left := last.Add(180*24*time.Hour + time.Duration(r.IntN(300))*24*time.Hour)
-		if l.before(left) {
-			if _, err := l.count(func(s *Stats) { s.FactionDepartures++ })(l.h.LeaveFaction.Handle(ctx, commands.LeaveFaction{Header: admin("faction-left", left, "left the faction on a change of mandate"),
-				DeputyID: d.id})); err != nil {
-				return fmt.Errorf("%s faction left: %w", key, err)
-			}
+		if !last.IsZero() && last.Before(end) {
+			end = last
 		}
-	}
-	diligence := 0.3 + 1.2*r.Float64()
-	for q := l.yearStart; ; q = q.AddDate(0, 3, 0) {
-		end := q.AddDate(0, 3, -1)
 		at := end.Add(time.Duration(1+r.IntN(10))*24*time.Hour + 10*time.Hour)
 		if !l.before(at) {
 			break
 		}
 		counts := activity(r, diligence)
 		step := "activity/" + q.Format("2006-01")
-		res, err := l.count(func(s *Stats) { s.ActivityReports++ })(l.h.ReportDeputyActivity.Handle(ctx, commands.ReportDeputyActivity{Header: admin(step, at, ""), DeputyID: d.id,
-			Period: domain.Period{Start: domain.DateOf(q), End: domain.DateOf(end)}, Counts: counts}))
+		res, err := l.count(func(s *Stats) { s.ActivityReports++ })(l.h.ReportDeputyActivity.Handle(ctx, commands.ReportDeputyActivity{Header: admin(step, at, ""), DeputyID: d.ID,
+			Period: domain.Period{Start: domain.DateOf(start), End: domain.DateOf(end)}, Counts: counts}))
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", key, step, err)
 		}
@@ -712,13 +680,24 @@ func (l *loader) deputy(ctx context.Context, d deputyPlan) error {
 			counts.ReceptionsHeld++
 			counts.PeopleReceived += 3
 			if _, err := l.count(func(s *Stats) { s.ActivityCorrected++ })(l.h.CorrectDeputyActivity.Handle(ctx, commands.CorrectDeputyActivity{
-				Header: admin(step+"/correction", time.Time{}, "a reception was missing from the log"), DeputyID: d.id,
+				Header: admin(step+"/correction", time.Time{}, "a reception was missing from the log"), DeputyID: d.ID,
 				Corrects: res.EventIDs[0].String(), Counts: counts})); err != nil {
 				return fmt.Errorf("%s %s correction: %w", key, step, err)
 			}
 		}
 	}
 	return nil
+}
+
+// day is t's date at midnight UTC.
+func day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// quarterOf is the first day of t's quarter.
+func quarterOf(t time.Time) time.Time {
+	return time.Date(t.Year(), (t.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC)
 }
 
 // activity draws a quarter's counts. The shares follow the published

@@ -2,13 +2,14 @@ package councildemo_test
 
 import (
 	"context"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
 	"promiseledger/commands"
 	"promiseledger/commands/councildemo"
 	"promiseledger/commands/demo"
+	"promiseledger/domain"
 	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
@@ -17,9 +18,11 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestDemoOnTheMainDemo loads the councils demo beside the main demo in
-// PostgreSQL, projects it, and checks that the two method versions rank
-// the deputies differently for the same period, and that recommendations
-// show up overdue.
+// PostgreSQL, projects it, and checks that the rated deputies are exactly
+// the roadmaps' responsible deputies (same ids, same names), rated on
+// their own roadmaps' measures and on their replies to councils; that the
+// two method versions rank the deputies differently for the same period;
+// and that recommendations show up overdue.
 func TestDemoOnTheMainDemo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -35,24 +38,23 @@ func TestDemoOnTheMainDemo(t *testing.T) {
 	if err := projections.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Load(ctx, store, demo.Config{Seed: 1, Now: now, Scale: 0.1}); err != nil {
+	demoCfg := demo.Config{Seed: 1, Now: now, Scale: 0.1}
+	if _, err := demo.Load(ctx, store, demoCfg); err != nil {
 		t.Fatal(err)
 	}
-	var roadmaps []string
-	for _, r := range readAll(t, store) {
-		if r.Type == "roadmap.registered.v1" {
-			roadmaps = append(roadmaps, strings.TrimPrefix(r.Stream, "roadmap-"))
-		}
+	desc, err := demo.Describe(demoCfg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	h, err := commands.New(commands.Deps{Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := councildemo.Load(ctx, h, councildemo.Config{Seed: 1, Now: now, Scale: 0.3, RoadmapIDs: roadmaps})
+	st, err := councildemo.Load(ctx, h, councildemo.Config{Seed: 1, Now: now, Scale: 0.3, Demo: &desc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Territories != 236 || st.Responsibilities != st.Deputies {
+	if st.Territories != 236 || st.Deputies < 2500 || st.Assessments < 80 || st.Disputes == 0 || st.Replies < st.Assessments {
 		t.Errorf("stats: %+v", st)
 	}
 	for _, p := range []projections.Projector{projections.Catalog{}, projections.Indicators{}, projections.Councils{}, projections.Ratings{}} {
@@ -61,6 +63,7 @@ func TestDemoOnTheMainDemo(t *testing.T) {
 		}
 		catchUp(t, store, p)
 	}
+	onePopulation(t, store)
 	differ := false
 	for _, level := range []string{"republican", "regional", "district"} {
 		v1, err := projections.LeagueTable(ctx, db, projections.LeagueQuery{Level: level, Version: 1})
@@ -127,4 +130,91 @@ func catchUp(t *testing.T, store *postgres.Store, p projections.Projector) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// onePopulation checks that the deputies the ratings projector knows are
+// exactly the people assigned to roadmaps as deputies, under the names the
+// roadmaps give them, each answering on their own record for the roadmaps
+// that name them; and that every deputy's rating counts measures, some
+// their replies to councils.
+func onePopulation(t *testing.T, store *postgres.Store) {
+	t.Helper()
+	ctx, db := context.Background(), store.DB()
+	responsible := map[string]string{} // deputy id → name, from the roadmaps
+	roadmapsOf := map[string][]string{}
+	for _, r := range readAll(t, store) {
+		if r.Type != domain.TypeRoadmapResponsibleAssigned {
+			continue
+		}
+		ev, _, err := domain.Decode(r.Type, r.Data, r.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := ev.(domain.RoadmapResponsibleAssigned); a.Role == domain.RoleDeputy {
+			responsible[a.PersonID] = a.DisplayName
+			roadmapsOf[a.PersonID] = append(roadmapsOf[a.PersonID], a.RoadmapID)
+		}
+	}
+	type row struct {
+		ID   string `db:"deputy_id"`
+		Name string `db:"display_name"`
+	}
+	var rated []row
+	if err := db.SelectContext(ctx, &rated, `SELECT deputy_id, display_name FROM rm_rating_deputies
+WHERE generation = (SELECT active_generation FROM projectors WHERE name = 'ratings.v1')`); err != nil {
+		t.Fatal(err)
+	}
+	if len(rated) != len(responsible) || len(rated) == 0 {
+		t.Errorf("%d deputies registered, %d responsible for roadmaps", len(rated), len(responsible))
+	}
+	for _, d := range rated {
+		name, ok := responsible[d.ID]
+		switch {
+		case !ok:
+			t.Errorf("deputy %s (%s) answers for no roadmap", d.ID, d.Name)
+		case name != d.Name:
+			t.Errorf("deputy %s is %q on the roadmap and %q in the rating", d.ID, name, d.Name)
+		}
+	}
+	var links []string
+	if err := db.SelectContext(ctx, &links, `SELECT person_id || ' ' || subject_id FROM rm_rating_links
+WHERE subject_kind = 'roadmap' AND generation = (SELECT active_generation FROM projectors WHERE name = 'ratings.v1')`); err != nil {
+		t.Fatal(err)
+	}
+	for id, rms := range roadmapsOf {
+		for _, rm := range rms {
+			if !slices.Contains(links, id+" "+rm) {
+				t.Errorf("deputy %s is responsible for roadmap %s, but not on their own record", id, rm)
+			}
+		}
+	}
+	measured, replied := 0, 0
+	for _, d := range rated {
+		views, err := projections.DeputyRatings(ctx, db, d.ID, projections.RatingQuery{Version: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(views) == 0 {
+			t.Errorf("deputy %s has no rating", d.ID)
+			continue
+		}
+		done, reply := false, false
+		for _, v := range views {
+			for _, c := range v.Components {
+				done = done || c.Source == domain.MetricIndicatorsDoneShare && c.HasData
+				reply = reply || c.Source == domain.MetricAssessmentReplyShare && c.HasData && c.Numerator > 0
+			}
+		}
+		if done {
+			measured++
+		}
+		if reply {
+			replied++
+		}
+	}
+	// At this scale a few district roadmaps have no measure yet.
+	if measured < len(rated)*9/10 || replied == 0 {
+		t.Errorf("of %d deputies, %d are rated on their measures and %d on replies to councils", len(rated), measured, replied)
+	}
+	t.Logf("%d deputies, %d with replies to councils counted", len(rated), replied)
 }

@@ -87,8 +87,8 @@ var ministries = map[string]domain.Text{
 	"anti-corruption-agency":                         t3("ҚР Сыбайлас жемқорлыққа қарсы іс-қимыл агенттігі", "Агентство РК по противодействию коррупции", "Anti-Corruption Agency"),
 }
 
-// The people of the demo are given names and an initial: they name no
-// real person.
+// Council members are named by a given name and an initial: they name no
+// real person. (Deputies are the roadmap demo's, with full names.)
 var (
 	givenNames = []string{
 		"Айгерим", "Гульнара", "Динара", "Жанар", "Сауле", "Алия", "Асель", "Мадина", "Айжан", "Назерке",
@@ -96,10 +96,6 @@ var (
 		"Дастан", "Канат", "Жандос", "Талгат", "Мухтар", "Рустем", "Азамат", "Салтанат", "Меруерт", "Шынар",
 	}
 	initials = []string{"А.", "Б.", "Ж.", "Е.", "К.", "М.", "Н.", "О.", "С.", "Т.", "У.", "Ш."}
-	surnames = []string{
-		"Ахметов", "Жумабаев", "Сейткалиев", "Тулегенов", "Нурпеисов", "Касымов", "Омаров", "Искаков", "Сарсенбаев",
-		"Ермеков", "Жакупов", "Утегенов", "Мусин", "Калиев", "Байжанов", "Серикбаев", "Есенов", "Амиров", "Абишев", "Оспанов",
-	}
 )
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
@@ -107,9 +103,6 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 // memberName is a council member's public display name: a given name and
 // an initial.
 func memberName(r *rand.Rand) string { return pick(r, givenNames) + " " + pick(r, initials) }
-
-// deputyName is a deputy's public name.
-func deputyName(r *rand.Rand) string { return pick(r, givenNames) + " " + pick(r, surnames) }
 
 var (
 	leaveReasons = []string{"resigned from the council", "moved to another district", "elected to a maslikhat", "term of membership ended"}
@@ -122,5 +115,44 @@ var (
 		domain.DecisionAccepted:          {"The recommendation is accepted; measures are included in the action plan.", "Accepted: the work starts this quarter."},
 		domain.DecisionPartiallyAccepted: {"Accepted in part: the budget covers the first stage only.", "Partly accepted; the rest is considered for next year's budget."},
 		domain.DecisionRejected:          {"Not accepted: the matter is outside our powers.", "Rejected: the current rules already provide for this."},
+	}
+)
+
+// Assessments and replies are written in Russian, like the roadmaps'
+// reasons and evidence (package demo). They are invented.
+var (
+	agreeComments = []string{
+		"Совет изучил отчёт и подтверждающие документы: сведения соответствуют действительности.",
+		"Члены совета выехали на объект: ход работ соответствует отчёту.",
+		"Сведения отчёта подтверждены обращениями жителей и данными акимата.",
+		"Совет согласен с отчётом; просит публиковать фотоотчёты ежеквартально.",
+	}
+	disputeComments = []string{
+		"Сведения отчёта не подтвердились при выезде членов совета на объект: работы не завершены.",
+		"Подтверждающий документ не содержит данных о фактическом выполнении мероприятия.",
+		"Жители сообщают, что объект не работает; совет не согласен с отчётом.",
+		"Объём выполненных работ завышен: по данным совета выполнено не более половины.",
+		"Акт приёмки подписан с замечаниями, которые не устранены; совет считает мероприятие не выполненным.",
+	}
+	withdrawReasons = []string{
+		"Совет получил дополнительные документы, снимающие вопрос",
+		"Оценка внесена ошибочно: относится к другому мероприятию",
+	}
+	disputeReplies = []string{
+		"Замечания совета приняты: подрядчику направлено требование устранить недостатки до конца квартала.",
+		"Не согласен с оценкой совета: работы завершены, акт приёмки подписан комиссией, копия прилагается.",
+		"Вопрос поднят на сессии маслихата; акимату поручено представить уточнённый отчёт.",
+		"Выезд на объект с членами совета проведён повторно; по итогам отчёт будет скорректирован.",
+		"Замечания переданы в профильное управление акимата; ответ будет опубликован по мере готовности.",
+	}
+	agreeReplies = []string{
+		"Благодарю совет за проверку; работа по мероприятию продолжается.",
+		"Оценка совета учтена; следующий отчёт будет дополнен фотоматериалами.",
+		"Спасибо за внимание к мероприятию: предложения совета включены в план на следующий год.",
+	}
+	replyEvidence = []string{
+		"Акт приёмки выполненных работ",
+		"Письмо профильного управления акимата",
+		"Протокол выездного совещания",
 	}
 )

@@ -100,6 +100,13 @@ type Stats struct {
 	StatusChanges int
 	Cancellations int
 	Reassignments int // indicators handed to another official
+	// RegisteredDeputies counts the responsible deputies registered as
+	// deputies of their assembly; FactionChanges their faction joins and
+	// departures; DeputyResponsibilities the responsibilities recorded on
+	// their own records (assignments and releases).
+	RegisteredDeputies     int
+	FactionChanges         int
+	DeputyResponsibilities int
 
 	// Events is how many events this call appended; Duplicates how many
 	// commands found their event already stored.
@@ -113,7 +120,7 @@ type Stats struct {
 func (s Stats) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int("programs", s.Programs), slog.Int("territories", s.Territories),
-		slog.Int("roadmaps", s.Roadmaps), slog.Int("deputies", s.Deputies),
+		slog.Int("roadmaps", s.Roadmaps), slog.Int("deputies", s.Deputies), slog.Int("registered_deputies", s.RegisteredDeputies),
 		slog.Int("officials", s.Officials), slog.Int("indicators", s.Indicators),
 		slog.Int("reports", s.Reports), slog.Int("corrections", s.Corrections),
 		slog.Int("retargets", s.Retargets), slog.Int("status_changes", s.StatusChanges),

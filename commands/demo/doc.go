@@ -5,6 +5,15 @@
 // start of the term up to a given day: reports with evidence, corrections,
 // re-targets, status changes, cancellations and hand-overs.
 //
+// A roadmap's responsible deputies are registered deputies of its
+// territory's assembly (the Mazhilis for the republican roadmap, the
+// maslikhat otherwise), faction members, who answer for the roadmap on
+// their own record too: the deputies the rating ranks are exactly the
+// roadmaps' responsibles, ids and names alike (deputy-{KATO}-{NN}). Those
+// replaced after the 2023 elections are released and leave the faction.
+// Describe tells another data set (package councildemo) who they are
+// without reading the store.
+//
 // Everything is written through the command handlers, never as raw events,
 // so the data obeys the same rules as real input. Each roadmap loads with
 // handlers of its own whose clock is driven through the simulated history:

@@ -349,6 +349,7 @@ func (h *history) reassign(eff time.Time) {
 	to := pick(h.r, others)
 	d := h.primary(kindReassignment, eff, 0, 5, "", assignIndicatorResponsible(ind, to))
 	h.reassigned[d.s] = to
+	d.s.assignee = to.id
 }
 
 // report drafts a progress report with its evidence; some are corrected

@@ -33,6 +33,8 @@ type indicatorPlan struct {
 	// finalTarget is the target in force at the end (numeric only): the
 	// added one unless a re-target raises it.
 	finalTarget float64
+	// steps are the measure's history, add included, in recording order.
+	steps []*step
 }
 
 func (ind *indicatorPlan) id() string { return ind.add.id() }

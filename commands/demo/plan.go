@@ -29,6 +29,7 @@ func officer(p person) commands.Actor { return commands.Actor{ID: p.id, Role: "o
 type plan struct {
 	mainProgram *step
 	phases      [][][]*step
+	roadmaps    []*roadmapPlan
 }
 
 // planner holds what every part of the plan derives its dates from.
@@ -76,6 +77,7 @@ func newPlan(cfg Config, territories []Territory) (*plan, error) {
 		jobs[i] = rm.finish(pl)
 	}
 	p.phases = append(p.phases, jobs)
+	p.roadmaps = roadmaps
 	return p, nil
 }
 

@@ -44,15 +44,17 @@ func electionDay() time.Time { return time.Date(2023, time.March, 19, 6, 0, 0, 0
 // roadmapPlan is one roadmap and everything recorded about it and its
 // indicators.
 type roadmapPlan struct {
-	t          Territory
-	level      domain.RoadmapLevel
-	r          *rand.Rand
-	register   *step
-	activate   *step
-	officials  []person
-	deputies   int // deputies assigned so far, for numbering
-	steps      []*step
-	indicators []*indicatorPlan
+	t         Territory
+	level     domain.RoadmapLevel
+	r         *rand.Rand
+	register  *step
+	activate  *step
+	officials []person
+	deputies  []*deputyTerm
+	// deputyCount numbers the deputies.
+	deputyCount int
+	steps       []*step
+	indicators  []*indicatorPlan
 }
 
 // scaled is n measures at the configured scale.
@@ -156,7 +158,11 @@ func activateRoadmap(register *step) execFunc {
 
 // responsibles plans the deputies and officials answerable for the
 // roadmap, assigned in the days after it is activated, and the deputies
-// replaced after the 2023 elections.
+// replaced after the 2023 elections. Every responsible deputy is a
+// registered deputy of the territory's assembly, in the faction from the
+// start of the mandate, and answers for the roadmap on their own record
+// too (deputy.responsibility_assigned.v1), which is what their public
+// rating counts: the people on a roadmap and the people rated are one.
 func (pl *planner) responsibles(rm *roadmapPlan) {
 	r := rm.r
 	deputies := republicanDeputies
@@ -165,11 +171,11 @@ func (pl *planner) responsibles(rm *roadmapPlan) {
 		deputies = intIn(r, localDeputiesMin, localDeputiesMax)
 		officials = intIn(r, 1, maxOfficialsPerRoadmap)
 	}
-	var assigned []person
+	var assigned []*deputyTerm
 	for range deputies {
-		p := rm.newDeputy()
-		assigned = append(assigned, p)
-		rm.assign(officeTime(r, rm.activate.at, intIn(r, 0, 10)), pl.start, p, domain.RoleDeputy)
+		d := rm.newDeputy(pl.mandateStart())
+		assigned = append(assigned, d)
+		rm.appoint(officeTime(r, rm.activate.at, intIn(r, 0, 10)), pl.start, d)
 	}
 	for i := range officials {
 		p := person{id: fmt.Sprintf("official-%s-%d", rm.t.KATO, i+1), name: personName(r)}
@@ -179,10 +185,63 @@ func (pl *planner) responsibles(rm *roadmapPlan) {
 	pl.rotate(rm, assigned)
 }
 
-func (rm *roadmapPlan) newDeputy() person {
-	rm.deputies++
-	return person{id: fmt.Sprintf("deputy-%s-%02d", rm.t.KATO, rm.deputies), name: personName(rm.r)}
+// mandateStart is when the deputies elected in January 2021 took office:
+// six weeks before the roadmaps take effect.
+func (pl *planner) mandateStart() time.Time { return addDays(pl.start, -mandateLead) }
+
+const mandateLead = 45
+
+// deputyTerm is one deputy on the roadmap: registered as a deputy of the
+// territory's assembly and in the faction from registered (effective),
+// answerable for the roadmap until left, if they leave.
+type deputyTerm struct {
+	person
+	registered time.Time
+	register   *step
+	left       time.Time
+	leave      *step
 }
+
+func (rm *roadmapPlan) newDeputy(registered time.Time) *deputyTerm {
+	rm.deputyCount++
+	d := &deputyTerm{person: person{id: fmt.Sprintf("deputy-%s-%02d", rm.t.KATO, rm.deputyCount), name: personName(rm.r)}, registered: registered}
+	rm.deputies = append(rm.deputies, d)
+	return d
+}
+
+// assembly is the assembly a territory's deputies sit in: the Mazhilis
+// for the republic, the territory's maslikhat otherwise.
+func assembly(t Territory) domain.Assembly {
+	if t.Kind == domain.TerritoryRepublic {
+		return domain.Assembly{Kind: domain.AssemblyMazhilis, TerritoryKATO: t.KATO, Level: domain.CouncilRepublican}
+	}
+	return domain.Assembly{Kind: domain.AssemblyMaslikhat, TerritoryKATO: t.KATO, Level: domain.LevelOfTerritory(t.Kind)}
+}
+
+// appoint plans, recorded from at on, a deputy's registration and faction
+// membership (effective when their mandate began), and their
+// responsibility for the roadmap, on the roadmap and on their own record
+// (effective from effective).
+func (rm *roadmapPlan) appoint(at, effective time.Time, d *deputyTerm) {
+	p, a, register := d.person, assembly(rm.t), rm.register
+	d.register = rm.add(&step{at: at, kind: kindDeputyRegistration, header: commands.Header{Actor: admin, EffectiveAt: d.registered},
+		exec: func(ctx context.Context, h *commands.Handlers, hd commands.Header) (commands.Result, error) {
+			return h.RegisterDeputy.Handle(ctx, commands.RegisterDeputy{Header: hd, DeputyID: p.id, DisplayName: p.name, Assembly: a})
+		}})
+	rm.add(&step{at: at.Add(time.Second), kind: kindFaction, header: commands.Header{Actor: admin, EffectiveAt: d.registered},
+		exec: func(ctx context.Context, h *commands.Handlers, hd commands.Header) (commands.Result, error) {
+			return h.JoinFaction.Handle(ctx, commands.JoinFaction{Header: hd, DeputyID: p.id, Faction: Faction})
+		}})
+	rm.assign(at.Add(2*time.Second), effective, p, domain.RoleDeputy)
+	rm.add(&step{at: at.Add(3 * time.Second), kind: kindDeputyResponsibility, header: commands.Header{Actor: admin, EffectiveAt: effective},
+		exec: func(ctx context.Context, h *commands.Handlers, hd commands.Header) (commands.Result, error) {
+			return h.AssignDeputyResponsibility.Handle(ctx, commands.AssignDeputyResponsibility{
+				Header: hd, DeputyID: p.id, Subject: domain.ResponsibleForRoadmap, SubjectID: register.id()})
+		}})
+}
+
+// Faction is the party faction the demo's deputies belong to.
+const Faction = "amanat"
 
 func (rm *roadmapPlan) assign(at, effective time.Time, p person, role domain.ResponsibleRole) *step {
 	kind := kindDeputy
@@ -199,8 +258,10 @@ func (rm *roadmapPlan) assign(at, effective time.Time, p person, role domain.Res
 }
 
 // rotate replaces some deputies once the councils elected in March 2023
-// convene, if that falls within the term.
-func (pl *planner) rotate(rm *roadmapPlan, deputies []person) {
+// convene, if that falls within the term: the one leaving is released from
+// the roadmap and leaves the faction with the mandate; the one elected in
+// their place is registered and takes the roadmap over.
+func (pl *planner) rotate(rm *roadmapPlan, deputies []*deputyTerm) {
 	election := electionDay()
 	if !election.After(pl.start) || !election.Before(pl.termEnd) {
 		return
@@ -211,20 +272,41 @@ func (pl *planner) rotate(rm *roadmapPlan, deputies []person) {
 	}
 	reason := fmt.Sprintf("Полномочия депутата прекращены: избран новый состав %s (выборы 19 марта 2023 года)", council)
 	r := rm.r
-	for _, p := range deputies {
+	for _, d := range deputies {
 		if !chance(r, rotationShare) {
 			continue
 		}
 		left := addDays(election, intIn(r, 5, 30))
+		d.left = left
 		released := rm.add(&step{at: officeTime(r, left, intIn(r, 0, 5)), kind: kindUnassignment,
 			header: commands.Header{Actor: admin, Reason: reason, EffectiveAt: left},
-			exec:   unassignRoadmapResponsible(rm.register, p)})
+			exec:   unassignRoadmapResponsible(rm.register, d.person)})
+		rm.add(&step{at: released.at.Add(time.Second), kind: kindDeputyResponsibility,
+			header: commands.Header{Actor: admin, Reason: reason, EffectiveAt: left},
+			exec:   releaseDeputyResponsibility(rm.register, d.person)})
+		d.leave = rm.add(&step{at: released.at.Add(2 * time.Second), kind: kindFaction,
+			header: commands.Header{Actor: admin, Reason: reason, EffectiveAt: left},
+			exec:   leaveFaction(d.person)})
 		joined := addDays(left, intIn(r, 0, 10))
 		at := officeTime(r, joined, intIn(r, 0, 7))
-		if !at.After(released.at) {
+		if !at.After(released.at.Add(2 * time.Second)) {
 			at = released.at.Add(time.Hour)
 		}
-		rm.assign(at, joined, rm.newDeputy(), domain.RoleDeputy)
+		rm.appoint(at, joined, rm.newDeputy(joined))
+	}
+}
+
+func releaseDeputyResponsibility(register *step, p person) execFunc {
+	return func(ctx context.Context, h *commands.Handlers, hd commands.Header) (commands.Result, error) {
+		return h.ReleaseDeputyResponsibility.Handle(ctx, commands.ReleaseDeputyResponsibility{
+			Header: hd, DeputyID: p.id, Subject: domain.ResponsibleForRoadmap, SubjectID: register.id(),
+		})
+	}
+}
+
+func leaveFaction(p person) execFunc {
+	return func(ctx context.Context, h *commands.Handlers, hd commands.Header) (commands.Result, error) {
+		return h.LeaveFaction.Handle(ctx, commands.LeaveFaction{Header: hd, DeputyID: p.id})
 	}
 }
 
@@ -243,7 +325,8 @@ func unassignRoadmapResponsible(register *step, p person) execFunc {
 func (rm *roadmapPlan) finish(pl *planner) []*step {
 	steps := slices.Clone(rm.steps)
 	for _, ind := range rm.indicators {
-		steps = append(steps, pl.history(rm.r, ind)...)
+		ind.steps = pl.history(rm.r, ind)
+		steps = append(steps, ind.steps...)
 	}
 	slices.SortStableFunc(steps, func(a, b *step) int { return a.at.Compare(b.at) })
 	ids := source(pl.cfg.Seed, "ids/"+rm.t.KATO)

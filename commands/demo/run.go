@@ -29,6 +29,9 @@ const (
 	kindStatusChange
 	kindCancellation
 	kindReassignment
+	kindDeputyRegistration
+	kindFaction
+	kindDeputyResponsibility
 	kindCount
 )
 
@@ -42,6 +45,9 @@ type step struct {
 	kind   stepKind
 	header commands.Header
 	exec   execFunc
+	// assignee is the person a hand-over (kindReassignment) gives the
+	// measure to.
+	assignee string
 }
 
 // id is the id of the aggregate a registration step creates: the command
@@ -72,7 +78,9 @@ func (t tally) stats() Stats {
 		Indicators: k[kindIndicator], Reports: k[kindReport], Corrections: k[kindCorrection],
 		Retargets: k[kindRetarget], StatusChanges: k[kindStatusChange],
 		Cancellations: k[kindCancellation], Reassignments: k[kindReassignment],
-		Events: t.events, Duplicates: t.duplicates,
+		RegisteredDeputies: k[kindDeputyRegistration], FactionChanges: k[kindFaction],
+		DeputyResponsibilities: k[kindDeputyResponsibility],
+		Events:                 t.events, Duplicates: t.duplicates,
 	}
 }
 
@@ -121,6 +129,8 @@ var kindNames = [kindCount]string{
 	kindUnassignment: "unassignment", kindIndicator: "indicator", kindReport: "report",
 	kindCorrection: "correction", kindRetarget: "retarget", kindStatusChange: "status change",
 	kindCancellation: "cancellation", kindReassignment: "reassignment",
+	kindDeputyRegistration: "deputy registration", kindFaction: "faction membership",
+	kindDeputyResponsibility: "deputy responsibility",
 }
 
 // runJobs runs each job (a sequence of steps) on one of workers goroutines.

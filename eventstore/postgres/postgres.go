@@ -20,6 +20,7 @@ import (
 
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres/pgmigrate"
+	"promiseledger/eventstore/repeatlog"
 )
 
 //go:embed migrations/*.sql
@@ -449,6 +450,7 @@ func (s *Store) announce() {
 
 // notifier sends one NOTIFY per burst of appends, off the append path.
 func (s *Store) notifier() {
+	failures := repeatlog.New(s.cfg.Logger, slog.LevelWarn) // once per outage, not per burst
 	for {
 		select {
 		case <-s.done:
@@ -457,7 +459,9 @@ func (s *Store) notifier() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, '')`, NotifyChannel); err != nil {
-			s.cfg.Logger.Warn("notify subscribers", "err", err) // they poll anyway
+			failures.Failed(ctx, "notify subscribers", err) // they poll anyway
+		} else {
+			failures.OK(ctx)
 		}
 		cancel()
 		// Appends in the next moment share one NOTIFY: each costs a
@@ -654,9 +658,15 @@ func (s *Store) listen() error {
 	if s.listener != nil || s.closed {
 		return nil
 	}
+	// The listener reconnects on its own, with backoff: each outage is
+	// logged once, and its end.
+	failures := repeatlog.New(s.cfg.Logger, slog.LevelWarn)
 	l := pq.NewListener(s.cfg.URL, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		if err != nil {
-			s.cfg.Logger.Warn("event listener", "event", ev, "err", err)
+		switch {
+		case err != nil:
+			failures.Failed(context.Background(), "event listener", err)
+		case ev == pq.ListenerEventConnected || ev == pq.ListenerEventReconnected:
+			failures.OK(context.Background())
 		}
 	})
 	if err := l.Listen(NotifyChannel); err != nil {

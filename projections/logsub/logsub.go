@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"promiseledger/eventstore"
+	"promiseledger/eventstore/repeatlog"
 )
 
 // Metadata keys set on every message.
@@ -133,6 +135,9 @@ func (s *Subscriber) run(ctx context.Context, topic string, out chan *message.Me
 		case <-ctx.Done():
 		}
 	}()
+	// While the database is down this loop fails every NackDelay: each
+	// failure is logged once, with a count when it ends.
+	failures := repeatlog.New(watermillLog{s.cfg.Logger}, slog.LevelError, "consumer", topic)
 	for ctx.Err() == nil {
 		leaseCtx, release := ctx, func() {}
 		if s.cfg.Lease != nil {
@@ -140,18 +145,43 @@ func (s *Subscriber) run(ctx context.Context, topic string, out chan *message.Me
 			leaseCtx, release, err = s.cfg.Lease(ctx, topic)
 			if err != nil {
 				if ctx.Err() == nil {
-					s.cfg.Logger.Error("take lease", err, watermill.LogFields{"consumer": topic})
+					failures.Failed(ctx, "take lease", err)
 					sleep(ctx, s.cfg.NackDelay)
 				}
 				continue
 			}
 		}
-		if err := s.subscribeOnce(leaseCtx, topic, out); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Error("event log subscription", err, watermill.LogFields{"consumer": topic})
+		if err := s.subscribeOnce(leaseCtx, topic, out, func() { failures.OK(ctx) }); err != nil && ctx.Err() == nil {
+			failures.Failed(ctx, "event log subscription", err)
 			sleep(ctx, s.cfg.NackDelay)
 		}
 		release()
 	}
+}
+
+// watermillLog lets repeatlog write through the Watermill logger this
+// package is given.
+type watermillLog struct{ l watermill.LoggerAdapter }
+
+func (w watermillLog) Log(_ context.Context, level slog.Level, msg string, args ...any) {
+	fields := watermill.LogFields{}
+	var err error
+	for i := 0; i+1 < len(args); i += 2 {
+		key, _ := args[i].(string)
+		if e, ok := args[i+1].(error); ok && key == "err" {
+			err = e
+			continue
+		}
+		fields[key] = args[i+1]
+	}
+	if level >= slog.LevelError {
+		w.l.Error(msg, err, fields)
+		return
+	}
+	if err != nil {
+		fields["err"] = err.Error()
+	}
+	w.l.Info(msg, fields)
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -162,12 +192,13 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // subscribeOnce delivers from the stored checkpoint until ctx ends or the
-// store's subscription fails.
-func (s *Subscriber) subscribeOnce(ctx context.Context, topic string, out chan<- *message.Message) error {
+// store's subscription fails; started is called once the checkpoint is read.
+func (s *Subscriber) subscribeOnce(ctx context.Context, topic string, out chan<- *message.Message, started func()) error {
 	from, err := s.cfg.Checkpoint(ctx, topic)
 	if err != nil {
 		return fmt.Errorf("logsub: checkpoint of %q: %w", topic, err)
 	}
+	started()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	events := make(chan eventstore.Recorded, s.cfg.MaxBatch)

@@ -16,6 +16,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"promiseledger/eventstore/repeatlog"
 )
 
 // GenerateKey makes an Ed25519 key pair in note format: skey signs
@@ -361,6 +363,9 @@ func NewCheckpointerWithConfig(cfg CheckpointerConfig) (*Checkpointer, error) {
 func (c *Checkpointer) Run(ctx context.Context) error {
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
+	// A failure that lasts (the database is down) is logged once, with a
+	// count when it ends, not at every tick.
+	failures := repeatlog.New(c.cfg.Logger, slog.LevelWarn)
 	for {
 		cp, signed, err := c.checkpoint(ctx, true)
 		switch {
@@ -369,9 +374,12 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 		case errors.Is(err, ErrInconsistent):
 			c.cfg.Logger.Error("refusing to sign a checkpoint: the log was rewritten", "err", err)
 		case err != nil:
-			c.cfg.Logger.Warn("checkpoint failed", "err", err)
+			failures.Failed(ctx, "checkpoint failed", err)
 		case signed:
+			failures.OK(ctx)
 			c.cfg.Logger.Info("checkpoint signed", "tree_size", cp.TreeSize, "root_hash", cp.RootHash.String())
+		default:
+			failures.OK(ctx)
 		}
 		select {
 		case <-ctx.Done():

@@ -1,8 +1,10 @@
 package translog
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,15 +28,22 @@ type FeedFilter struct {
 	// recorded_at; zero means unbounded.
 	EffectiveFrom, EffectiveTo time.Time
 	RecordedFrom, RecordedTo   time.Time
-	// Limit caps the events returned (0: all, read in pages of FeedPage).
+	// Limit caps the events returned (0: all, read in pages).
 	Limit int
+	// PageSize is how many rows one query reads (0: FeedPage).
+	PageSize int
 }
 
-// FeedPage is how many rows ScanFeed reads per query: it reads a page
-// whole and closes the query before handing the events on, so a slow
-// download never holds a connection or a snapshot, and memory stays
-// bounded by one page.
+// FeedPage is how many rows ScanFeed reads per query (unless the filter
+// asks for another PageSize): it reads a page whole and closes the query
+// before handing the events on, so a slow download never holds a
+// connection or a snapshot, and memory stays bounded by one page.
 const FeedPage = 1000
+
+// ErrFeedOrder: a page of the feed did not continue strictly after the
+// last leaf handed on (or left the requested range). ScanFeed stops on it
+// rather than serve the same leaves again, so every response is bounded.
+var ErrFeedOrder = errors.New("translog: the feed's leaf order does not advance")
 
 // FeedEvent is one leaf with the event the store holds for it now.
 type FeedEvent struct {
@@ -46,37 +55,71 @@ type FeedEvent struct {
 	Event eventstore.Recorded
 }
 
-// ScanFeed calls fn for each logged event that matches f, in log order. It
-// joins the event store's table (package eventstore/postgres), so the log
-// and the events must share a database; it reads the events as they are
-// now, which is what lets a client see that one changed after it was
-// logged. fn never runs while a query is open: ScanFeed reads a page of at
-// most FeedPage events, closes the query, then calls fn for each.
+// ScanFeed calls fn for each logged event that matches f, in log order,
+// each leaf once. It joins the event store's table (package
+// eventstore/postgres), so the log and the events must share a database;
+// it reads the events as they are now, which is what lets a client see
+// that one changed after it was logged. fn never runs while a query is
+// open: ScanFeed reads a page of at most f.PageSize (FeedPage) events,
+// closes the query, then calls fn for each. It fails with ErrFeedOrder,
+// having handed on nothing out of order, if a page does not continue
+// strictly after the last leaf handed on.
 func ScanFeed(ctx context.Context, q Querier, f FeedFilter, fn func(FeedEvent) error) error {
-	after := f.After
+	return scanFeed(ctx, q, f, readFeedPage, fn)
+}
+
+// pageReader reads at most limit leaves matching f with an index above
+// after, in leaf order.
+type pageReader func(ctx context.Context, q Querier, f FeedFilter, after int64, limit int) ([]FeedEvent, error)
+
+func scanFeed(ctx context.Context, q Querier, f FeedFilter, read pageReader, fn func(FeedEvent) error) error {
+	if f.PageSize < 0 || f.Limit < 0 {
+		return fmt.Errorf("feed page size %d, limit %d: %w", f.PageSize, f.Limit, ErrInvalid)
+	}
+	size := cmp.Or(f.PageSize, FeedPage)
+	// last is the cursor: the last leaf handed on. Every leaf handed on
+	// must be above it, so the cursor strictly advances and no response
+	// can repeat itself for ever, whatever a page holds.
+	last := f.After
 	remaining := f.Limit
 	for {
-		page := FeedPage
+		limit := size
 		if f.Limit > 0 {
-			page = min(remaining, FeedPage)
+			limit = min(remaining, size)
 		}
-		n, last, err := scanFeedPage(ctx, q, f, after, page, fn)
+		page, err := read(ctx, q, f, last, limit)
 		if err != nil {
 			return err
 		}
-		if n < page {
+		if len(page) > limit {
+			return fmt.Errorf("translog: feed: a page of %d leaves after leaf %d, %d asked: %w", len(page), last, limit, ErrFeedOrder)
+		}
+		for i := range page {
+			fe := page[i]
+			page[i] = FeedEvent{} // let the event's bytes go once sent
+			if fe.Leaf.Index <= last || f.Before > 0 && fe.Leaf.Index >= f.Before {
+				return fmt.Errorf("translog: feed: leaf %d came after leaf %d (before %d): %w", fe.Leaf.Index, last, f.Before, ErrFeedOrder)
+			}
+			last = fe.Leaf.Index
+			if err := fn(fe); err != nil {
+				return err
+			}
+		}
+		if len(page) < limit {
 			return nil
 		}
 		if f.Limit > 0 {
-			if remaining -= n; remaining <= 0 {
+			if remaining -= len(page); remaining <= 0 {
 				return nil
 			}
 		}
-		after = last
 	}
 }
 
-func scanFeedPage(ctx context.Context, q Querier, f FeedFilter, after int64, limit int, fn func(FeedEvent) error) (int, int64, error) {
+// readFeedPage reads one page whole and closes its rows before returning:
+// the caller may write to a slow client, and must not hold a connection or
+// a snapshot meanwhile.
+func readFeedPage(ctx context.Context, q Querier, f FeedFilter, after int64, limit int) ([]FeedEvent, error) {
 	var where []string
 	args := []any{}
 	arg := func(v any) string {
@@ -113,32 +156,16 @@ func scanFeedPage(ctx context.Context, q Querier, f FeedFilter, after int64, lim
 FROM translog_leaves l LEFT JOIN events e ON e.event_id = l.event_id
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY l.leaf_index LIMIT ` + arg(limit)
-	// The page is read whole and the rows closed before fn runs: fn may
-	// write to a slow client, and must not hold a connection or a snapshot
-	// meanwhile. A page is at most FeedPage events.
-	page, err := readFeedPage(ctx, q, query, args, limit)
-	if err != nil {
-		return 0, after, err
-	}
-	for i, fe := range page {
-		page[i] = FeedEvent{} // let the event's bytes go once sent
-		if err := fn(fe); err != nil {
-			return i + 1, fe.Leaf.Index, err
-		}
-	}
-	if len(page) > 0 {
-		after = page[len(page)-1].Leaf.Index
-	}
-	return len(page), after, nil
+	return queryFeedPage(ctx, q, query, args, limit)
 }
 
-func readFeedPage(ctx context.Context, q Querier, query string, args []any, limit int) ([]FeedEvent, error) {
+func queryFeedPage(ctx context.Context, q Querier, query string, args []any, limit int) ([]FeedEvent, error) {
 	rows, err := q.QueryxContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("translog: feed: %w", err)
 	}
 	defer rows.Close()
-	page := make([]FeedEvent, 0, min(limit, FeedPage))
+	page := make([]FeedEvent, 0, limit)
 	for rows.Next() {
 		var fe FeedEvent
 		var h []byte

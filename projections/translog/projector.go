@@ -31,13 +31,14 @@ var _ projections.Projector = Projector{}
 // Name implements projections.Projector.
 func (Projector) Name() string { return Name }
 
-// Reset implements projections.Projector.
+// Reset implements projections.Projector. It deletes nothing: the log's
+// tables are append-only (migration 0002), so a generation a rebuild
+// leaves behind (the old active one, or an abandoned rebuild's) is kept as
+// it was, a record of what the log held. A rebuild always writes a
+// generation never used before (projections.Rebuild numbers them upwards),
+// and Apply refuses to append to one that holds leaves past the events it
+// is given.
 func (Projector) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
-	for _, t := range []string{"translog_leaves", "translog_hashes"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE generation = $1`, gen); err != nil {
-			return fmt.Errorf("reset %s: %w", t, err)
-		}
-	}
 	return nil
 }
 
@@ -47,9 +48,15 @@ func (Projector) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []event
 	if len(events) == 0 {
 		return nil
 	}
-	size, err := generationSize(ctx, tx, gen)
+	size, lastPos, err := generationEnd(ctx, tx, gen)
 	if err != nil {
 		return err
+	}
+	if size > 0 && !lastPos.Less(events[0].Position) {
+		// The generation was not empty when its projector started over:
+		// appending would log events twice.
+		return fmt.Errorf("translog: generation %d already holds %d leaves, up to position %s, not before event %s at %s",
+			gen, size, lastPos, events[0].ID, events[0].Position)
 	}
 	b, err := newBatch(ctx, tx, gen, size)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -372,8 +373,9 @@ func TestRebuildReproducesTheLog(t *testing.T) {
 	if after := storedHashes(t, e, 2); !slices.Equal(before, after) {
 		t.Fatal("the rebuilt log differs")
 	}
-	if left := storedHashes(t, e, 1); len(left) != 0 {
-		t.Fatalf("generation 1 kept %d hashes", len(left))
+	// The log is append-only: the old generation stays as it was.
+	if left := storedHashes(t, e, 1); !slices.Equal(before, left) {
+		t.Fatalf("generation 1 changed: %d hashes, had %d", len(left), len(before))
 	}
 	e.Append(t, 10)
 	e.CatchUp(t, 100)
@@ -484,9 +486,7 @@ func TestVerifyDatabaseSeesCoveredTracks(t *testing.T) {
 		}
 	}
 	h := translog.LeafHash(changed)
-	if _, err := e.DB.Exec(`UPDATE translog_leaves SET leaf_hash = $1 WHERE event_id = $2`, h[:], ids[3]); err != nil {
-		t.Fatal(err)
-	}
+	e.TamperLog(t, fmt.Sprintf(`UPDATE translog_leaves SET leaf_hash = '\x%x' WHERE event_id = '%s'`, h[:], ids[3]))
 	rep, err := translog.VerifyDatabase(ctx, e.DB, e.Store)
 	if err != nil {
 		t.Fatal(err)
@@ -634,9 +634,7 @@ func coverTracks(t *testing.T, e *logtest.Env, ids []uuid.UUID) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.DB.Exec(`UPDATE translog_checkpoints SET root_hash = $1 WHERE tree_size = $2`, root[:], size); err != nil {
-			t.Fatal(err)
-		}
+		e.TamperLog(t, fmt.Sprintf(`UPDATE translog_checkpoints SET root_hash = '\x%x' WHERE tree_size = %d`, root[:], size))
 	}
 }
 
@@ -685,9 +683,7 @@ func TestVerifyDatabaseChecksCheckpointRows(t *testing.T) {
 	t.Run("root_column", func(t *testing.T) {
 		t.Parallel()
 		e, _ := setup(t)
-		if _, err := e.DB.Exec(`UPDATE translog_checkpoints SET root_hash = sha256('x') WHERE tree_size = 40`); err != nil {
-			t.Fatal(err)
-		}
+		e.TamperLog(t, `UPDATE translog_checkpoints SET root_hash = sha256('x') WHERE tree_size = 40`)
 		// The log itself still matches what was signed: only the row is wrong.
 		if rows, kinds := verify(t, e); !slices.Equal(rows, []int64{40}) || len(kinds) != 1 || kinds[translog.KindCheckpoint] != 1 {
 			t.Errorf("rows %v, mismatches %v: want only checkpoint 40's row", rows, kinds)
@@ -696,9 +692,7 @@ func TestVerifyDatabaseChecksCheckpointRows(t *testing.T) {
 	t.Run("size_column", func(t *testing.T) {
 		t.Parallel()
 		e, _ := setup(t)
-		if _, err := e.DB.Exec(`UPDATE translog_checkpoints SET tree_size = 45 WHERE tree_size = 50`); err != nil {
-			t.Fatal(err)
-		}
+		e.TamperLog(t, `UPDATE translog_checkpoints SET tree_size = 45 WHERE tree_size = 50`)
 		if rows, kinds := verify(t, e); !slices.Equal(rows, []int64{50}) || len(kinds) != 1 || kinds[translog.KindCheckpoint] != 1 {
 			t.Errorf("rows %v, mismatches %v: want only checkpoint 50's row", rows, kinds)
 		}
@@ -736,5 +730,120 @@ func TestCheckpointerRefusesChangedCheckpointRow(t *testing.T) {
 	e.CatchUp(t, 100)
 	if _, signed, err := c.CheckpointOnce(ctx); !errors.Is(err, translog.ErrInconsistent) || signed {
 		t.Fatalf("signed %v, %v; want ErrInconsistent", signed, err)
+	}
+}
+
+// TestVerifyDatabaseNamesTheSideThatLostARow: a leaf row deleted from the
+// log is reported as the log's loss (leaf_missing, naming the event the
+// store still has there), not as an event the store lost or an event
+// slipped into history; an event deleted from the store is named as the
+// store's loss.
+func TestVerifyDatabaseNamesTheSideThatLostARow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		tamper func(t *testing.T, e *logtest.Env, ids []uuid.UUID)
+		kind   translog.MismatchKind
+		detail string
+	}{
+		{"log_row_deleted", func(t *testing.T, e *logtest.Env, ids []uuid.UUID) {
+			e.TamperLog(t, fmt.Sprintf(`DELETE FROM translog_leaves WHERE event_id = '%s'`, ids[20]))
+		}, translog.KindLeafMissing, "the log has no leaf 20"},
+		{"event_deleted", func(t *testing.T, e *logtest.Env, ids []uuid.UUID) {
+			e.Tamper(t, fmt.Sprintf(`DELETE FROM events WHERE event_id = '%s'`, ids[20]))
+		}, translog.KindMissing, "the event store does not"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := logtest.New(t)
+			ids := e.Append(t, 40)
+			e.CatchUp(t, 100)
+			tc.tamper(t, e, ids)
+			rep, err := translog.VerifyDatabase(context.Background(), e.DB, e.Store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var named []translog.Mismatch
+			for _, m := range rep.Mismatches {
+				t.Log(m)
+				switch m.Kind {
+				case translog.KindTree: // the stored leaves skip a leaf: also the log's side
+				case tc.kind:
+					named = append(named, m)
+				default:
+					t.Errorf("unexpected mismatch %s", m)
+				}
+			}
+			if len(named) != 1 || named[0].LeafIndex != 20 || named[0].EventID != ids[20] || !strings.Contains(named[0].Detail, tc.detail) {
+				t.Fatalf("%s mismatches %v, want one at leaf 20 naming event %s and saying %q", tc.kind, named, ids[20], tc.detail)
+			}
+		})
+	}
+}
+
+// TestLogTablesAreAppendOnly: UPDATE, DELETE and TRUNCATE on the log's
+// tables fail for everyone, even when they match no row and with
+// session_replication_role = replica, and change nothing; a rebuild still
+// works (it writes a new generation).
+func TestLogTablesAreAppendOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := logtest.New(t)
+	e.Append(t, 20)
+	e.CatchUp(t, 100)
+	signer, _ := newSigner(t, "append-only")
+	if _, _, err := newCheckpointer(t, e, signer).CheckpointOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DB.Exec(`INSERT INTO translog_cosignatures (tree_size, witness, key_hash, signature) VALUES (20, 'w', 1, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	count := func() string {
+		var s string
+		if err := e.DB.Get(&s, `SELECT (SELECT count(*) FROM translog_leaves) || '/' || (SELECT count(*) FROM translog_hashes) || '/' ||
+	(SELECT count(*) FROM translog_checkpoints) || '/' || (SELECT count(*) FROM translog_cosignatures)`); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := count()
+	set := map[string]string{"translog_leaves": "leaf_hash = leaf_hash", "translog_hashes": "hash = hash",
+		"translog_checkpoints": "note = note", "translog_cosignatures": "signature = signature"}
+	for _, table := range logtest.LogTables {
+		for _, stmt := range []string{
+			`UPDATE ` + table + ` SET ` + set[table],
+			`UPDATE ` + table + ` SET ` + set[table] + ` WHERE false`,
+			`DELETE FROM ` + table,
+			`DELETE FROM ` + table + ` WHERE false`,
+			`TRUNCATE ` + table + ` CASCADE`,
+		} {
+			for _, replica := range []bool{false, true} {
+				tx, err := e.DB.Beginx()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if replica {
+					if _, err := tx.Exec(`SET LOCAL session_replication_role = replica`); err != nil {
+						t.Fatal(err)
+					}
+				}
+				_, err = tx.Exec(stmt)
+				tx.Rollback() //nolint:errcheck
+				var pqErr *pq.Error
+				if !errors.As(err, &pqErr) || pqErr.Code != "42501" || !strings.Contains(pqErr.Message, "append-only") {
+					t.Errorf("%s (replica %v): %v, want the append-only error 42501", stmt, replica, err)
+				}
+			}
+		}
+	}
+	if after := count(); after != before {
+		t.Errorf("rows %s, were %s", after, before)
+	}
+	gen, err := projections.Rebuild(ctx, e.DB, e.Store, translog.Projector{})
+	if err != nil {
+		t.Fatalf("rebuild over append-only tables: %v", err)
+	}
+	if rep, err := translog.VerifyDatabase(ctx, e.DB, e.Store); err != nil || !rep.OK() {
+		t.Fatalf("after rebuild into generation %d: %v, %v", gen, rep.Mismatches, err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/lib/pq"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"promiseledger/eventstore"
 )
 
 // hashReader reads stored hashes of one generation (or of the active one
@@ -89,14 +91,24 @@ ORDER BY leaf_index DESC LIMIT 1) + 1, 0)`
 	return n, nil
 }
 
-func generationSize(ctx context.Context, q Querier, gen int) (int64, error) {
-	const query = `SELECT COALESCE((SELECT leaf_index FROM translog_leaves WHERE generation = $1
-ORDER BY leaf_index DESC LIMIT 1) + 1, 0)`
-	var n int64
-	if err := q.QueryRowxContext(ctx, query, gen).Scan(&n); err != nil {
-		return 0, fmt.Errorf("translog: size of generation %d: %w", gen, err)
+// generationEnd returns the number of leaves of generation gen and the
+// store position of its last leaf's event.
+func generationEnd(ctx context.Context, q Querier, gen int) (int64, eventstore.Position, error) {
+	const query = `SELECT leaf_index, position FROM translog_leaves WHERE generation = $1 ORDER BY leaf_index DESC LIMIT 1`
+	var last int64
+	var pos string
+	err := q.QueryRowxContext(ctx, query, gen).Scan(&last, &pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, eventstore.Start, nil
 	}
-	return n, nil
+	if err != nil {
+		return 0, eventstore.Start, fmt.Errorf("translog: size of generation %d: %w", gen, err)
+	}
+	p, err := eventstore.ParsePosition(pos)
+	if err != nil {
+		return 0, eventstore.Start, fmt.Errorf("translog: generation %d, leaf %d: position %q: %w", gen, last, pos, err)
+	}
+	return last + 1, p, nil
 }
 
 // checkSize fails unless the log holds at least size leaves.

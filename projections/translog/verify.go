@@ -40,6 +40,10 @@ const (
 	KindCheckpoint MismatchKind = "checkpoint"
 	// KindTree: the stored tree hashes disagree with the stored leaves.
 	KindTree MismatchKind = "tree"
+	// KindLeafMissing: the log itself lacks a leaf below its size (its
+	// translog_leaves row was deleted), whether or not the store still has
+	// the event that was logged there.
+	KindLeafMissing MismatchKind = "leaf_missing"
 )
 
 // Mismatch is one difference between the event store and the log.
@@ -175,6 +179,14 @@ func allCheckpoints(ctx context.Context, db Querier, rep *Report) ([]Checkpoint,
 	return cps, err
 }
 
+// unloggedEvent is an event without a leaf, with its place in the store's
+// order: when the log lacks the leaf of that place, the log row was
+// deleted, not the event inserted.
+type unloggedEvent struct {
+	e       eventstore.Recorded
+	ordinal int64
+}
+
 // walk is the state of one pass over the event store.
 type walk struct {
 	rep  *Report
@@ -183,9 +195,11 @@ type walk struct {
 	// seq is the leaf index of each logged event, in store order.
 	seq []int64
 	// unlogged holds events without a leaf since the last logged one:
-	// inserted into history if a logged event follows, pending if not.
-	unlogged  []eventstore.Recorded
+	// inserted into history if a logged event follows (then they move to
+	// inserted), pending if not.
+	unlogged  []unloggedEvent
 	nUnlogged int64
+	inserted  []unloggedEvent
 	// events is the compact range of the events' own tree.
 	tree   CompactRange
 	cps    []Checkpoint
@@ -226,6 +240,7 @@ func (w *walk) events(ctx context.Context, db Querier, store eventstore.Store) e
 }
 
 func (w *walk) event(e eventstore.Recorded, leaves map[uuid.UUID]Leaf) {
+	ordinal := w.rep.EventsRead
 	w.rep.EventsRead++
 	h := LeafHash(e)
 	w.tree.Push(h)
@@ -241,13 +256,17 @@ func (w *walk) event(e eventstore.Recorded, leaves map[uuid.UUID]Leaf) {
 	if !logged {
 		w.nUnlogged++
 		if len(w.unlogged) < MaxMismatches {
-			w.unlogged = append(w.unlogged, e)
+			w.unlogged = append(w.unlogged, unloggedEvent{e: e, ordinal: ordinal})
 		}
 		return
 	}
+	// Reported by missing, which can tell them from deleted leaf rows.
 	for _, u := range w.unlogged {
-		w.rep.add(Mismatch{Kind: KindInserted, LeafIndex: -1, EventID: u.ID, Stream: u.Stream, Version: u.Version,
-			Detail: fmt.Sprintf("the store has this event at %s, among logged events, but the log never had it", u.Position)})
+		if len(w.inserted) < MaxMismatches {
+			w.inserted = append(w.inserted, u)
+		} else {
+			w.rep.Omitted++
+		}
 	}
 	w.rep.Omitted += w.nUnlogged - int64(len(w.unlogged))
 	w.unlogged, w.nUnlogged = w.unlogged[:0], 0
@@ -282,7 +301,10 @@ func (w *walk) order(ctx context.Context, db Querier) error {
 	return nil
 }
 
-// missing reports leaves whose events the store did not return.
+// missing reports leaves whose events the store did not return, naming
+// the side that lacks something: a leaf row gone from the log
+// (KindLeafMissing) or an event gone from the store (KindMissing). Then
+// it reports the events inserted into the store's history.
 func (w *walk) missing(ctx context.Context, db Querier) error {
 	has := func(i int64) bool { return w.seen[i/64]&(1<<(i%64)) != 0 }
 	tail := w.size
@@ -302,15 +324,41 @@ func (w *walk) missing(ctx context.Context, db Querier) error {
 	if err != nil {
 		return err
 	}
+	// An unlogged event at the place of a leaf the log lacks is the event
+	// that was logged there: the log lost its row, the store kept it.
+	unloggedAt := make(map[int64]int, len(w.inserted))
+	for k, u := range w.inserted {
+		unloggedAt[u.ordinal] = k
+	}
+	explained := make(map[int]bool)
 	for _, i := range idx {
-		l := leaves[i]
+		l, logged := leaves[i]
+		if !logged {
+			m := Mismatch{Kind: KindLeafMissing, LeafIndex: i,
+				Detail: fmt.Sprintf("the log has no leaf %d (its translog_leaves row was deleted), though the log has %d leaves", i, w.size)}
+			if k, ok := unloggedAt[i]; ok {
+				u := w.inserted[k].e
+				explained[k] = true
+				m.EventID, m.Stream, m.Version = u.ID, u.Stream, u.Version
+				m.Detail = fmt.Sprintf("the log has no leaf %d (its translog_leaves row was deleted); the store still has this event at that place (%s)", i, u.Position)
+			}
+			w.rep.add(m)
+			continue
+		}
 		if i == tail {
 			w.rep.add(Mismatch{Kind: KindTruncated, LeafIndex: tail, Count: w.size - tail, EventID: l.EventID, Stream: l.Stream, Version: l.Version,
 				Detail: fmt.Sprintf("the store ends before the log: leaves %d to %d have no events", tail, w.size-1)})
 			continue
 		}
 		w.rep.add(Mismatch{Kind: KindMissing, LeafIndex: i, EventID: l.EventID, Stream: l.Stream, Version: l.Version,
-			Detail: "the log has this event, the store does not: it was deleted"})
+			Detail: "the log has this event, the event store does not: it was deleted from the store"})
+	}
+	for k, u := range w.inserted {
+		if explained[k] {
+			continue
+		}
+		w.rep.add(Mismatch{Kind: KindInserted, LeafIndex: -1, EventID: u.e.ID, Stream: u.e.Stream, Version: u.e.Version,
+			Detail: fmt.Sprintf("the store has this event at %s, among logged events, but the log never had it", u.e.Position)})
 	}
 	return nil
 }

@@ -20,9 +20,11 @@ type account struct{}
 func chooseAccount(string, bool) (*account, error) { return nil, errUnsupported }
 func chownTo(*account, string) error               { return nil }
 func checkReachable(*account, string) error        { return nil }
+func serverCanReach(string) (bool, error)          { return true, nil }
 func sysProcAttr(*account) *syscall.SysProcAttr    { return nil }
 func processAlive(int) bool                        { return false }
 func servesDataDir(int, string) bool               { return false }
+func serverProcesses(string) []int                 { return nil }
 func killGroup(pid int) error {
 	p, err := os.FindProcess(pid)
 	if err != nil {

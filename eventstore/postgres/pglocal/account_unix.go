@@ -106,6 +106,20 @@ func chownTo(acct *account, path string) error {
 	return nil
 }
 
+// serverCanReach reports whether the user postgres would run as on a new
+// data dir can search every directory from / down to dir. Only root hands
+// the server to another user; anyone else runs it as themselves.
+func serverCanReach(dir string) (bool, error) {
+	if os.Geteuid() != 0 {
+		return true, nil
+	}
+	acct, err := lookupAccount(fallbackUser)
+	if err != nil {
+		return false, err
+	}
+	return checkReachable(acct, dir) == nil, nil
+}
+
 // checkReachable fails when acct cannot search every directory from / down
 // to dir: postgres, running as acct, opens the data dir and socket dir by
 // path, and would otherwise fail with a less helpful message in its log.

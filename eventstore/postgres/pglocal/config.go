@@ -27,6 +27,14 @@ type Config struct {
 	// Logger receives progress messages. Nil discards them.
 	Logger *slog.Logger
 
+	// FallbackParent, when set, is where the cluster goes if we run as root
+	// and the unprivileged user postgres then runs as cannot reach
+	// DataDir's parent (a folder under /root, say): a new cluster is made
+	// in a directory under FallbackParent named after DataDir, and DataDir
+	// becomes a symbolic link to it. Empty means such a DataDir is an
+	// error. Server.DataDir says where the cluster is.
+	FallbackParent string
+
 	// Settings are extra postgresql.conf settings, passed as -c name=value.
 	// They override the defaults (see DefaultSettings). The settings that
 	// decide where the server listens are reserved: see Validate.

@@ -41,3 +41,35 @@ func servesDataDir(pid int, dataDir string) bool {
 	}
 	return cwd == want
 }
+
+// serverProcesses lists the live postgres processes working in dataDir: a
+// postmaster and its children (backends, checkpointer, walwriter...), whose
+// working directory is the data dir. Children outlive a postmaster that
+// was killed, until they notice; they are no longer its children then, so
+// this is how to find them.
+func serverProcesses(dataDir string) []int {
+	want, err := filepath.EvalSymlinks(dataDir)
+	if err != nil {
+		return nil
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		proc := filepath.Join("/proc", e.Name())
+		comm, err := os.ReadFile(filepath.Join(proc, "comm"))
+		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		if cwd, err := os.Readlink(filepath.Join(proc, "cwd")); err == nil && cwd == want {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

@@ -51,13 +51,24 @@ var (
 
 // Server is a running private PostgreSQL server. Stop it with Stop.
 type Server struct {
-	dataDir string
-	port    int
-	log     *slog.Logger
-	sockDir string
-	logFile *os.File
-	proc    *process
-	admin   *sql.DB // connected to database postgres, for CreateDatabase
+	dataDir    string
+	linkedFrom string // the configured data dir, when it is a link to dataDir (see Config.FallbackParent)
+	log        *slog.Logger
+	sockDir    string
+	logFile    *os.File
+	// What a restart needs to start postgres the same way again.
+	binDir   string
+	settings map[string]string
+	acct     *account
+
+	mu       sync.Mutex // guards what a restart replaces
+	port     int
+	proc     *process
+	admin    *sql.DB       // connected to database postgres, for CreateDatabase
+	stopping chan struct{} // closed when Stop begins; supervisors stop restarting
+	// supervisors counts running Supervise calls, which Stop waits for
+	// before shutting the server down.
+	supervisors sync.WaitGroup
 
 	stopOnce sync.Once
 	stopErr  error
@@ -77,11 +88,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	dataDir, err := filepath.Abs(cfg.DataDir)
+	requested, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("pglocal: data dir: %w", err)
 	}
 	binDir, err := resolveBinDir(cfg.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := placeDataDir(requested, cfg.FallbackParent, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +114,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	s := &Server{dataDir: dataDir, log: cfg.Logger}
+	s := &Server{dataDir: dataDir, log: cfg.Logger, binDir: binDir, settings: cfg.Settings, acct: acct, stopping: make(chan struct{})}
+	if dataDir != requested {
+		s.linkedFrom = requested
+	}
 	if err := s.openFiles(acct, initOutput); err != nil {
 		s.closeFiles()
 		return nil, err
@@ -108,7 +126,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeFiles()
 		return nil, err
 	}
-	s.log.Info("postgres ready", "url", s.URL("postgres"), "data_dir", dataDir,
+	s.log.Info("postgres ready", "url", s.URL("postgres"), "data_dir", dataDir, "pid", s.PID(),
 		"log", s.LogPath(), "took", time.Since(began).Round(time.Millisecond))
 	return s, nil
 }
@@ -322,7 +340,9 @@ func (s *Server) tryStart(ctx context.Context, binDir string, port int, settings
 		}
 		return fmt.Errorf("pglocal: start postgres on port %d: %w\n--- end of %s ---\n%s", port, err, s.LogPath(), tail)
 	}
+	s.mu.Lock()
 	s.port, s.proc, s.admin = port, proc, admin
+	s.mu.Unlock()
 	return nil
 }
 
@@ -410,7 +430,7 @@ func freePort() (int, error) {
 
 // URL returns the URL of database dbname on the server, as the superuser
 // postgres (no password: the cluster trusts local connections).
-func (s *Server) URL(dbname string) string { return databaseURL(s.port, dbname) }
+func (s *Server) URL(dbname string) string { return databaseURL(s.Port(), dbname) }
 
 func databaseURL(port int, dbname string) string {
 	u := url.URL{
@@ -423,8 +443,31 @@ func databaseURL(port int, dbname string) string {
 	return u.String()
 }
 
-// Port returns the TCP port the server listens on.
-func (s *Server) Port() int { return s.port }
+// Port returns the TCP port the server listens on. A restart by Supervise
+// keeps it.
+func (s *Server) Port() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.port
+}
+
+// PID returns the process id of the postmaster now running (it changes when
+// Supervise restarts it).
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc.cmd.Process.Pid
+}
+
+// DataDir returns where the cluster is: Config.DataDir made absolute, or,
+// when that was out of the server user's reach, the directory under
+// Config.FallbackParent that Config.DataDir links to.
+func (s *Server) DataDir() string { return s.dataDir }
+
+// LinkedFrom returns the configured data dir when the cluster was placed
+// elsewhere (see Config.FallbackParent) and it is a symbolic link to
+// DataDir; "" otherwise.
+func (s *Server) LinkedFrom() string { return s.linkedFrom }
 
 // LogPath returns the file that receives the server's log.
 func (s *Server) LogPath() string { return filepath.Join(s.dataDir, LogFileName) }
@@ -434,7 +477,10 @@ func (s *Server) CreateDatabase(ctx context.Context, name string) error {
 	if err := checkDatabaseName(name); err != nil {
 		return err
 	}
-	if _, err := s.admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
+	s.mu.Lock()
+	admin := s.admin
+	s.mu.Unlock()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
 		return fmt.Errorf("pglocal: create database %q: %w", name, err)
 	}
 	return nil
@@ -465,8 +511,15 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 func (s *Server) stop(ctx context.Context) error {
-	_ = s.admin.Close() // the server is going away; its connections with it
-	err := s.proc.shutdown(ctx, stopTimeout)
+	s.mu.Lock()
+	close(s.stopping)
+	s.mu.Unlock()
+	s.supervisors.Wait() // a restart in progress ends first, so that we stop what it started
+	s.mu.Lock()
+	proc, admin := s.proc, s.admin
+	s.mu.Unlock()
+	_ = admin.Close() // the server is going away; its connections with it
+	err := proc.shutdown(ctx, stopTimeout)
 	s.closeFiles()
 	if err != nil {
 		return fmt.Errorf("pglocal: stop postgres on %s: %w", s.dataDir, err)

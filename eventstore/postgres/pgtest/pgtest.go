@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,12 @@ func Main(m *testing.M) {
 // Run is Main without the exit, for a TestMain that needs to do more
 // around it. It returns the exit code.
 func Run(m *testing.M) int {
+	// A fuzz worker process (go test -fuzz) runs only the fuzz target, and
+	// the fuzz targets use no database: starting a server in every worker
+	// would eat the whole of a short -fuzztime.
+	if slices.Contains(os.Args[1:], "-test.fuzzworker") {
+		return m.Run()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	srv, err := connect(ctx)
 	cancel()

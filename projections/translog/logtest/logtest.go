@@ -94,6 +94,33 @@ func (e *Env) Append(tb testing.TB, n int) []uuid.UUID {
 	return ids
 }
 
+// AppendMany appends n events like Append, but up to 500 per append to
+// one stream: thousands of events in a few statements, for tests that need
+// several pages of the feed at its real page size.
+func (e *Env) AppendMany(tb testing.TB, n int) []uuid.UUID {
+	tb.Helper()
+	ctx := context.Background()
+	var ids []uuid.UUID
+	for len(ids) < n {
+		batch := min(500, n-len(ids))
+		stream := Stream(e.next)
+		evs := make([]eventstore.Event, batch)
+		for k := range evs {
+			id := uuid.Must(uuid.NewV7())
+			i := e.next + k
+			evs[k] = eventstore.Event{ID: id, Type: "indicator.progress_reported.v1",
+				Data:     fmt.Appendf(nil, `{"indicator_id":%q,"value":%d}`, stream, i),
+				Metadata: Metadata(i, id)}
+			ids = append(ids, id)
+		}
+		if _, err := e.Store.Append(ctx, stream, eventstore.Any(), evs); err != nil {
+			tb.Fatal(err)
+		}
+		e.next += batch
+	}
+	return ids
+}
+
 // CatchUp logs every event with the translog projector, page events per
 // transaction, as the projections router would. Events become readable
 // only when every older transaction on the server has ended (see
@@ -185,6 +212,38 @@ func (e *Env) Tamper(tb testing.TB, statements ...string) {
 	}
 }
 
+// LogTables are the transparency log's tables, append-only like events.
+var LogTables = []string{"translog_leaves", "translog_hashes", "translog_checkpoints", "translog_cosignatures"}
+
+// TamperLog runs statements on the log's tables with their append-only
+// triggers disabled, as the tables' owner can: how a dishonest owner would
+// rewrite the log itself.
+func (e *Env) TamperLog(tb testing.TB, statements ...string) {
+	tb.Helper()
+	ctx := context.Background()
+	tx, err := e.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	var all []string
+	for _, t := range LogTables {
+		all = append(all, `ALTER TABLE `+t+` DISABLE TRIGGER `+t+`_no_update_delete`, `ALTER TABLE `+t+` DISABLE TRIGGER `+t+`_no_truncate`)
+	}
+	all = append(all, statements...)
+	for _, t := range LogTables {
+		all = append(all, `ALTER TABLE `+t+` ENABLE ALWAYS TRIGGER `+t+`_no_update_delete`, `ALTER TABLE `+t+` ENABLE ALWAYS TRIGGER `+t+`_no_truncate`)
+	}
+	for _, s := range all {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			tb.Fatalf("tamper with the log: %s: %v", s, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // Tampering is one way to change history, as SQL on the events table.
 type Tampering struct {
 	Name string
@@ -244,15 +303,9 @@ func fixed(leaves ...int64) func(int) []int64 { return func(int) []int64 { retur
 // again. Only someone holding an earlier checkpoint can tell.
 func (e *Env) Rewrite(tb testing.TB) {
 	tb.Helper()
-	ctx := context.Background()
-	for _, q := range []string{
+	e.TamperLog(tb,
 		`DELETE FROM translog_cosignatures`, `DELETE FROM translog_checkpoints`,
 		`DELETE FROM translog_leaves`, `DELETE FROM translog_hashes`,
-		`UPDATE projector_checkpoints SET position_commit = 0, position_prepare = 0, events_total = 0 WHERE name = '` + translog.Name + `'`,
-	} {
-		if _, err := e.DB.ExecContext(ctx, q); err != nil {
-			tb.Fatal(err)
-		}
-	}
+		`UPDATE projector_checkpoints SET position_commit = 0, position_prepare = 0, events_total = 0 WHERE name = '`+translog.Name+`'`)
 	e.CatchUp(tb, 100)
 }

@@ -1,0 +1,226 @@
+package pages
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"promiseledger/domain"
+	"promiseledger/projections"
+)
+
+// people names the actors of a roadmap's events: its responsible people
+// by id. Actors the read models do not name (administrators, people no
+// longer assigned) are shown by role and a short id.
+type people map[string]domain.Responsible
+
+func (h *Handler) who(lang string, ps people, m domain.Meta) string {
+	role := h.cat.t(lang, "actor."+m.ActorRole)
+	if strings.HasPrefix(role, missingMark) {
+		role = m.ActorRole
+	}
+	if p, ok := ps[m.ActorID]; ok && p.DisplayName != "" {
+		return p.DisplayName + " (" + h.cat.t(lang, "role."+string(p.Role)) + ")"
+	}
+	if m.ActorID == "" {
+		return h.cat.t(lang, "actor.unknown")
+	}
+	return fmt.Sprintf(h.cat.t(lang, "actor.unnamed"), role, shortID(m.ActorID))
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// measure is one measure's whole history as a timeline, with the state it
+// stood in (or was reported in) on a chosen date.
+func (h *Handler) measure(q *request) (*pageData, error) {
+	t := func(k string) string { return h.cat.t(q.lang, k) }
+	id := q.r.PathValue("id")
+	if domain.ValidateID("id", id) != nil {
+		return nil, notFound("there is no measure " + id)
+	}
+	// The toggle: "as it stood on D" is as_of=D; "as it was reported on
+	// D" adds known_at=D. The form sends on and axis; links carry as_of and
+	// known_at.
+	axis := q.enum("axis", "stood", "reported")
+	if on := q.str("on"); on != "" {
+		d, err := domain.ParseDate(on)
+		if err != nil || !d.Valid() {
+			q.bad("on", "must be a date written YYYY-MM-DD")
+		} else {
+			end := projections.EndOfDay(d)
+			q.axes.AsOf, q.asOfRaw = &end, on
+			q.axes.KnownAt, q.knownAtRaw = nil, ""
+			if axis == "reported" {
+				q.axes.KnownAt, q.knownAtRaw = &end, on
+			}
+		}
+	}
+	if err := q.err(); err != nil {
+		return nil, err
+	}
+	tl, err := projections.IndicatorTimelineAt(q.ctx, h.cfg.DB, id, q.axes)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := projections.GetIndicator(q.ctx, h.cfg.DB, id, h.today())
+	if err != nil {
+		return nil, err
+	}
+	rm, err := projections.GetRoadmap(q.ctx, h.cfg.DB, cur.RoadmapID)
+	if err != nil {
+		return nil, err
+	}
+	ps := people{}
+	for _, p := range rm.Responsibles {
+		ps[p.PersonID] = p
+	}
+	st := tl.State
+	d := &pageData{Title: text(cur.Title, q.lang)}
+	d.Lead = fmt.Sprintf(t("measure.lead"), text(rm.Title, q.lang))
+	onDate := ""
+	if q.axes.AsOf != nil {
+		onDate = q.axes.AsOf.UTC().Format("2006-01-02")
+	}
+	d.AxisForm = &axisForm{Action: "/measures/" + id, Lang: q.lang, On: onDate, Stood: q.axes.KnownAt == nil, Reported: q.axes.KnownAt != nil,
+		Reset: "/measures/" + id + "?lang=" + q.lang}
+	// Rebuild the permalink from the axes, so a submitted form yields a
+	// link with as_of and known_at.
+	v := url.Values{"lang": {q.lang}}
+	if q.asOfRaw != "" {
+		v.Set("as_of", q.asOfRaw)
+	}
+	if q.knownAtRaw != "" {
+		v.Set("known_at", q.knownAtRaw)
+	}
+	q.r.URL.RawQuery = v.Encode()
+
+	heading := t("measure.state_now")
+	if q.hasAxes() {
+		if q.axes.KnownAt != nil {
+			heading = fmt.Sprintf(t("measure.state_reported"), onDate)
+		} else {
+			heading = fmt.Sprintf(t("measure.state_stood"), onDate)
+		}
+	}
+	statusText := t("measure.not_yet")
+	if st.ID != "" {
+		statusText = h.statusLabel(q.lang, string(st.Status))
+	}
+	latest := numPtr(st.LatestValue)
+	if st.Kind == domain.KindMilestone {
+		latest = t("answer.no")
+		if st.Done {
+			latest = t("answer.yes")
+		}
+	}
+	facts := []fact{
+		{Term: t("col.status"), Value: statusText},
+		{Term: t("col.kind"), Value: t("kind." + string(cur.Kind))},
+		{Term: t("col.baseline"), Value: numPtr(st.Baseline)},
+		{Term: t("col.target"), Value: numPtr(st.Target) + " " + text(cur.Unit, q.lang)},
+		{Term: t("col.latest"), Value: latest},
+		{Term: t("col.deadline"), Value: st.Deadline.String()},
+		{Term: t("col.weight"), Value: num(st.Weight)},
+		{Term: t("col.roadmap"), Value: text(rm.Title, q.lang), URL: q.link("/roadmaps/" + rm.ID)},
+	}
+	if cur.ResponsibleID != "" {
+		facts = append(facts, fact{Term: t("col.responsible"), Value: h.who(q.lang, ps, domain.Meta{ActorID: cur.ResponsibleID, ActorRole: "official"})})
+	}
+	proof := "/v1/audit/streams/" + domain.IndicatorStream(id) + "/history"
+	var items []timelineItem
+	for i, env := range tl.Events {
+		m := env.Meta
+		kind, badge, detail, ev := h.describe(q.lang, env.Event, cur.Unit)
+		it := timelineItem{Kind: kind, Badge: badge, EventID: m.EventID.String()}
+		eff := m.EffectiveAt
+		if eff.IsZero() {
+			eff = m.RecordedAt
+		}
+		if !tl.Kept[i] {
+			it.Pending = t("measure.pending")
+		}
+		it.Facts = []fact{
+			{Term: t("event.effective"), Value: stamp(eff)},
+			{Term: t("event.recorded"), Value: stamp(m.RecordedAt)},
+			{Term: t("event.who"), Value: h.who(q.lang, ps, m)},
+		}
+		if detail != "" {
+			it.Facts = append(it.Facts, fact{Term: t("event.what"), Value: detail})
+		}
+		if m.Reason != "" {
+			it.Facts = append(it.Facts, fact{Term: t("event.why"), Value: m.Reason})
+		}
+		if ev.URL != "" || ev.Description != "" {
+			label := ev.Description
+			if label == "" {
+				label = ev.URL
+			}
+			f := fact{Term: t("event.evidence"), Value: label}
+			if strings.HasPrefix(ev.URL, "https://") || strings.HasPrefix(ev.URL, "http://") {
+				f.URL = ev.URL
+			}
+			it.Facts = append(it.Facts, f)
+		}
+		it.Facts = append(it.Facts, fact{Term: t("event.proof"), Value: t("event.proof_link") + " " + shortID(m.EventID.String()), URL: proof})
+		items = append(items, it)
+	}
+	// Newest first: the latest word on a promise comes first.
+	for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+		items[i], items[j] = items[j], items[i]
+	}
+	d.Sections = []section{
+		{ID: "state", Heading: heading, Facts: facts},
+		{ID: "timeline", Heading: fmt.Sprintf(t("measure.timeline"), len(items)), Paras: []string{t("measure.timeline_note")}, Timeline: items,
+			Links: []navLink{{Label: t("measure.history_json"), URL: "/v1/indicators/" + id + "/history"}}},
+	}
+	return d, nil
+}
+
+// describe names an event and its evidence for the timeline.
+func (h *Handler) describe(lang string, e domain.Event, unit domain.Text) (kind, badge, detail string, ev domain.Evidence) {
+	t := func(k string) string { return h.cat.t(lang, k) }
+	u := text(unit, lang)
+	reading := func(r domain.Reading) string {
+		if r.Value != nil {
+			return strings.TrimSpace(num(*r.Value) + " " + u)
+		}
+		if r.Done {
+			return t("status.done")
+		}
+		return t("status.not_started")
+	}
+	switch e := e.(type) {
+	case domain.IndicatorAdded:
+		return t("event.added"), "added", fmt.Sprintf(t("event.added_detail"), numPtr(e.Target), u, e.Deadline.String()), domain.Evidence{}
+	case domain.ProgressReported:
+		return t("event.reported"), "reported", reading(e.Reading), e.Evidence
+	case domain.ReportCorrected:
+		return t("event.corrected"), "corrected", reading(e.Reading), e.Evidence
+	case domain.IndicatorRetargeted:
+		var parts []string
+		if e.Target != nil {
+			parts = append(parts, t("col.target")+": "+num(*e.Target))
+		}
+		if e.Deadline != nil {
+			parts = append(parts, t("col.deadline")+": "+e.Deadline.String())
+		}
+		if e.Weight != nil {
+			parts = append(parts, t("col.weight")+": "+num(*e.Weight))
+		}
+		return t("event.retargeted"), "retargeted", strings.Join(parts, "; "), domain.Evidence{}
+	case domain.IndicatorStatusChanged:
+		return t("event.status_changed"), "status", h.statusLabel(lang, string(e.From)) + " → " + h.statusLabel(lang, string(e.To)), domain.Evidence{}
+	case domain.IndicatorCancelled:
+		return t("event.cancelled"), "cancelled", "", domain.Evidence{}
+	case domain.IndicatorResponsibleAssigned:
+		return t("event.responsible"), "status", "", domain.Evidence{}
+	default:
+		return e.EventType(), "status", "", domain.Evidence{}
+	}
+}
