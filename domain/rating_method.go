@@ -167,6 +167,9 @@ func validateFormula(v *validator, f RatingFormula) RatingFormula {
 	case n > maxComponents:
 		v.addf("formula.components", "at most %d", maxComponents)
 	}
+	// Components are cleaned in place below: on a copy, never on the
+	// caller's slice.
+	f.Components = slices.Clone(f.Components)
 	keys := map[string]bool{}
 	for i := range f.Components {
 		c := &f.Components[i]

@@ -61,10 +61,11 @@ func (h *Handler) audit(q *request) (*pageData, error) {
 	if pin == "" {
 		pin = "<" + t("audit.key") + ">"
 	}
+	base := q.baseURL()
 	verify := section{ID: "verify", Heading: t("audit.verify"), Paras: []string{t("audit.verify_note")},
 		Code: []string{
-			"go run ./cmd/ledger verify --url https://<this-server> --key '" + pin + "' --state my-ledger.state",
-			"curl -s https://<this-server>/v1/audit/checkpoint",
+			"go run ./cmd/ledger verify --url " + base + " --key '" + pin + "' --state my-ledger.state",
+			"curl -s " + base + "/v1/audit/checkpoint",
 		}}
 	downloads := section{ID: "downloads", Heading: t("audit.downloads"), Links: []navLink{
 		{Label: t("audit.feed_ndjson"), URL: "/v1/audit/events.ndjson"},

@@ -76,6 +76,65 @@ func TestPagesInBrowser(t *testing.T) {
 	t.Run("the checks catch a page made to fail them", b.checksCatchDefects)
 	t.Run("pages work without JavaScript", b.withoutJavaScript)
 	t.Run("keyboard focus is visible", b.focusVisible)
+	t.Run("layout at 375 px: margins, aligned numbers, scroll regions, readable chart", func(t *testing.T) {
+		for _, pc := range pages {
+			if pc.name == "home" || pc.name == "roadmap" || pc.name == "deputy" || pc.name == "measure" {
+				b.checkLayout(t, pc)
+			}
+		}
+	})
+}
+
+// layoutJS measures what the review of the screenshots found wrong.
+const layoutJS = `(() => {
+  const out = [];
+  const nav = document.querySelector('.site-nav a');
+  if (nav && nav.getBoundingClientRect().left < 8) out.push('the main navigation touches the left edge (x=' + nav.getBoundingClientRect().left + ')');
+  for (const tb of document.querySelectorAll('table')) {
+    const heads = [...tb.querySelectorAll('thead th')];
+    for (const tr of tb.querySelectorAll('tbody tr')) {
+      [...tr.children].forEach((c, i) => {
+        if (c.classList.contains('num') && heads[i] && getComputedStyle(heads[i]).textAlign !== 'right')
+          out.push('column "' + heads[i].innerText + '" holds right-aligned numbers under a header aligned ' + getComputedStyle(heads[i]).textAlign);
+        if (/^\d{4}-\d{2}-\d{2}/.test(c.innerText.trim()) && getComputedStyle(c).whiteSpace !== 'nowrap')
+          out.push('date "' + c.innerText.trim() + '" may break mid-date');
+      });
+    }
+    const wrap = tb.closest('.table-wrap');
+    if (!wrap || wrap.getAttribute('role') !== 'region' || wrap.getAttribute('tabindex') !== '0' || !wrap.getAttribute('aria-label'))
+      out.push('table "' + (tb.caption ? tb.caption.innerText : '') + '" is not in a focusable, labelled scroll region');
+    else if (wrap.scrollWidth > wrap.clientWidth && getComputedStyle(wrap).backgroundImage === 'none')
+      out.push('table "' + wrap.getAttribute('aria-label') + '" scrolls sideways without a cue');
+  }
+  for (const c of document.querySelectorAll('.table-caption, caption')) {
+    const r = c.getBoundingClientRect();
+    if (r.width > 2 && (r.right > innerWidth + 1 || c.scrollWidth > c.clientWidth + 1)) out.push('caption "' + c.innerText + '" is cut off');
+  }
+  for (const l of document.querySelectorAll('.chart .axis-label')) {
+    const h = l.getBoundingClientRect().height;
+    if (h < 10) { out.push('chart label "' + l.textContent + '" is ' + h.toFixed(1) + ' px high'); break; }
+  }
+  return [...new Set(out)].slice(0, 12);
+})()`
+
+// checkLayout opens a page in Kazakh at 375 px and reports the layout
+// defects layoutJS finds.
+func (b *browserRun) checkLayout(t *testing.T, pc pageCase) {
+	t.Helper()
+	path := pc.path
+	if pc.pathIn != nil {
+		path = pc.pathIn("kk")
+	}
+	if err := chromedp.Do(b.ctx, viewport(375, 812), chromedp.Navigate(b.pageURL(path, "kk"))); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](layoutJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s at 375 px: %s", pc.name, p)
+	}
 }
 
 // browserRun is the state shared by the subtests: one browser tab, reused.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/google/uuid"
+
 	"promiseledger/domain"
 	"promiseledger/projections"
 )
@@ -60,7 +62,11 @@ func (h *Handler) deputy(q *request) (*pageData, error) {
 	}
 	d := &pageData{Title: name}
 	if rated {
-		d.Lead = fmt.Sprintf(t("deputy.lead"), t("level."+string(dep.Level)), dep.AssemblyID)
+		assembly, err := h.assemblyName(q, dep.AssemblyID)
+		if err != nil {
+			return nil, err
+		}
+		d.Lead = fmt.Sprintf(t("deputy.lead"), assembly)
 		if dep.InFaction {
 			d.Lead += " " + t("deputy.in_faction")
 		}
@@ -161,7 +167,7 @@ func (h *Handler) ratingSections(q *request, id string, version int) ([]section,
 		if !v.Rated {
 			score = t("deputy.not_rated")
 		}
-		hist.Rows = append(hist.Rows, []cell{{Text: v.Period.Start.String() + " – " + v.Period.End.String(), Head: true}, {Text: score, Num: true},
+		hist.Rows = append(hist.Rows, []cell{{Text: v.Period.Start.String() + " – " + v.Period.End.String(), Head: true, Nowrap: true}, {Text: score, Num: true},
 			{Text: rank(v.RankAssembly, v.AssemblyRated), Num: true}, {Text: rank(v.RankLevel, v.LevelRated), Num: true}, {Text: prov}})
 		hist.csvRows = append(hist.csvRows, []string{v.Period.Start.String(), v.Period.End.String(), v.Method, itoa(v.Version), numPtr(v.Score),
 			rankNum(v.RankAssembly), itoa(v.AssemblyRated), rankNum(v.RankLevel), itoa(v.LevelRated), fmt.Sprint(v.Provisional), fmt.Sprint(v.Rated)})
@@ -174,19 +180,33 @@ func (h *Handler) ratingSections(q *request, id string, version int) ([]section,
 			{Term: t("col.score"), Value: numPtr(cur.Score)},
 			{Term: t("col.rank_assembly"), Value: rank(cur.RankAssembly, cur.AssemblyRated)},
 			{Term: t("col.rank_level"), Value: rank(cur.RankLevel, cur.LevelRated)},
-			{Term: t("col.method_version"), Value: fmt.Sprintf("%s v%d", method, version), URL: q.link("/methods") + "#rating"},
 		}}
 	if !cur.Rated {
-		now.Paras = append(now.Paras, t("deputy.not_rated_why")+" "+cur.NotRated)
+		now.Paras = append(now.Paras, t("deputy.not_rated_why")+" "+t(notRatedKey(cur.NotRated)))
 	}
 	if cur.Provisional {
 		now.Paras = append(now.Paras, t("deputy.provisional"))
 	}
 	comps := &table{Caption: t("deputy.components_caption"), Header: []string{t("col.component"), t("col.weight"), t("col.raw"), t("col.normalized"), t("col.points"), t("col.events")}}
+	// One query for every component's events, not one per component.
+	var ids []uuid.UUID
 	for _, c := range cur.Components {
-		evs, err := projections.RatingEvents(q.ctx, h.cfg.DB, c.Events)
-		if err != nil {
-			return nil, nil, err
+		ids = append(ids, c.Events...)
+	}
+	stored, err := projections.RatingEvents(q.ctx, h.cfg.DB, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[uuid.UUID]projections.StoredEvent, len(stored))
+	for _, e := range stored {
+		byID[e.EventID] = e
+	}
+	for _, c := range cur.Components {
+		var evs []projections.StoredEvent
+		for _, id := range c.Events {
+			if e, ok := byID[id]; ok {
+				evs = append(evs, e)
+			}
 		}
 		latestEv := ""
 		if len(evs) > 0 {
@@ -205,6 +225,14 @@ func (h *Handler) ratingSections(q *request, id string, version int) ([]section,
 		return nil, nil, err
 	}
 	vers := section{ID: "versions", Heading: t("deputy.versions"), Paras: []string{t("deputy.versions_note")}}
+	// The method by its published title, not its id ("faction-rating v2").
+	shown := fmt.Sprintf("%s v%d", method, version)
+	for _, m := range methods {
+		if m.Method == method && m.Version == version && text(m.Title, q.lang) != "" {
+			shown = fmt.Sprintf(t("deputy.method_title"), text(m.Title, q.lang), version)
+		}
+	}
+	now.Facts = append(now.Facts, fact{Term: t("col.method_version"), Value: shown, URL: q.link("/methods") + "#rating"})
 	for _, m := range methods {
 		if m.Method != method {
 			continue
@@ -224,4 +252,41 @@ func rankNum(r *int) string {
 		return ""
 	}
 	return itoa(*r)
+}
+
+// notRatedKeys maps the domain's reasons for leaving a deputy unrated
+// (domain.RateDeputies, in English for logs and the API) to catalog keys:
+// a page never prints the domain's English.
+var notRatedKeys = map[string]string{
+	"faction membership shorter than the method's minimum of days in the period": "deputy.not_rated.faction_days",
+	"fewer components with data than the method's minimum":                       "deputy.not_rated.components",
+}
+
+// notRatedKey is the catalog key of a reason; a reason the pages do not
+// know yet gets a general one.
+func notRatedKey(reason string) string {
+	if k, ok := notRatedKeys[reason]; ok {
+		return k
+	}
+	return "deputy.not_rated.other"
+}
+
+// assemblyName names an assembly ("maslikhat-110000000") in the page's
+// language, from its territory's name.
+func (h *Handler) assemblyName(q *request, id string) (string, error) {
+	a, ok := domain.ParseAssemblyID(id)
+	if !ok {
+		return h.cat.t(q.lang, "assembly.other"), nil
+	}
+	if a.Kind == domain.AssemblyMazhilis {
+		return h.cat.t(q.lang, "assembly.mazhilis"), nil
+	}
+	chain, err := projections.TerritoryChain(q.ctx, h.cfg.DB, a.TerritoryKATO)
+	if err != nil {
+		return "", err
+	}
+	if len(chain) == 0 {
+		return h.cat.t(q.lang, "assembly.other"), nil
+	}
+	return fmt.Sprintf(h.cat.t(q.lang, "assembly.maslikhat"), text(chain[0].Name, q.lang)), nil
 }

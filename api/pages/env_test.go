@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,7 +28,13 @@ import (
 	"promiseledger/projections/translog"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain runs the package's tests over one demo, loaded once (newEnv):
+// loading it is most of the tests' time, and no test changes it.
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	shared.close()
+	os.Exit(code)
+}
 
 // demoNow is "today" of the demo data set and of the pages' clock.
 var demoNow = time.Date(2026, time.November, 15, 9, 0, 0, 0, time.UTC)
@@ -44,20 +52,47 @@ type env struct {
 // of the measures.
 const demoScale = 0.1
 
-// newEnv loads the demo into a fresh database and serves the API and the
-// pages over it, as `ledger serve` mounts them.
+// shared is the package's one demo server; every test and benchmark reads
+// it and none writes to it.
+var shared sharedDemo
+
+type sharedDemo struct {
+	once sync.Once
+	env  *env
+	err  error
+}
+
+func (s *sharedDemo) close() {
+	if s.env != nil {
+		s.env.srv.Close()
+		s.env.db.Close()
+	}
+}
+
+// newEnv returns the demo, loaded into a database of its own and served
+// with the API and the pages as `ledger serve` mounts them; the first
+// call loads it, later calls share it.
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	e, err := buildEnv(pgtest.NewURL(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		e.srv.Close()
-		e.db.Close()
+	shared.once.Do(func() {
+		// The database outlives the test that happens to create it: a
+		// private server is removed with the test binary; an external one
+		// keeps the database (t_shared_demo_...) until dropped by hand.
+		shared.env, shared.err = buildEnv(pgtest.NewURL(keepDatabase{tb}))
 	})
-	return e
+	if shared.err != nil {
+		tb.Fatalf("load the demo: %v", shared.err)
+	}
+	return shared.env
 }
+
+// keepDatabase passes a test to pgtest.NewURL without tying the
+// database's life to that test: the shared demo serves the tests after it.
+type keepDatabase struct{ testing.TB }
+
+func (keepDatabase) Cleanup(func()) {}
+
+func (k keepDatabase) Name() string { return "shared_demo" }
 
 func buildEnv(url string) (*env, error) {
 	ctx := context.Background()

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -160,13 +161,15 @@ type chartLine struct {
 
 func (h *Handler) chartOf(q *request, points []projections.Point) *chart {
 	t := func(k string) string { return h.cat.t(q.lang, k) }
-	const w, hgt, left, right, top, bottom = 720, 300, 48, 12, 12, 32
+	// The margins leave room for the labels at the larger size a narrow
+	// screen gets (style.css): "100%" at 24 units is about 56 wide.
+	const w, hgt, left, right, top, bottom = 720, 300, 64, 16, 16, 40
 	c := &chart{Caption: t("home.chart_caption"), W: w, H: hgt}
 	if len(points) == 0 {
 		c.Desc = t("home.chart_empty")
 		return c
 	}
-	maxP := 10.0
+	maxP := 0.0
 	for _, p := range points {
 		for _, f := range p.Figures {
 			if f.Percent != nil && *f.Percent > maxP {
@@ -174,10 +177,8 @@ func (h *Handler) chartOf(q *request, points []projections.Point) *chart {
 			}
 		}
 	}
-	maxP = float64(int(maxP/10)+1) * 10
-	if maxP > 100 {
-		maxP = 100
-	}
+	step, top100 := gridStep(maxP)
+	maxP = top100
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 	x := func(i int) float64 {
 		if len(points) == 1 {
@@ -186,12 +187,12 @@ func (h *Handler) chartOf(q *request, points []projections.Point) *chart {
 		return left + float64(i)*float64(w-left-right)/float64(len(points)-1)
 	}
 	y := func(p float64) float64 { return top + (1-p/maxP)*float64(hgt-top-bottom) }
-	for v := 0.0; v <= maxP; v += maxP / 5 {
-		c.Grid = append(c.Grid, gridLine{X1: f(left), Y1: f(y(v)), X2: f(w - right), Y2: f(y(v)), TX: "4", TY: f(y(v) + 4), Label: f(v) + "%"})
+	for v := 0.0; v <= maxP+1e-9; v += step {
+		c.Grid = append(c.Grid, gridLine{X1: f(left), Y1: f(y(v)), X2: f(w - right), Y2: f(y(v)), TX: "4", TY: f(y(v) + 5), Label: strconv.FormatFloat(v, 'f', -1, 64) + "%"})
 	}
 	for i, p := range points {
 		if strings.HasSuffix(p.Date, "-01-01") || i == 0 {
-			c.Ticks = append(c.Ticks, gridLine{TX: f(x(i)), TY: f(hgt - 10), Label: p.Date[:4]})
+			c.Ticks = append(c.Ticks, gridLine{TX: f(max(x(i), left+28)), TY: f(hgt - 6), Label: p.Date[:4]})
 		}
 	}
 	for m, class := range []string{"line-share", "line-weighted"} {
@@ -212,4 +213,20 @@ func (h *Handler) chartOf(q *request, points []projections.Point) *chart {
 	last := points[len(points)-1]
 	c.Desc = fmt.Sprintf(t("home.chart_desc"), points[0].Date, last.Date, pct(last.Figures[0].Percent), pct(last.Figures[1].Percent))
 	return c
+}
+
+// gridStep picks the chart's horizontal grid: a round step (1, 2, 5, 10,
+// 20, 25 or 50 percentage points) giving at most five intervals up to a
+// top at or above maxP, and that top (at most 100).
+func gridStep(maxP float64) (step, top float64) {
+	for _, s := range []float64{1, 2, 5, 10, 20, 25, 50} {
+		top = math.Ceil(maxP/s) * s
+		if top == 0 {
+			top = s
+		}
+		if top/s <= 5 {
+			return s, math.Min(top, 100)
+		}
+	}
+	return 20, 100
 }

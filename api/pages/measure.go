@@ -114,10 +114,20 @@ func (h *Handler) measure(q *request) (*pageData, error) {
 	}
 	latest := numPtr(st.LatestValue)
 	if st.Kind == domain.KindMilestone {
-		latest = t("answer.no")
-		if st.Done {
-			latest = t("answer.yes")
-		}
+		latest = milestoneWord(t, st.Done)
+	}
+	// Overdue on the date shown: today, or the as-of date. The rule is the
+	// read model's (projections' overdueSQL): past the deadline, neither
+	// done nor cancelled.
+	judged := h.today()
+	if q.axes.AsOf != nil {
+		judged = domain.DateOf(q.axes.AsOf.In(h.cfg.Location))
+	}
+	overdue := st.ID != "" && st.Status != domain.StatusDone && st.Status != domain.StatusCancelled &&
+		st.Deadline.Valid() && st.Deadline.Before(judged)
+	overdueText := t("answer.no")
+	if overdue {
+		overdueText = fmt.Sprintf(t("measure.overdue_since"), st.Deadline.String())
 	}
 	facts := []fact{
 		{Term: t("col.status"), Value: statusText},
@@ -125,7 +135,8 @@ func (h *Handler) measure(q *request) (*pageData, error) {
 		{Term: t("col.baseline"), Value: numPtr(st.Baseline)},
 		{Term: t("col.target"), Value: numPtr(st.Target) + " " + text(cur.Unit, q.lang)},
 		{Term: t("col.latest"), Value: latest},
-		{Term: t("col.deadline"), Value: st.Deadline.String()},
+		{Term: t("col.deadline"), Value: st.Deadline.String(), Nowrap: true},
+		{Term: t("col.overdue"), Value: overdueText},
 		{Term: t("col.weight"), Value: num(st.Weight)},
 		{Term: t("col.roadmap"), Value: text(rm.Title, q.lang), URL: q.link("/roadmaps/" + rm.ID)},
 	}
@@ -146,8 +157,8 @@ func (h *Handler) measure(q *request) (*pageData, error) {
 			it.Pending = t("measure.pending")
 		}
 		it.Facts = []fact{
-			{Term: t("event.effective"), Value: stamp(eff)},
-			{Term: t("event.recorded"), Value: stamp(m.RecordedAt)},
+			{Term: t("event.effective"), Value: stamp(eff), Nowrap: true},
+			{Term: t("event.recorded"), Value: stamp(m.RecordedAt), Nowrap: true},
 			{Term: t("event.who"), Value: h.who(q.lang, ps, m)},
 		}
 		if detail != "" {
@@ -190,10 +201,7 @@ func (h *Handler) describe(lang string, e domain.Event, unit domain.Text) (kind,
 		if r.Value != nil {
 			return strings.TrimSpace(num(*r.Value) + " " + u)
 		}
-		if r.Done {
-			return t("status.done")
-		}
-		return t("status.not_started")
+		return milestoneWord(t, r.Done)
 	}
 	switch e := e.(type) {
 	case domain.IndicatorAdded:
@@ -223,4 +231,13 @@ func (h *Handler) describe(lang string, e domain.Event, unit domain.Text) (kind,
 	default:
 		return e.EventType(), "status", "", domain.Evidence{}
 	}
+}
+
+// milestoneWord is a milestone's reading: done or not yet done. Status
+// words ("not started") would contradict a measure in progress.
+func milestoneWord(t func(string) string, done bool) string {
+	if done {
+		return t("milestone.done")
+	}
+	return t("milestone.not_done")
 }

@@ -40,6 +40,11 @@ type Config struct {
 	// LogPublicKey is the transparency log's public key (note verifier
 	// format), shown on the audit page; empty when the audit API is off.
 	LogPublicKey string
+	// TrustForwardedProto makes absolute links (the permalink to cite, the
+	// audit page's commands) take their scheme from X-Forwarded-Proto: set
+	// it only behind a proxy that sets the header. Default: the scheme of
+	// the connection itself.
+	TrustForwardedProto bool
 	// SeriesStart is the first day of the home page's chart. Default
 	// 2021-03-01, when the roadmaps took effect.
 	SeriesStart time.Time
@@ -74,13 +79,13 @@ func (c Config) Validate() error {
 
 // Handler serves the pages.
 type Handler struct {
-	cfg   Config
-	mux   *http.ServeMux
+	cfg Config
+	mux *http.ServeMux
 	// axesMux matches the pages that take as_of and known_at.
 	axesMux *http.ServeMux
-	tmpl  map[string]*template.Template
-	cat   catalog
-	cache seriesCache
+	tmpl    map[string]*template.Template
+	cat     catalog
+	cache   seriesCache
 }
 
 // route is one page: its mux pattern, the query parameters it accepts
@@ -96,17 +101,17 @@ type route struct {
 // routeTable lists the pages; a browser-test suite relies on these paths.
 func routeTable() []route {
 	return []route{
-	{"home", "GET /{$}", []string{"table"}, true, (*Handler).home},
-	{"roadmaps", "GET /roadmaps", []string{"level", "region", "status", "overdue", "q"}, false, (*Handler).roadmaps},
-	{"roadmap", "GET /roadmaps/{id}", nil, true, (*Handler).roadmap},
-	{"measure", "GET /measures/{id}", []string{"on", "axis"}, true, (*Handler).measure},
-	{"deputy", "GET /deputies/{id}", []string{"version"}, true, (*Handler).deputy},
-	{"councils", "GET /councils", nil, false, (*Handler).councils},
-	{"council", "GET /councils/{id}", nil, true, (*Handler).council},
-	{"overdue", "GET /recommendations/overdue", nil, true, (*Handler).overdue},
-	{"bodies", "GET /state-bodies", nil, true, (*Handler).stateBodies},
-	{"audit", "GET /audit", nil, false, (*Handler).audit},
-	{"methods", "GET /methods", nil, false, (*Handler).methods},
+		{"home", "GET /{$}", []string{"table"}, true, (*Handler).home},
+		{"roadmaps", "GET /roadmaps", []string{"level", "region", "status", "overdue", "q"}, false, (*Handler).roadmaps},
+		{"roadmap", "GET /roadmaps/{id}", nil, true, (*Handler).roadmap},
+		{"measure", "GET /measures/{id}", []string{"on", "axis"}, true, (*Handler).measure},
+		{"deputy", "GET /deputies/{id}", []string{"version"}, true, (*Handler).deputy},
+		{"councils", "GET /councils", nil, false, (*Handler).councils},
+		{"council", "GET /councils/{id}", nil, true, (*Handler).council},
+		{"overdue", "GET /recommendations/overdue", nil, true, (*Handler).overdue},
+		{"bodies", "GET /state-bodies", nil, true, (*Handler).stateBodies},
+		{"audit", "GET /audit", nil, false, (*Handler).audit},
+		{"methods", "GET /methods", nil, false, (*Handler).methods},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -178,8 +179,8 @@ func TestPages(t *testing.T) {
 			}
 		}
 		r = e.get(t, "/?lang=ru&as_of=2022-01-01&known_at=2022-06-30")
-		if !strings.Contains(r.body, `class="permalink">/?as_of=2022-01-01&amp;known_at=2022-06-30&amp;lang=ru<`) {
-			t.Errorf("home permalink does not carry as_of and known_at")
+		if !strings.Contains(r.body, `class="permalink">`+e.srv.URL+`/?as_of=2022-01-01&amp;known_at=2022-06-30&amp;lang=ru<`) {
+			t.Errorf("home permalink is not the absolute URL carrying as_of and known_at")
 		}
 	})
 
@@ -376,4 +377,243 @@ func (e *env) crawl(t *testing.T, start string, depth int) {
 		level = next
 	}
 	t.Logf("crawl from %s: %d pages fetched", start, fetched)
+}
+
+// TestPagesReviewFixes guards the defects a review of the pages found:
+// each subtest failed on the pages as they were.
+func TestPagesReviewFixes(t *testing.T) {
+	e := newEnv(t)
+	paths := e.samplePaths(t)
+	deputies := e.ratedResponsibles(t)
+
+	t.Run("DeputyPagesNeverPrintTheDomainsEnglishReason", func(t *testing.T) {
+		unrated := 0
+		for _, d := range deputies {
+			if d.rated {
+				continue
+			}
+			unrated++
+			for _, lang := range languages {
+				body := e.get(t, "/deputies/"+d.id+"?lang="+lang).body
+				for _, reason := range []string{"fewer components with data", "faction membership shorter"} {
+					if strings.Contains(body, reason) {
+						t.Errorf("%s %s: the domain's English %q is on the page", d.id, lang, reason)
+					}
+				}
+			}
+		}
+		if unrated == 0 {
+			t.Fatal("the demo has no unrated responsible deputy to check")
+		}
+	})
+
+	t.Run("DeputyPageNamesTheAssemblyAndTheMethod", func(t *testing.T) {
+		var rating struct {
+			Current struct {
+				AssemblyID string `json:"assembly_id"`
+			} `json:"current"`
+		}
+		e.getJSON(t, "/v1/deputies/"+deputies[0].id+"/rating", &rating)
+		kato := strings.TrimPrefix(rating.Current.AssemblyID, "maslikhat-")
+		var ts struct {
+			Items []struct {
+				KATO string                      `json:"kato"`
+				Name struct{ KK, RU, EN string } `json:"name"`
+			} `json:"items"`
+		}
+		e.getJSON(t, "/v1/territories", &ts)
+		terr := ts.Items[0]
+		for _, it := range ts.Items {
+			if it.KATO == kato {
+				terr = it
+			}
+		}
+		for _, lang := range languages {
+			body := e.get(t, "/deputies/"+deputies[0].id+"?lang="+lang).body
+			if strings.Contains(body, rating.Current.AssemblyID) {
+				t.Errorf("%s: the page shows the assembly's id %q", lang, rating.Current.AssemblyID)
+			}
+			name := map[string]string{"kk": terr.Name.KK, "ru": terr.Name.RU, "en": terr.Name.EN}[lang]
+			if name == "" || !strings.Contains(html.UnescapeString(body), name) {
+				t.Errorf("%s: the page does not name the assembly's territory %q", lang, name)
+			}
+			if regexp.MustCompile(`>[a-z-]+-rating v\d+<`).MatchString(body) {
+				t.Errorf("%s: the method is shown by its id, not its title", lang)
+			}
+		}
+	})
+
+	t.Run("NavigationMarksTheSectionOfADetailPage", func(t *testing.T) {
+		for _, c := range []struct{ page, entry string }{{"roadmap", "/roadmaps"}, {"measure", "/roadmaps"}, {"deputy", "/roadmaps"}, {"council", "/councils"}} {
+			body := e.get(t, paths[c.page]+"?lang=en").body
+			if !regexp.MustCompile(`<a href="` + regexp.QuoteMeta(c.entry) + `\?lang=en" aria-current="true">`).MatchString(body) {
+				t.Errorf("%s: the navigation does not mark %s as the current section", c.page, c.entry)
+			}
+		}
+		if body := e.get(t, "/roadmaps?lang=en").body; !strings.Contains(body, `<a href="/roadmaps?lang=en" aria-current="page">`) {
+			t.Error("/roadmaps: its own navigation entry is not aria-current=page")
+		}
+	})
+
+	t.Run("PermalinkIsAbsoluteAndIgnoresAnUntrustedForwardedProto", func(t *testing.T) {
+		r := e.get(t, "/methods?lang=en", "X-Forwarded-Proto", "https")
+		if !strings.Contains(r.body, `class="permalink">`+e.srv.URL+`/methods?lang=en<`) {
+			t.Errorf("the permalink is not %s/methods?lang=en (X-Forwarded-Proto must not count by default)", e.srv.URL)
+		}
+	})
+
+	t.Run("AuditCommandsUseThisServersURL", func(t *testing.T) {
+		body := e.get(t, "/audit?lang=en").body
+		if strings.Contains(body, "this-server") || !strings.Contains(body, "--url "+e.srv.URL+" ") ||
+			!strings.Contains(body, "curl -s "+e.srv.URL+"/v1/audit/checkpoint") {
+			t.Error("the audit page's commands do not name this server's URL")
+		}
+	})
+
+	t.Run("OverdueFilterTakesOnlyTrueOrFalse", func(t *testing.T) {
+		for _, v := range []string{"1", "yes", "TRUE", "on", "", "true&overdue=false"} {
+			r := e.get(t, "/roadmaps?lang=en&overdue="+v)
+			if r.status != 400 || !strings.Contains(r.body, "overdue") {
+				t.Errorf("overdue=%s: %d, want a 400 page naming the parameter", v, r.status)
+			}
+		}
+		for _, v := range []string{"true", "false"} {
+			if r := e.get(t, "/roadmaps?lang=en&overdue="+v); r.status != 200 {
+				t.Errorf("overdue=%s: %d", v, r.status)
+			}
+		}
+	})
+
+	t.Run("StatusBadgeFollowsTheStatusAndTheMeasureSaysOverdue", func(t *testing.T) {
+		var list struct {
+			Items []struct {
+				ID        string `json:"id"`
+				RoadmapID string `json:"roadmap_id"`
+				Status    string `json:"status"`
+				Deadline  string `json:"deadline"`
+			} `json:"items"`
+		}
+		e.getJSON(t, "/v1/indicators?overdue=true&limit=1", &list)
+		if len(list.Items) == 0 {
+			t.Fatal("the demo has no overdue measure")
+		}
+		m := list.Items[0]
+		body := e.get(t, "/roadmaps/"+m.RoadmapID+"?lang=en").body
+		if strings.Contains(body, `<span class="badge overdue">in progress</span>`) || strings.Contains(body, `<span class="badge overdue">not started</span>`) {
+			t.Error("an overdue measure's status badge takes the overdue colour")
+		}
+		body = e.get(t, "/measures/"+m.ID+"?lang=en").body
+		if !strings.Contains(body, "<dt>Overdue</dt><dd>yes: the deadline "+m.Deadline+" has passed</dd>") {
+			t.Errorf("the page of overdue measure %s does not say it is overdue", m.ID)
+		}
+	})
+
+	t.Run("MilestoneReadingsSayDoneOrNotYetDone", func(t *testing.T) {
+		var list struct {
+			Items []struct {
+				ID          string `json:"id"`
+				Kind        string `json:"kind"`
+				ReportCount int    `json:"report_count"`
+			} `json:"items"`
+		}
+		e.getJSON(t, "/v1/indicators?status=in_progress&limit=200", &list)
+		checked := 0
+		for _, m := range list.Items {
+			if m.Kind != "milestone" || m.ReportCount == 0 {
+				continue
+			}
+			checked++
+			body := e.get(t, "/measures/"+m.ID+"?lang=en").body
+			if strings.Contains(body, "<dt>What</dt><dd>not started</dd>") || strings.Contains(body, "<dt>Latest reading</dt><dd>no</dd>") {
+				t.Errorf("milestone %s in progress reads as not started / no", m.ID)
+			}
+			if !strings.Contains(body, "not yet done") {
+				t.Errorf("milestone %s in progress does not say it is not yet done", m.ID)
+			}
+		}
+		if checked == 0 {
+			t.Fatal("the demo has no reported milestone in progress")
+		}
+	})
+
+	t.Run("RoadmapListsEachResponsibleOnceDeputiesApart", func(t *testing.T) {
+		var list struct {
+			Items []struct {
+				ID           string `json:"id"`
+				Responsibles []struct {
+					PersonID string `json:"person_id"`
+					Role     string `json:"role"`
+				} `json:"responsibles"`
+			} `json:"items"`
+		}
+		e.getJSON(t, "/v1/roadmaps?limit=200", &list)
+		for _, rm := range list.Items[:min(40, len(list.Items))] {
+			body := e.get(t, "/roadmaps/"+rm.ID+"?lang=en").body
+			i, j := strings.Index(body, `id="people"`), strings.Index(body, `id="figures"`)
+			if i < 0 || j < i {
+				t.Fatalf("roadmap %s: no people section", rm.ID)
+			}
+			people := body[i:j]
+			seen := map[string]bool{}
+			for _, p := range rm.Responsibles {
+				if p.Role != "deputy" || seen[p.PersonID] {
+					continue
+				}
+				seen[p.PersonID] = true
+				if n := strings.Count(people, `href="/deputies/`+p.PersonID+`?`); n != 1 {
+					t.Errorf("roadmap %s lists deputy %s %d times", rm.ID, p.PersonID, n)
+				}
+			}
+			if len(seen) > 0 && !strings.Contains(people, "<dt>Deputies</dt>") {
+				t.Errorf("roadmap %s: deputies are not listed apart from officials", rm.ID)
+			}
+		}
+	})
+}
+
+type ratedDeputy struct {
+	id    string
+	rated bool
+}
+
+// ratedResponsibles are the responsible deputies of the regional roadmaps
+// that have a rating, and whether they are rated in its current period.
+func (e *env) ratedResponsibles(t testing.TB) []ratedDeputy {
+	t.Helper()
+	var rms struct {
+		Items []struct {
+			Responsibles []struct {
+				PersonID string `json:"person_id"`
+				Role     string `json:"role"`
+			} `json:"responsibles"`
+		} `json:"items"`
+	}
+	e.getJSON(t, "/v1/roadmaps?level=regional&limit=50", &rms)
+	var out []ratedDeputy
+	seen := map[string]bool{}
+	for _, rm := range rms.Items {
+		for _, p := range rm.Responsibles {
+			if p.Role != "deputy" || seen[p.PersonID] {
+				continue
+			}
+			seen[p.PersonID] = true
+			r := e.get(t, "/v1/deputies/"+p.PersonID+"/rating", "Accept", "application/json")
+			if r.status != 200 {
+				continue
+			}
+			var v struct {
+				Current struct {
+					Rated bool `json:"rated"`
+				} `json:"current"`
+			}
+			if err := json.Unmarshal([]byte(r.body), &v); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ratedDeputy{id: p.PersonID, rated: v.Current.Rated})
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("the demo has no rated responsible deputy")
+	}
+	return out
 }

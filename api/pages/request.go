@@ -337,9 +337,9 @@ func (h *Handler) finishChrome(q *request, d *pageData) error {
 		{"nav.home", "/"}, {"nav.roadmaps", "/roadmaps"}, {"nav.councils", "/councils"},
 		{"nav.overdue", "/recommendations/overdue"}, {"nav.bodies", "/state-bodies"}, {"nav.audit", "/audit"}, {"nav.methods", "/methods"},
 	} {
-		d.Nav = append(d.Nav, navLink{Label: h.cat.t(q.lang, n.key), URL: q.link(n.path), Current: q.r.URL.Path == n.path})
+		d.Nav = append(d.Nav, navLink{Label: h.cat.t(q.lang, n.key), URL: q.link(n.path), Current: navCurrent(q.r.URL.Path, n.path)})
 	}
-	d.Permalink = q.self()
+	d.Permalink = q.baseURL() + q.self()
 	if q.route.axes {
 		d.ShowsAxes = true
 		d.AsOf, d.KnownAt = q.asOfRaw, q.knownAtRaw
@@ -359,6 +359,46 @@ func (h *Handler) finishChrome(q *request, d *pageData) error {
 		d.CheckpointRoot = cp.RootHash.String()
 	}
 	return nil
+}
+
+// navSections maps a detail page's path prefix to the navigation entry
+// it belongs under: measures and deputies are reached from roadmaps.
+var navSections = map[string]string{"/roadmaps/": "/roadmaps", "/measures/": "/roadmaps", "/deputies/": "/roadmaps", "/councils/": "/councils"}
+
+// navCurrent is the aria-current value of the navigation entry at entry
+// on the page at path: "page" on the entry's own page, "true" on a page
+// within its section.
+func navCurrent(path, entry string) string {
+	if path == entry {
+		return "page"
+	}
+	for prefix, section := range navSections {
+		if section == entry && strings.HasPrefix(path, prefix) {
+			return "true"
+		}
+	}
+	return ""
+}
+
+// baseURL is the scheme and host the request reached this server at, for
+// absolute links a person can cite elsewhere. The scheme is the
+// connection's (TLS or not); X-Forwarded-Proto counts only when the server
+// is configured to trust its proxy, as anyone can send the header.
+func (q *request) baseURL() string {
+	scheme := "http"
+	if q.r.TLS != nil {
+		scheme = "https"
+	}
+	if q.h.cfg.TrustForwardedProto {
+		if p := strings.ToLower(strings.TrimSpace(q.r.Header.Get("X-Forwarded-Proto"))); p == "http" || p == "https" {
+			scheme = p
+		}
+	}
+	host := q.r.Host
+	if host == "" || strings.ContainsAny(host, "/\\ \"<>") {
+		host = "localhost"
+	}
+	return scheme + "://" + host
 }
 
 // writeCSV answers the page's main table as CSV.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"promiseledger/api/params"
 	"promiseledger/domain"
 	"promiseledger/projections"
 )
@@ -82,7 +83,16 @@ func (h *Handler) roadmaps(q *request) (*pageData, error) {
 		q.bad("region", "must be a KATO code")
 		region = ""
 	}
-	overdueOnly := q.enum("overdue", "true", "false") == "true"
+	// Strict, as the API's booleans (params.Bool): only true or false; the
+	// form's unchecked box sends nothing.
+	overdueOnly := false
+	if raw, ok := q.r.URL.Query()["overdue"]; ok {
+		v, err := params.Bool(raw[0])
+		if err != nil || len(raw) > 1 {
+			q.bad("overdue", "must be true or false, given once")
+		}
+		overdueOnly = v
+	}
 	search := q.str("q")
 	if len(search) > 200 {
 		q.bad("q", "is longer than 200 characters")
@@ -199,17 +209,7 @@ func (h *Handler) roadmap(q *request) (*pageData, error) {
 	d := &pageData{Title: text(rm.Title, q.lang), CSV: true}
 	d.Lead = fmt.Sprintf(t("roadmap.lead"), terr, t("level."+string(rm.Level)), h.statusLabel(q.lang, string(rm.Status)))
 
-	var people []fact
-	for _, p := range rm.Responsibles {
-		f := fact{Term: t("role." + string(p.Role)), Value: p.DisplayName}
-		if p.Role == domain.RoleDeputy {
-			f.URL = q.link("/deputies/" + p.PersonID)
-		}
-		people = append(people, f)
-	}
-	if len(people) == 0 {
-		people = []fact{{Term: t("roadmap.responsibles"), Value: t("roadmap.no_responsibles")}}
-	}
+	people := h.responsibleFacts(q, rm.Responsibles)
 
 	figs := &table{Caption: t("roadmap.figures_caption"), Header: h.figureHeader(q.lang), CSVHeader: figureCSVHeader}
 	fs, err := h.figuresFor(q, projections.Scope{Kind: projections.ScopeRoadmap, ID: id})
@@ -226,13 +226,15 @@ func (h *Handler) roadmap(q *request) (*pageData, error) {
 	}
 
 	measures := &table{Caption: t("roadmap.measures_caption"),
-		Header: []string{t("col.measure"), t("col.status"), t("col.target"), t("col.latest"), t("col.deadline"), t("col.overdue"), t("col.last_report"), t("col.evidence")},
+		Header:    []string{t("col.measure"), t("col.status"), t("col.target"), t("col.latest"), t("col.deadline"), t("col.overdue"), t("col.last_report"), t("col.evidence")},
 		CSVHeader: []string{"measure_id", "title", "status", "baseline", "target", "unit", "latest_value", "deadline", "overdue", "last_report", "reports", "corrections", "has_evidence"}}
 	for _, m := range ind.Items {
+		// The status badge's colour follows the status alone; overdue has
+		// its own column, marked when it is yes.
 		status := string(m.Status)
-		overdue, badge := t("answer.no"), status
+		overdue := cell{Text: t("answer.no")}
 		if m.Overdue {
-			overdue, badge = t("answer.yes"), "overdue"
+			overdue = cell{Text: t("answer.yes"), Badge: "overdue"}
 		}
 		target := numPtr(m.Target)
 		if m.Kind == domain.KindMilestone {
@@ -250,8 +252,8 @@ func (h *Handler) roadmap(q *request) (*pageData, error) {
 		}
 		measures.Rows = append(measures.Rows, []cell{
 			{Text: text(m.Title, q.lang), URL: q.link("/measures/" + m.ID), Head: true},
-			{Text: h.statusLabel(q.lang, status), Badge: badge}, {Text: target}, {Text: numPtr(m.LatestValue), Num: true},
-			{Text: m.Deadline.String()}, {Text: overdue}, {Text: last}, evidence,
+			{Text: h.statusLabel(q.lang, status), Badge: status}, {Text: target}, {Text: numPtr(m.LatestValue), Num: true},
+			{Text: m.Deadline.String(), Nowrap: true}, overdue, {Text: last, Nowrap: true}, evidence,
 		})
 		measures.csvRows = append(measures.csvRows, []string{m.ID, text(m.Title, q.lang), status, numPtr(m.Baseline), numPtr(m.Target),
 			text(m.Unit, q.lang), numPtr(m.LatestValue), m.Deadline.String(), fmt.Sprint(m.Overdue), last,
@@ -272,3 +274,34 @@ func (h *Handler) roadmap(q *request) (*pageData, error) {
 }
 
 var errNoSuch = errors.New("no such page")
+
+// responsibleFacts lists a roadmap's responsible people once each,
+// deputies apart from officials: one line per role, deputies linking to
+// their pages.
+func (h *Handler) responsibleFacts(q *request, rs []domain.Responsible) []fact {
+	t := func(k string) string { return h.cat.t(q.lang, k) }
+	var deputies, officials []navLink
+	seen := map[string]bool{}
+	for _, p := range rs {
+		if seen[p.PersonID] {
+			continue
+		}
+		seen[p.PersonID] = true
+		if p.Role == domain.RoleDeputy {
+			deputies = append(deputies, navLink{Label: p.DisplayName, URL: q.link("/deputies/" + p.PersonID)})
+		} else {
+			officials = append(officials, navLink{Label: p.DisplayName})
+		}
+	}
+	var out []fact
+	if len(deputies) > 0 {
+		out = append(out, fact{Term: t("roadmap.deputies"), Items: deputies})
+	}
+	if len(officials) > 0 {
+		out = append(out, fact{Term: t("roadmap.officials"), Items: officials})
+	}
+	if len(out) == 0 {
+		out = []fact{{Term: t("roadmap.responsibles"), Value: t("roadmap.no_responsibles")}}
+	}
+	return out
+}

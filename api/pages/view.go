@@ -110,7 +110,9 @@ type langLink struct {
 
 type navLink struct {
 	Label, URL string
-	Current    bool
+	// Current is the aria-current value: "page" on the section's own
+	// page, "true" on a page inside that section, "" elsewhere.
+	Current string
 }
 
 // section is one titled part of a page.
@@ -127,6 +129,11 @@ type section struct {
 
 type fact struct {
 	Term, Value, URL string
+	// Items, when set, are shown instead of Value: a short inline list of
+	// links (the people of one role).
+	Items []navLink
+	// Nowrap keeps a date or time on one line.
+	Nowrap bool
 }
 
 // table is a table with header cells; its text is also the CSV download.
@@ -146,6 +153,29 @@ type cell struct {
 	Badge string // a status class: done, overdue, cancelled...
 	// Head marks the row's header cell (th scope=row).
 	Head bool
+	// Nowrap keeps a date or a period on one line.
+	Nowrap bool
+}
+
+// headCell is a column header; Num aligns it with its numbers.
+type headCell struct {
+	Text string
+	Num  bool
+}
+
+// Heads are the column headers, numeric where the column's cells are.
+func (t *table) Heads() []headCell {
+	out := make([]headCell, len(t.Header))
+	for i, h := range t.Header {
+		out[i].Text = h
+		for _, r := range t.Rows {
+			if i < len(r) && r[i].Num {
+				out[i].Num = true
+				break
+			}
+		}
+	}
+	return out
 }
 
 // csv returns the rows as text.
@@ -176,9 +206,9 @@ type timelineItem struct {
 }
 
 type filterForm struct {
-	Action string
-	Lang   string
-	Q      string
+	Action  string
+	Lang    string
+	Q       string
 	Selects []selectField
 	Checks  []checkField
 }

@@ -207,6 +207,9 @@ func checkNotRunning(dataDir string, log *slog.Logger) error {
 		// to start ("lock file is empty").
 		log.Warn("removing unreadable postmaster.pid", "path", path)
 	case !processAlive(pid):
+		// The postmaster is gone, but its backends may not be yet: while
+		// they hold its shared memory a new postmaster refuses to start.
+		killLeftovers(dataDir)
 		return nil
 	case servesDataDir(pid, dataDir):
 		return fmt.Errorf("pglocal: postgres (pid %d) is already running on data dir %s; stop it (kill -INT %d) or use another data dir",
@@ -214,6 +217,7 @@ func checkNotRunning(dataDir string, log *slog.Logger) error {
 	default:
 		log.Warn("removing stale postmaster.pid: its pid now belongs to another process", "path", path, "pid", pid)
 	}
+	killLeftovers(dataDir)
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("pglocal: remove stale postmaster.pid: %w", err)
 	}

@@ -86,7 +86,7 @@ func (s *Server) Supervise(ctx context.Context, policy RestartPolicy) error {
 		pid := proc.cmd.Process.Pid
 		s.log.Error("postgres exited unexpectedly; restarting it", "pid", pid, "status", exitStatus(proc.err),
 			"data_dir", s.dataDir, "log", s.LogPath())
-		s.killLeftovers()
+		killLeftovers(s.dataDir)
 		backoff := policy.Backoff
 		for {
 			now := time.Now()
@@ -126,17 +126,17 @@ func (s *Server) Kill() {
 	proc := s.proc
 	s.mu.Unlock()
 	proc.kill()
-	s.killLeftovers()
+	killLeftovers(s.dataDir)
 }
 
 // killLeftovers kills what is left of a postmaster that died: its backends
 // and auxiliary processes outlive it for a moment, and while they hold its
 // shared memory a new postmaster refuses to start. It waits, briefly,
 // until they are gone.
-func (s *Server) killLeftovers() {
+func killLeftovers(dataDir string) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		pids := serverProcesses(s.dataDir)
+		pids := serverProcesses(dataDir)
 		if len(pids) == 0 || time.Now().After(deadline) {
 			return
 		}
