@@ -86,7 +86,7 @@ func NewRouterWithConfig(ctx context.Context, cfg RouterConfig) (*Router, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	logger := watermill.NewSlogLogger(cfg.Logger)
+	logger := newQuietErrors(cfg.Logger)
 	var lease logsub.LeaseFunc
 	if !cfg.NoLease {
 		lease = AdvisoryLease(cfg.DB, cfg.Logger)

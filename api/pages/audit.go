@@ -112,7 +112,7 @@ func (h *Handler) methods(q *request) (*pageData, error) {
 			comps = append(comps, fmt.Sprintf("%s × %s", h.cat.t(q.lang, "source."+string(c.Source)), num(c.Weight)))
 		}
 		rt.Rows = append(rt.Rows, []cell{{Text: m.Method, Head: true}, {Text: itoa(m.Version), Num: true}, {Text: text(m.Title, q.lang)},
-			{Text: m.EffectiveFrom.String()}, {Text: strings.Join(comps, "; ")}})
+			{Text: m.EffectiveFrom.String(), Nowrap: true}, {Text: strings.Join(comps, "; ")}})
 	}
 	if len(rm) == 0 {
 		rating.Paras = append(rating.Paras, t("methods.no_rating"))

@@ -56,7 +56,7 @@ func (h *Handler) recommendationTable(q *request, caption string, recs []project
 		}
 		title, body := text(r.Title, q.lang), text(r.Addressee.Name, q.lang)
 		tab.Rows = append(tab.Rows, []cell{{Text: title, URL: q.link("/councils/" + r.CouncilID), Head: true}, {Text: body},
-			{Text: status, Badge: badge}, {Text: deadline}, {Text: decision}})
+			{Text: status, Badge: badge}, {Text: deadline, Nowrap: true}, {Text: decision}})
 		tab.csvRows = append(tab.csvRows, []string{r.ID, r.CouncilID, title, r.Addressee.ID, body, string(r.Status), deadline,
 			fmt.Sprint(r.Overdue), string(r.Decision), string(r.Verdict)})
 	}
@@ -89,7 +89,7 @@ func (h *Handler) council(q *request) (*pageData, error) {
 	mem := &table{Caption: t("council.members_caption"), Header: []string{t("col.name"), t("col.role"), t("col.joined")}}
 	for _, m := range members {
 		names[m.MemberID] = m.DisplayName
-		mem.Rows = append(mem.Rows, []cell{{Text: m.DisplayName, Head: true}, {Text: t("member." + string(m.Role))}, {Text: m.JoinedAt.Format("2006-01-02")}})
+		mem.Rows = append(mem.Rows, []cell{{Text: m.DisplayName, Head: true}, {Text: t("member." + string(m.Role))}, {Text: m.JoinedAt.Format("2006-01-02"), Nowrap: true}})
 	}
 	recTab := h.recommendationTable(q, t("council.recommendations_caption"), recs.Items)
 	d := &pageData{Title: text(c.Name, q.lang), Lead: fmt.Sprintf(t("council.lead"), t("level."+string(c.Level)), c.Members), CSV: true, Table: recTab}

@@ -98,7 +98,7 @@ func (h *Handler) home(q *request) (*pageData, error) {
 	for _, p := range points {
 		series.csvRows = append(series.csvRows, []string{p.Date, pct(p.Figures[0].Percent), pct(p.Figures[1].Percent)})
 		if strings.HasSuffix(p.Date, "-01") || p.Date == points[len(points)-1].Date {
-			series.Rows = append(series.Rows, []cell{{Text: p.Date, Head: true}, {Text: pct(p.Figures[0].Percent), Num: true}, {Text: pct(p.Figures[1].Percent), Num: true}})
+			series.Rows = append(series.Rows, []cell{{Text: p.Date, Head: true, Nowrap: true}, {Text: pct(p.Figures[0].Percent), Num: true}, {Text: pct(p.Figures[1].Percent), Num: true}})
 		}
 	}
 	if q.str("table") == "series" {
@@ -190,10 +190,16 @@ func (h *Handler) chartOf(q *request, points []projections.Point) *chart {
 	for v := 0.0; v <= maxP+1e-9; v += step {
 		c.Grid = append(c.Grid, gridLine{X1: f(left), Y1: f(y(v)), X2: f(w - right), Y2: f(y(v)), TX: "4", TY: f(y(v) + 5), Label: strconv.FormatFloat(v, 'f', -1, 64) + "%"})
 	}
+	// A year's label at its first of January; the first day's year only
+	// when the next label is far enough not to overlap it.
 	for i, p := range points {
-		if strings.HasSuffix(p.Date, "-01-01") || i == 0 {
-			c.Ticks = append(c.Ticks, gridLine{TX: f(max(x(i), left+28)), TY: f(hgt - 6), Label: p.Date[:4]})
+		if strings.HasSuffix(p.Date, "-01-01") {
+			c.Ticks = append(c.Ticks, gridLine{TX: f(x(i)), TY: f(hgt - 6), Label: p.Date[:4]})
 		}
+	}
+	first := max(x(0), left+28)
+	if len(c.Ticks) == 0 || c.Ticks[0].TX != "" && mustFloat(c.Ticks[0].TX)-first > 72 {
+		c.Ticks = append([]gridLine{{TX: f(first), TY: f(hgt - 6), Label: points[0].Date[:4]}}, c.Ticks...)
 	}
 	for m, class := range []string{"line-share", "line-weighted"} {
 		var b strings.Builder
@@ -229,4 +235,9 @@ func gridStep(maxP float64) (step, top float64) {
 		}
 	}
 	return 20, 100
+}
+
+func mustFloat(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
 }

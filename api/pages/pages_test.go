@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -344,10 +345,32 @@ func (e *env) crawl(t *testing.T, start string, depth int) {
 	level := []string{start}
 	fetched := 0
 	for d := 0; d <= depth && len(level) > 0; d++ {
+		// A level's pages are fetched by a few workers at once: the crawl
+		// is most of this package's test time, and the server is concurrent.
+		results := make([]response, len(level))
+		errs := make([]error, len(level))
+		var wg sync.WaitGroup
+		work := make(chan int)
+		for range 4 {
+			wg.Go(func() {
+				for i := range work {
+					results[i], errs[i] = e.fetch(level[i])
+				}
+			})
+		}
+		for i := range level {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
 		var next []string
-		for _, p := range level {
-			r := e.get(t, p)
+		for i, p := range level {
+			r := results[i]
 			fetched++
+			if errs[i] != nil {
+				t.Errorf("crawl: GET %s: %v", p, errs[i])
+				continue
+			}
 			if r.status >= 400 {
 				t.Errorf("crawl: GET %s: %d", p, r.status)
 				continue
@@ -379,6 +402,26 @@ func (e *env) crawl(t *testing.T, start string, depth int) {
 	t.Logf("crawl from %s: %d pages fetched", start, fetched)
 }
 
+// fetch is get for a worker goroutine: it returns the error instead of
+// failing the test.
+func (e *env) fetch(path string) (response, error) {
+	req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	if err != nil {
+		return response{}, err
+	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: res.StatusCode, header: res.Header, body: string(b)}, nil
+}
+
 // TestPagesReviewFixes guards the defects a review of the pages found:
 // each subtest failed on the pages as they were.
 func TestPagesReviewFixes(t *testing.T) {
@@ -389,8 +432,8 @@ func TestPagesReviewFixes(t *testing.T) {
 	t.Run("DeputyPagesNeverPrintTheDomainsEnglishReason", func(t *testing.T) {
 		unrated := 0
 		for _, d := range deputies {
-			if d.rated {
-				continue
+			if d.rated || unrated == 5 {
+				continue // five unrated deputies in three languages are enough
 			}
 			unrated++
 			for _, lang := range languages {
