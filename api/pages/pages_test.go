@@ -257,6 +257,34 @@ func TestPages(t *testing.T) {
 		}
 	})
 
+	t.Run("HostileBytesInQueryAndPathAre400", func(t *testing.T) {
+		hostile := []string{"%00", "a%00b", "%FF", "%C0%AF", "%E2%80%AE", strings.Repeat("x", 2000)}
+		for name, p := range paths {
+			for _, v := range hostile {
+				for _, param := range []string{"lang", "format"} {
+					if r := e.get(t, p+"?"+param+"="+v); r.status != 400 {
+						t.Errorf("%s?%s=%.20s: %d, want 400", name, param, v, r.status)
+					}
+				}
+			}
+		}
+		// A bidi override is text, not a fault, in a search box: no 5xx, but
+		// it may answer 200 with no match.
+		for _, v := range slices.Concat(hostile[:2], hostile[2:4], hostile[5:]) {
+			if r := e.get(t, "/roadmaps?q="+v); r.status != 400 {
+				t.Errorf("/roadmaps?q=%.20s: %d, want 400", v, r.status)
+			}
+		}
+		for _, v := range hostile {
+			for _, p := range []string{"/roadmaps?q=" + v, "/roadmaps?region=" + v, "/roadmaps?overdue=" + v,
+				"/measures/" + v, "/deputies/" + v, "/councils/" + v, "/roadmaps/" + v} {
+				if r := e.get(t, p); r.status >= 500 || (r.status == 200 && !strings.HasPrefix(p, "/roadmaps?q=%E2")) {
+					t.Errorf("%.60s: %d, want a 4xx", p, r.status)
+				}
+			}
+		}
+	})
+
 	t.Run("SearchFindsATerritoryInEveryScript", func(t *testing.T) {
 		var counts []int
 		for _, q := range []string{"Акмол", "Ақмол", "Akmol", "akmol", "АҚМОЛА"} {

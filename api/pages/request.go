@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"promiseledger/api/params"
 	"promiseledger/domain"
 	"promiseledger/projections"
 	"promiseledger/projections/translog"
@@ -108,21 +109,44 @@ func (q *request) err() error {
 	return &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: strings.Join(parts, "; "), fields: q.errs}
 }
 
+// spec declares what a page takes, as the API's routes declare theirs in
+// their OpenAPI operations: its path wildcards and query parameters.
+func (rt route) spec() params.Spec {
+	var s params.Spec
+	for rest := rt.pattern; ; {
+		i := strings.IndexByte(rest, '{')
+		j := strings.IndexByte(rest, '}')
+		if i < 0 || j < i {
+			break
+		}
+		if name := rest[i+1 : j]; name != "$" {
+			s.Path = append(s.Path, params.Param{Name: name, MaxBytes: params.MaxValueBytes})
+		}
+		rest = rest[j+1:]
+	}
+	names := append(slices.Clone(commonParams), rt.params...)
+	if rt.axes {
+		names = append(names, axisParams...)
+	}
+	// Values are read by each page (overdue strictly, by params.Bool).
+	for _, name := range names {
+		s.Query = append(s.Query, params.Param{Name: name, MaxBytes: params.MaxValueBytes})
+	}
+	return s
+}
+
 // parse reads the common parameters and refuses unknown ones.
 func (h *Handler) parse(w http.ResponseWriter, r *http.Request, rt route) *request {
 	q := &request{h: h, ctx: r.Context(), r: r, route: rt}
-	allowed := append(slices.Clone(commonParams), rt.params...)
-	if rt.axes {
-		allowed = append(allowed, axisParams...)
-	}
-	names := make([]string, 0, len(r.URL.Query()))
-	for name := range r.URL.Query() {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if !slices.Contains(allowed, name) {
-			q.bad(name, "is not a parameter of this page; it takes "+strings.Join(allowed, ", "))
+	// The API's one parameter check: unknown names, repeats, bytes that
+	// are not text, over-long values, booleans other than true/false.
+	if err := rt.spec().Check(r); err != nil {
+		var pe *params.Error
+		if !errors.As(err, &pe) {
+			pe = &params.Error{Problems: []params.Problem{{Field: "query", Problem: err.Error()}}}
+		}
+		for _, p := range pe.Problems {
+			q.bad(p.Field, p.Problem)
 		}
 	}
 	q.lang = h.negotiate(w, r, q)
