@@ -227,7 +227,7 @@ func New(cfg Config) (*Server, error) {
 
 // Handler returns the API's HTTP handler, with request ids, access logs,
 // metrics, panic recovery and authentication around the routes.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+func (s *Server) Handler() http.Handler { return compressResponses(http.HandlerFunc(s.serve)) }
 
 // NewHTTPServer returns an http.Server for h with timeouts set, so that
 // slow or idle clients cannot hold connections forever.

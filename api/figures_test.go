@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,22 +96,50 @@ func TestFiguresOnBothAxes(t *testing.T) {
 		}
 	}
 
-	// The daily series shows the same two stories.
-	series := func(query string) []projections.Point {
+	// The daily series shows the same two stories, in compact rows.
+	type day struct {
+		date string
+		done int
+	}
+	series := func(query string) []day {
 		t.Helper()
-		var out seriesResponse
+		var out struct {
+			Scope   projections.Scope `json:"scope"`
+			Columns []string          `json:"columns"`
+			Rows    [][]any           `json:"rows"`
+		}
 		e.must(http.StatusOK, req{method: "GET", path: "/v1/figures/series?" + rm1 + "&method=share-done&" + query}).decode(t, &out)
-		return out.Points
+		want := []string{"date", "measures", "done", "cancelled", "share-done.numerator", "share-done.denominator", "share-done.percent"}
+		if strings.Join(out.Columns, ",") != strings.Join(want, ",") || out.Scope.ID != w.rm1 {
+			t.Fatalf("series columns %v scope %+v, want %v", out.Columns, out.Scope, want)
+		}
+		var days []day
+		for _, r := range out.Rows {
+			if len(r) != len(want) {
+				t.Fatalf("row %v: %d values, want %d", r, len(r), len(want))
+			}
+			days = append(days, day{date: r[0].(string), done: int(r[2].(float64))})
+		}
+		return days
 	}
 	now := series("from=2021-05-31&to=2021-06-02")
 	known := series("from=2021-05-31&to=2021-06-02&known_at=2021-06-15")
-	if len(now) != 3 || len(known) != 3 || now[0].Date != "2021-05-31" || now[2].Date != "2021-06-02" {
+	if len(now) != 3 || len(known) != 3 || now[0].date != "2021-05-31" || now[2].date != "2021-06-02" {
 		t.Fatalf("series %+v / %+v", now, known)
 	}
 	for i, want := range []struct{ now, known int }{{0, 0}, {0, 1}, {0, 1}} {
-		if len(now[i].Figures) != 1 || now[i].Figures[0].Done != want.now || known[i].Figures[0].Done != want.known {
-			t.Errorf("%s: done now %d, known then %d; want %d, %d", now[i].Date, now[i].Figures[0].Done, known[i].Figures[0].Done, want.now, want.known)
+		if now[i].done != want.now || known[i].done != want.known {
+			t.Errorf("%s: done now %d, known then %d; want %d, %d", now[i].date, now[i].done, known[i].done, want.now, want.known)
 		}
+	}
+	// As CSV: the provenance line, the columns, one line per day.
+	res := e.must(http.StatusOK, req{method: "GET", path: "/v1/figures/series?" + rm1 + "&from=2021-05-31&to=2021-06-02&known_at=2021-06-15&format=csv"})
+	lines := strings.Split(strings.TrimSpace(string(res.body)), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "# provenance basis=live ") || !strings.Contains(lines[0], "known_at=2021-06-15T23:59:59.999999999Z") ||
+		!strings.Contains(lines[0], "methods=share-done/1,weighted-progress/1") ||
+		lines[1] != "date,measures,done,cancelled,share-done.numerator,share-done.denominator,share-done.percent,weighted-progress.numerator,weighted-progress.denominator,weighted-progress.percent" ||
+		lines[3] != "2021-06-01,1,1,0,1,1,100,2,2,100" || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") {
+		t.Errorf("series as CSV:\n%s", res.body)
 	}
 	for _, q := range []string{"from=2021-06-02&to=2021-06-01", "to=2021-06-01", "from=2021-06-01", "from=2000-01-01&to=2021-01-01", "from=2021-06-01&to=tomorrow"} {
 		e.must(http.StatusBadRequest, req{method: "GET", path: "/v1/figures/series?" + rm1 + "&" + q})

@@ -21,6 +21,7 @@ import (
 	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
+	"promiseledger/projections/translog"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -82,7 +83,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	db := store.DB()
-	for _, migrate := range []func(context.Context, *sqlx.DB) error{postgres.Migrate, projections.Migrate, Migrate} {
+	for _, migrate := range []func(context.Context, *sqlx.DB) error{postgres.Migrate, projections.Migrate, translog.Migrate, Migrate} {
 		if err := migrate(ctx, db); err != nil {
 			t.Fatal(err)
 		}

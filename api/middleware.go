@@ -9,8 +9,23 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// compressResponses gzips a response when the client accepts gzip, the
+// body is at least gzhttp.DefaultMinSize bytes and its type is not already
+// compressed (images, archives); a response that sets Content-Encoding
+// itself (the metrics) is left alone. Streams stay streams: a Flush
+// compresses and sends what was written so far. Only gzip: one encoding is
+// one thing to test and document.
+var compressResponses = func() func(http.Handler) http.HandlerFunc {
+	wrap, err := gzhttp.NewWrapper(gzhttp.EnableZstd(false))
+	if err != nil {
+		panic(fmt.Sprintf("api: gzip wrapper: %v", err)) // fixed options: a programming error
+	}
+	return wrap
+}()
 
 // requestInfo is what the edge learns about a request and the handlers use.
 type requestInfo struct {

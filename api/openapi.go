@@ -257,7 +257,12 @@ func openAPIPaths() obj {
 		queryParam("program", "Narrow any scope to one program (UUID).", strFormat("uuid", uuidDesc)),
 		queryParam("method", "Only this method's figure (default: every method).", enum("", methodNames()...)),
 	}
-	figuresErrors := merge(badQuery, obj{"404": problemResponse("The scope names nothing the ledger knows (unknown-scope).")})
+	figuresErrors := merge(badQuery, obj{
+		"404": problemResponse("The scope names nothing the ledger knows (unknown-scope)."),
+		"503": problemResponse("checkpoint=N names a signed checkpoint the read models have not applied yet: try again after Retry-After seconds."),
+	})
+	checkpointParam := queryParam("checkpoint", "Answer as of this signed state of the transparency log: the tree size of a signed checkpoint (GET /v1/audit/checkpoint). Only the events of leaves below it count, so the answer is the same whenever it is asked (docs/methodology.md, \"Provenance\"). 400 when no signed checkpoint has that size.",
+		obj{"type": "integer", "minimum": 1})
 
 	return obj{
 		"/v1/programs": obj{
@@ -381,20 +386,24 @@ func openAPIPaths() obj {
 		},
 		"/v1/figures": obj{
 			"get": readOp("figures", "figures", "Implementation percentages",
-				"The figures of a scope by every published method (or one). Without as_of and known_at: now, from the running sums. With either: folded from the events — as_of keeps what had taken effect by then (corrections recorded later included), known_at keeps what had been recorded by then (the ledger's answer on that day). A date means the end of that day in UTC.",
+				"The figures of a scope by every published method (or one), with their provenance: the signed checkpoint, the methods and the instants answered for. Without as_of, known_at and checkpoint: now, from the read models (provenance basis live). With either: folded from the events — as_of keeps what had taken effect by then (corrections recorded later included), known_at keeps what had been recorded by then (the ledger's answer on that day). A date means the end of that day in UTC.",
 				jsonResponse("The figures.", "Figures"), figuresErrors,
 				append(slices.Clone(scopeParams),
 					queryParam("as_of", "A date (end of day, UTC) or an RFC 3339 time.", obj{"type": "string"}),
-					queryParam("known_at", "A date (end of day, UTC) or an RFC 3339 time.", obj{"type": "string"}))...),
+					queryParam("known_at", "A date (end of day, UTC) or an RFC 3339 time.", obj{"type": "string"}), checkpointParam)...),
 		},
 		"/v1/figures/series": obj{
 			"get": readOp("figureSeries", "figures", "Daily series of percentages",
-				"One point per day from from to to (at most 3700 days): the figures as they stood at the end of each day (UTC), optionally as known at known_at.",
-				jsonResponse("The points.", "Series"), figuresErrors,
+				"One row per day from from to to (at most 3700 days): the figures as they stood at the end of each day (UTC), optionally as known at known_at. Compact: the scope once, then rows whose values follow columns (date, measures, done, cancelled, then numerator, denominator and percent of each method shown). format=csv gives the same as CSV, its first line the provenance as a comment (# provenance basis=… tree_size=… root_hash=… …).",
+				obj{"description": "The series.", "content": obj{
+					"application/json": obj{"schema": ref("Series")},
+					"text/csv":         obj{"schema": obj{"type": "string"}},
+				}}, figuresErrors,
 				append(slices.Clone(scopeParams),
 					requiredQuery("from", "First day, YYYY-MM-DD.", strFormat("date", dateDesc)),
 					requiredQuery("to", "Last day, YYYY-MM-DD.", strFormat("date", dateDesc)),
-					queryParam("known_at", "A date (end of day, UTC) or an RFC 3339 time.", obj{"type": "string"}))...),
+					queryParam("format", "json (default) or csv.", enum("", "json", "csv")),
+					queryParam("known_at", "A date (end of day, UTC) or an RFC 3339 time.", obj{"type": "string"}), checkpointParam)...),
 		},
 		"/v1/methods": obj{
 			"get": readOp("methods", "figures", "Published methods",
@@ -641,9 +650,9 @@ func openAPISchemas() obj {
 				"scope":          ref("Scope"),
 				"method":         enum("See /v1/methods.", methodNames()...),
 				"method_version": integer("The method's version."),
-				"numerator":      number(""),
-				"denominator":    number(""),
-				"percent":        obj{"type": []string{"number", "null"}, "description": "100 × numerator / denominator, two decimals; null when the denominator is 0."},
+				"numerator":      number("Exact: the sum of each measure's contribution rounded half-even to 6 decimals (docs/methodology.md)."),
+				"denominator":    number("Exact, like the numerator."),
+				"percent":        obj{"type": []string{"number", "null"}, "description": "100 × numerator / denominator computed exactly, rounded half to even to two decimals (13.875 → 13.88, 25.625 → 25.62); null when the denominator is 0."},
 				"roadmaps":       integer("Roadmaps in the scope."),
 				"measures":       integer("Indicators added and not cancelled."),
 				"done":           integer("Indicators done."),
@@ -651,11 +660,35 @@ func openAPISchemas() obj {
 				"as_of":          strFormat("date-time", "The effective-time axis, when asked for."),
 				"known_at":       strFormat("date-time", "The recorded-time axis, when asked for."),
 			}),
-		"Figures": object("", []string{"figures"}, obj{"figures": figureList}),
+		"Figures": object("", []string{"figures", "provenance"}, obj{"figures": figureList, "provenance": ref("Provenance")}),
+		"Provenance": object("Where a published number came from (docs/methodology.md, \"Provenance\").",
+			[]string{"basis", "checkpoint", "computed_at", "as_of", "known_at", "methods"}, obj{
+				"basis": enum("checkpoint: computed from exactly the events of the log's leaves below checkpoint.tree_size (asked with checkpoint=N); live: from the read models at computed_at, which may hold events logged after the checkpoint named — ask again with checkpoint= its tree_size for a number anyone can recompute.",
+					"checkpoint", "live"),
+				"checkpoint":  obj{"oneOf": []obj{{"type": "null"}, ref("ProvenanceCheckpoint")}, "description": "The signed checkpoint (null only before the log's first)."},
+				"computed_at": strFormat("date-time", "When the server computed the answer."),
+				"as_of":       strFormat("date-time", "The effective-time instant answered for: as asked, else computed_at (live) or the checkpoint's signing time."),
+				"known_at":    strFormat("date-time", "The recorded-time instant answered for, likewise."),
+				"methods":     array(object("", []string{"name", "version"}, obj{"name": str(""), "version": integer("")}), "The methods and versions behind the numbers."),
+			}),
+		"ProvenanceCheckpoint": object("A signed state of the transparency log.", []string{"tree_size", "root_hash", "note", "signed_at"}, obj{
+			"tree_size": integer("Leaves in the log at the checkpoint."),
+			"root_hash": str("The Merkle tree hash, standard base64."),
+			"note":      str("The checkpoint as the log signed it (a signed note; verify with the log's public key)."),
+			"signed_at": strFormat("date-time", "When the log signed it."),
+		}),
 		"Point": object("The figures at the end of one day (UTC).", []string{"date", "figures"}, obj{
 			"date": strFormat("date", dateDesc), "figures": figureList,
 		}),
-		"Series": object("", []string{"points"}, obj{"points": array(ref("Point"), "One per day.")}),
+		"Series": object("A daily series: the scope once, one row per day.", []string{"scope", "roadmaps", "columns", "rows", "provenance"}, obj{
+			"scope":    ref("Scope"),
+			"roadmaps": integer("Roadmaps in the scope."),
+			"known_at": strFormat("date-time", "The recorded-time axis, when asked for."),
+			"columns":  array(str(""), "The meaning of each value of a row: date, measures, done, cancelled, then METHOD.numerator, METHOD.denominator, METHOD.percent for each method shown."),
+			"rows": array(obj{"type": "array", "items": obj{"type": []string{"string", "number", "null"}}},
+				"One per day, oldest first; values in the order of columns (a percent is null when its denominator is 0)."),
+			"provenance": ref("Provenance"),
+		}),
 		"Method": object("A published, versioned way of computing a percentage.", []string{"name", "version", "summary", "numerator", "denominator", "since"}, obj{
 			"name": str(""), "version": integer(""), "summary": str(""), "numerator": str(""), "denominator": str(""),
 			"since": strFormat("date", "The method applies to figures from this date."),
@@ -664,7 +697,8 @@ func openAPISchemas() obj {
 		"TerritoryFigures": object("A territory and the figures of the roadmap's program within it.", []string{"territory", "figures"}, obj{
 			"territory": ref("Territory"), "figures": figureList,
 		}),
-		"RoadmapDetail": object("", []string{"roadmap", "indicators", "figures", "territory_chain"}, obj{
+		"RoadmapDetail": object("", []string{"roadmap", "indicators", "figures", "territory_chain", "provenance"}, obj{
+			"provenance":      ref("Provenance"),
 			"roadmap":         ref("Roadmap"),
 			"indicators":      array(ref("IndicatorSummary"), "All of the roadmap's indicators, by deadline."),
 			"figures":         figureList,

@@ -10,6 +10,7 @@ import (
 	"promiseledger/api/params"
 	"promiseledger/domain"
 	"promiseledger/projections"
+	"promiseledger/projections/provenance"
 )
 
 // queryParams reads query parameters, collecting every problem for one 400.
@@ -231,6 +232,8 @@ type roadmapDetail struct {
 	// region, the republic), each with the figures of every roadmap of the
 	// same program within it.
 	TerritoryChain []territoryFigures `json:"territory_chain"`
+	// Provenance names the log state and instant the figures were read at.
+	Provenance provenance.Provenance `json:"provenance"`
 }
 
 func (s *Server) getRoadmap(w http.ResponseWriter, r *http.Request) {
@@ -268,6 +271,10 @@ func (s *Server) getRoadmap(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out.TerritoryChain = append(out.TerritoryChain, territoryFigures{Territory: t, Figures: figs})
+	}
+	if out.Provenance, err = provenance.Live(ctx, s.cfg.DB, s.cfg.Now(), nil, nil, provenance.FigureMethods(out.Figures)...); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	w.Header().Set("ETag", etag(rm.Version))
 	writeJSON(w, http.StatusOK, out)

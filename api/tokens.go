@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"promiseledger/commands"
 	"promiseledger/domain"
+	"promiseledger/eventstore"
 )
 
 // Role is what a token's holder may do through the API.
@@ -175,4 +177,63 @@ SELECT id, name, role, person_id FROM t`
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	return &p, nil
+}
+
+// TokenHolder is who a live token acts for: what another way in (the
+// pages' sessions, opened from a token) needs to act exactly as the token
+// would through the API.
+type TokenHolder struct {
+	TokenID  uuid.UUID
+	Name     string
+	Role     Role
+	PersonID string
+}
+
+// Actor is the actor recorded in the events the holder's commands write,
+// as for the API's own writes.
+func (t TokenHolder) Actor() commands.Actor {
+	p := principal(t)
+	return p.actor()
+}
+
+// LookupToken returns the holder of a live (known, unrevoked) token, or nil.
+func LookupToken(ctx context.Context, db sqlx.QueryerContext, secret string) (*TokenHolder, error) {
+	p, err := authenticate(ctx, db, secret)
+	if p == nil || err != nil {
+		return nil, err
+	}
+	t := TokenHolder(*p)
+	return &t, nil
+}
+
+// MayChangeIndicator is the API's own policy for the writes to an
+// indicator (POST /v1/indicators/{id}/reports, corrections, retarget,
+// cancel…), for other ways in to ask rather than copy: nil when the holder
+// may write to it, otherwise an error whose PolicyStatus is 403 or 404.
+func MayChangeIndicator(ctx context.Context, db *sqlx.DB, store eventstore.Store, who TokenHolder, indicatorID string) error {
+	s := &Server{cfg: Config{DB: db, Store: store}}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
+	if err != nil {
+		return err
+	}
+	r.SetPathValue("id", indicatorID)
+	p := principal(who)
+	return s.indicatorWrite("change this measure")(ctx, r, &p)
+}
+
+// MayAdminister is the API's policy for administrators' writes
+// (registering roadmaps, assigning responsibles, tokens).
+func MayAdminister(who TokenHolder, what string) error {
+	p := principal(who)
+	return adminWrite(what)(context.Background(), nil, &p)
+}
+
+// PolicyStatus is the HTTP status a policy's refusal answers (403, 404),
+// or 0 when err is not a refusal (nil, or an unexpected error).
+func PolicyStatus(err error) int {
+	var p *problem
+	if errors.As(err, &p) {
+		return p.Status
+	}
+	return 0
 }

@@ -86,6 +86,10 @@ type Deps struct {
 	// Attempts, when positive, also bounds the number of tries; zero means
 	// only RetryBudget does.
 	Attempts int
+	// Decoded, when set, keeps every event the handlers decode, by id, so
+	// that a bulk load (the demo) does not decode a stream again for each
+	// of its commands. It only grows: leave it nil in a server.
+	Decoded *DecodeCache
 }
 
 func (d *Deps) setDefaults() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -122,7 +123,7 @@ func try[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (Resu
 	if res, found, err := duplicate(records, h.EventID, p); found || err != nil {
 		return res, err
 	}
-	history, err := decodeAll(records)
+	history, err := r.deps.Decoded.decodeAll(records)
 	if err != nil {
 		return Result{}, fmt.Errorf("load %s: %w", p.stream, err)
 	}
@@ -226,7 +227,7 @@ func load[A any](ctx context.Context, r *runner, stream string, rebuild func([]d
 	if err != nil {
 		return zero, err
 	}
-	history, err := decodeAll(records)
+	history, err := r.deps.Decoded.decodeAll(records)
 	if err != nil {
 		return zero, fmt.Errorf("load %s: %w", stream, err)
 	}
@@ -244,14 +245,31 @@ func streamVersion(records []eventstore.Recorded) int64 {
 	return records[len(records)-1].Version
 }
 
-func decodeAll(records []eventstore.Recorded) ([]domain.Envelope, error) {
+// DecodeCache remembers decoded events by id (see Deps.Decoded). Stored
+// events never change, so an id always decodes the same. Safe for
+// concurrent use; a nil cache decodes every time.
+type DecodeCache struct{ m sync.Map }
+
+// NewDecodeCache returns an empty cache.
+func NewDecodeCache() *DecodeCache { return &DecodeCache{} }
+
+func (c *DecodeCache) decodeAll(records []eventstore.Recorded) ([]domain.Envelope, error) {
 	history := make([]domain.Envelope, len(records))
 	for i, rec := range records {
+		if c != nil {
+			if env, ok := c.m.Load(rec.ID); ok {
+				history[i] = env.(domain.Envelope)
+				continue
+			}
+		}
 		e, m, err := domain.Decode(rec.Type, rec.Data, rec.Metadata)
 		if err != nil {
 			return nil, fmt.Errorf("event %s at version %d: %w", rec.ID, rec.Version, err)
 		}
 		history[i] = domain.Envelope{Event: e, Meta: m}
+		if c != nil {
+			c.m.Store(rec.ID, history[i])
+		}
 	}
 	return history, nil
 }

@@ -375,4 +375,11 @@ func rank(rs []DeputyRating, minPeers int, group func(DeputyRating) string, set 
 			set(&rs[i], ranks[pos], len(idx))
 		}
 	}
+	// A row not rated has no rank, but its group's count of rated deputies
+	// is a fact about the group, the same on every row (docs/rating.md).
+	for i, r := range rs {
+		if !r.Rated {
+			set(&rs[i], 0, len(groups[group(r)]))
+		}
+	}
 }

@@ -177,6 +177,11 @@ func TestRateDeputiesByHand(t *testing.T) {
 				if r.Rated || r.Score != nil || r.RankLevel != nil || r.NotRated == "" {
 					t.Errorf("v%d: D has 16 faction days and must not be rated: %+v", c.method.Version, r)
 				}
+				// Not rated, D still reads how many of its assembly and level were.
+				if r.RankAssembly != nil || r.AssemblyRated != 3 || r.LevelRated != 3 {
+					t.Errorf("v%d: D not rated shows rank %v of %d (assembly), %d (level); want no rank of 3 and 3",
+						c.method.Version, r.RankAssembly, r.AssemblyRated, r.LevelRated)
+				}
 				continue
 			}
 			w := c.want[r.DeputyID]

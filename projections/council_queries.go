@@ -463,7 +463,7 @@ func ratio(num, den int) *float64 {
 	if den == 0 {
 		return nil
 	}
-	r := round(float64(num)/float64(den), 4)
+	r := roundRatio(int64(num), int64(den), 4) // exact, half-even (docs/methodology.md)
 	return &r
 }
 

@@ -2,12 +2,14 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
@@ -96,10 +98,11 @@ type Figure struct {
 }
 
 // sums are additive over measures, so figures of any scope are sums of its
-// roadmaps' or indicators' contributions.
+// roadmaps' or indicators' contributions. Weights are kept in exact integer
+// millionths (decimal.go), so a sum never depends on its order.
 type sums struct {
 	measures, done, cancelled int
-	weightTotal, weightedDone float64
+	weightTotal, weightedDone int64 // millionths
 }
 
 func (s *sums) add(o sums) {
@@ -121,7 +124,8 @@ func contribution(st domain.IndicatorState) sums {
 	case st.Status == domain.StatusCancelled:
 		return sums{cancelled: 1}
 	}
-	c := sums{measures: 1, weightTotal: st.Weight, weightedDone: st.Weight * st.Completion()}
+	c := sums{measures: 1}
+	c.weightTotal, c.weightedDone = weightedMicro(st)
 	if st.Status == domain.StatusDone {
 		c.done = 1
 	}
@@ -129,30 +133,21 @@ func contribution(st domain.IndicatorState) sums {
 }
 
 func (s sums) figures(scope Scope, roadmaps int, asOf, knownAt *time.Time) []Figure {
-	mk := func(m Method, num, den float64) Figure {
-		f := Figure{Scope: scope, Method: m.Name, MethodVersion: m.Version, Numerator: num, Denominator: den,
+	// num and den are in the same unit (measures, or millionths of weight).
+	mk := func(m Method, num, den int64, unit int64) Figure {
+		f := Figure{Scope: scope, Method: m.Name, MethodVersion: m.Version,
+			Numerator: float64(num) / float64(unit), Denominator: float64(den) / float64(unit),
 			Roadmaps: roadmaps, Measures: s.measures, Done: s.done, Cancelled: s.cancelled, AsOf: asOf, KnownAt: knownAt}
 		if den > 0 {
-			p := round(100*num/den, 2)
+			p := float64(percentHundredths(num, den)) / 100
 			f.Percent = &p
 		}
 		return f
 	}
 	return []Figure{
-		mk(ShareDone, float64(s.done), float64(s.measures)),
-		mk(WeightedProgress, round(s.weightedDone, 6), round(s.weightTotal, 6)),
+		mk(ShareDone, int64(s.done), int64(s.measures), 1),
+		mk(WeightedProgress, s.weightedDone, s.weightTotal, microPerUnit),
 	}
-}
-
-func round(v float64, digits int) float64 {
-	p := 1.0
-	for range digits {
-		p *= 10
-	}
-	if v < 0 {
-		return -float64(int64(-v*p+0.5)) / p
-	}
-	return float64(int64(v*p+0.5)) / p
 }
 
 const (
@@ -216,26 +211,80 @@ func scopeExists(ctx context.Context, db sqlx.QueryerContext, s Scope) (bool, er
 }
 
 // CurrentFigures returns both methods' figures for a scope now, from the
-// per-roadmap sums the indicators projector keeps.
+// current state of each indicator the indicators projector keeps. It sums
+// exact contributions (decimal.go) rather than the projector's float
+// per-roadmap sums, so it agrees to the last digit with FiguresAt.
 func CurrentFigures(ctx context.Context, db sqlx.QueryerContext, s Scope) ([]Figure, error) {
 	ids, err := RoadmapsInScope(ctx, db, s)
 	if err != nil {
 		return nil, err
 	}
-	const q = `SELECT COALESCE(sum(measures), 0), COALESCE(sum(done), 0), COALESCE(sum(cancelled), 0),
-	COALESCE(sum(weight_total), 0), COALESCE(sum(weighted_done), 0)
-FROM rm_roadmap_figures WHERE generation = ` + indicatorsGen + ` AND roadmap_id = ANY($1)`
+	// Baseline and target matter only for a numeric measure in progress
+	// with a reading; CASE keeps the (large) state of the others unread.
+	const q = `SELECT indicator_id, kind, status, weight, latest_value,
+	CASE WHEN kind = 'numeric' AND status NOT IN ('done', 'cancelled') AND latest_value IS NOT NULL
+		THEN (state->>'baseline')::float8 END AS baseline,
+	CASE WHEN kind = 'numeric' AND status NOT IN ('done', 'cancelled') AND latest_value IS NOT NULL
+		THEN (state->>'target')::float8 END AS target
+FROM rm_indicators WHERE generation = ` + indicatorsGen + ` AND roadmap_id = ANY($1)`
+	rows, err := db.QueryxContext(ctx, q, pq.StringArray(ids))
+	if err != nil {
+		return nil, fmt.Errorf("current figures: %w", err)
+	}
+	defer rows.Close()
 	var t sums
-	if err := db.QueryRowxContext(ctx, q, pq.StringArray(ids)).Scan(&t.measures, &t.done, &t.cancelled, &t.weightTotal, &t.weightedDone); err != nil {
+	for rows.Next() {
+		var (
+			st                       domain.IndicatorState
+			kind, status             string
+			latest, baseline, target sql.NullFloat64
+		)
+		if err := rows.Scan(&st.ID, &kind, &status, &st.Weight, &latest, &baseline, &target); err != nil {
+			return nil, fmt.Errorf("current figures: %w", err)
+		}
+		st.Kind, st.Status = domain.IndicatorKind(kind), domain.IndicatorStatus(status)
+		st.LatestValue, st.Baseline, st.Target = nullFloat(latest), nullFloat(baseline), nullFloat(target)
+		t.add(contribution(st))
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("current figures: %w", err)
 	}
 	return t.figures(s, len(ids), nil, nil), nil
+}
+
+func nullFloat(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
 }
 
 // Axes selects a point on the two time axes; nil means "no limit".
 type Axes struct {
 	AsOf    *time.Time // keep events effective at or before
 	KnownAt *time.Time // keep events recorded at or before
+	// Log, when set, keeps only the events the transparency log holds below
+	// a tree size: the figures as of that log state (?checkpoint=N). Only
+	// the figure functions (FiguresAt, DailySeries) honour it.
+	Log *LogCut
+}
+
+// LogCut is a state of the transparency log: its first TreeSize leaves.
+type LogCut struct {
+	TreeSize int64
+	Leaves   LogLeaves
+}
+
+// LogLeaves tells which events the transparency log holds below a tree
+// size. It is declared here, where it is used; package
+// projections/provenance implements it over projections/translog (which
+// imports this package, so this package cannot import it).
+type LogLeaves interface {
+	// Logged returns which of the events have a leaf index below size.
+	Logged(ctx context.Context, size int64, events []uuid.UUID) (map[uuid.UUID]bool, error)
+	// StreamsOfType returns the streams with an event of type typ below
+	// size.
+	StreamsOfType(ctx context.Context, size int64, typ string) (map[string]bool, error)
 }
 
 func (a Axes) keep(env domain.Envelope) bool {
@@ -250,7 +299,7 @@ func (a Axes) keep(env domain.Envelope) bool {
 // at a.AsOf, as the ledger knew them at a.KnownAt, by folding each
 // indicator's events with the domain's own rules.
 func FiguresAt(ctx context.Context, db sqlx.QueryerContext, s Scope, a Axes) ([]Figure, error) {
-	ids, histories, err := scopeHistories(ctx, db, s)
+	ids, histories, err := scopeHistories(ctx, db, s, a.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -265,10 +314,18 @@ func FiguresAt(ctx context.Context, db sqlx.QueryerContext, s Scope, a Axes) ([]
 	return t.figures(s, len(ids), a.AsOf, a.KnownAt), nil
 }
 
-func scopeHistories(ctx context.Context, db sqlx.QueryerContext, s Scope) ([]string, map[string]*History, error) {
+func scopeHistories(ctx context.Context, db sqlx.QueryerContext, s Scope, cut *LogCut) ([]string, map[string]*History, error) {
 	ids, err := RoadmapsInScope(ctx, db, s)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cut != nil {
+		// A roadmap registered after the log state is not in its scope yet.
+		logged, err := cut.Leaves.StreamsOfType(ctx, cut.TreeSize, domain.TypeRoadmapRegistered)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return !logged["roadmap-"+id] })
 	}
 	var indicators []string
 	q := `SELECT indicator_id FROM rm_indicators WHERE generation = ` + indicatorsGen + ` AND roadmap_id = ANY($1)`
@@ -279,8 +336,58 @@ func scopeHistories(ctx context.Context, db sqlx.QueryerContext, s Scope) ([]str
 	if err := sqlx.GetContext(ctx, db, &gen, `SELECT `+indicatorsGen); err != nil {
 		return nil, nil, err
 	}
+	if cut != nil {
+		h, err := loadHistoriesBelow(ctx, db, gen, indicators, cut)
+		return ids, h, err
+	}
 	h, err := loadHistories(ctx, db, gen, indicators)
 	return ids, h, err
+}
+
+// loadHistoriesBelow reads the stored events of the given indicators that
+// the log holds below cut.TreeSize: a fact's place in the log is its
+// event's leaf, found by event id.
+func loadHistoriesBelow(ctx context.Context, db sqlx.QueryerContext, gen int, ids []string, cut *LogCut) (map[string]*History, error) {
+	type factRow struct {
+		IndicatorID string    `db:"indicator_id"`
+		Version     int64     `db:"version"`
+		EventID     uuid.UUID `db:"event_id"`
+		Type        string    `db:"type"`
+		Data        []byte    `db:"data"`
+		Metadata    []byte    `db:"metadata"`
+	}
+	var rows []factRow
+	const q = `SELECT indicator_id, version, event_id, type, data, metadata FROM rm_indicator_events
+WHERE generation = $1 AND indicator_id = ANY($2) ORDER BY indicator_id, version`
+	if err := sqlx.SelectContext(ctx, db, &rows, q, gen, pq.StringArray(ids)); err != nil {
+		return nil, fmt.Errorf("load indicator histories: %w", err)
+	}
+	events := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		events[i] = r.EventID
+	}
+	logged, err := cut.Leaves.Logged(ctx, cut.TreeSize, events)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*History{}
+	for _, r := range rows {
+		if !logged[r.EventID] {
+			continue
+		}
+		ev, m, err := decodeFact(r.Type, r.Data, r.Metadata)
+		if err != nil {
+			return nil, fmt.Errorf("indicator %s version %d: %w", r.IndicatorID, r.Version, err)
+		}
+		h := out[r.IndicatorID]
+		if h == nil {
+			h = &History{IndicatorID: r.IndicatorID}
+			out[r.IndicatorID] = h
+		}
+		h.Version = r.Version
+		h.Events = append(h.Events, domain.Envelope{Event: ev, Meta: m})
+	}
+	return out, nil
 }
 
 // Point is one day of a series: both methods as the measures stood at the
@@ -305,6 +412,12 @@ const MaxSeriesDays = 3700
 // differences are summed, so the cost grows with events, not days ×
 // indicators.
 func DailySeries(ctx context.Context, db sqlx.QueryerContext, s Scope, from, to domain.Date, knownAt *time.Time) ([]Point, error) {
+	return DailySeriesAt(ctx, db, s, from, to, knownAt, nil)
+}
+
+// DailySeriesAt is DailySeries on the events the log holds below cut (all
+// of them when cut is nil).
+func DailySeriesAt(ctx context.Context, db sqlx.QueryerContext, s Scope, from, to domain.Date, knownAt *time.Time, cut *LogCut) ([]Point, error) {
 	if to.Before(from) {
 		return nil, fmt.Errorf("series from %s to %s: the end is before the start", from, to)
 	}
@@ -313,7 +426,7 @@ func DailySeries(ctx context.Context, db sqlx.QueryerContext, s Scope, from, to 
 	if days > MaxSeriesDays {
 		return nil, fmt.Errorf("series of %d days: at most %d", days, MaxSeriesDays)
 	}
-	ids, histories, err := scopeHistories(ctx, db, s)
+	ids, histories, err := scopeHistories(ctx, db, s, cut)
 	if err != nil {
 		return nil, err
 	}

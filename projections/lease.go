@@ -37,7 +37,7 @@ func AdvisoryLease(db *sqlx.DB, logger *slog.Logger) logsub.LeaseFunc {
 			conn.Close()
 			return nil, nil, fmt.Errorf("lease %s: %w", consumer, err)
 		}
-		logger.Info("projector lease taken", "projector", consumer)
+		logger.Debug("projector lease taken", "projector", consumer)
 		leaseCtx, cancel := context.WithCancel(ctx)
 		go watchLease(leaseCtx, cancel, conn, consumer, logger)
 		release := func() {

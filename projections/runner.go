@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -437,40 +438,79 @@ WHERE name = $1`
 // it (status and /readyz name it) and the others go on: the server still
 // starts, and the operator has a way back (docs/operations.md).
 func CatchUp(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []Projector) (int, error) {
-	total := 0
-projectors:
-	for _, p := range ps {
-		if err := ensure(ctx, db, p.Name()); err != nil {
-			return total, err
-		}
-		for {
-			pos, err := Checkpoint(ctx, db, p.Name())
+	return CatchUpEach(ctx, db, store, ps, nil)
+}
+
+// CaughtUp is what CatchUpEach says of one projector once it is done.
+type CaughtUp struct {
+	Name    string
+	Events  int           // events applied (skipped ones included)
+	Elapsed time.Duration // its own time
+	Stopped error         // the event it stopped on, if it did
+}
+
+// CatchUpEach is CatchUp, calling done (when not nil) after each projector,
+// so that a long catch-up can say how it goes. The projectors catch up side
+// by side (each reads and writes on its own connection): one decodes while
+// another waits for the database. done is never called concurrently.
+func CatchUpEach(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []Projector, done func(CaughtUp)) (int, error) {
+	var (
+		mu    sync.Mutex
+		total int
+		errs  = make([]error, len(ps))
+		wg    sync.WaitGroup
+	)
+	for i, p := range ps {
+		wg.Go(func() {
+			began := time.Now()
+			n, stopped, err := catchUpOne(ctx, db, store, p)
+			mu.Lock()
+			defer mu.Unlock()
+			total += n
 			if err != nil {
-				return total, err
+				errs[i] = err
+				return
 			}
-			page, err := store.ReadAll(ctx, pos, pageSize(p))
-			if err != nil {
-				return total, err
+			if done != nil {
+				done(CaughtUp{Name: p.Name(), Events: n, Elapsed: time.Since(began), Stopped: stopped})
 			}
-			if len(page) == 0 {
-				// At the head: a stop recorded earlier no longer holds.
-				if _, err := db.ExecContext(ctx, `UPDATE projectors SET stopped = false WHERE name = $1 AND stopped`, p.Name()); err != nil {
-					return total, fmt.Errorf("catch up %s: %w", p.Name(), err)
-				}
-				break
-			}
-			if err := Process(ctx, db, p, page); err != nil {
-				var ee *EventError
-				if !errors.As(err, &ee) {
-					return total, fmt.Errorf("catch up %s: %w", p.Name(), err)
-				}
-				if rerr := recordFailure(context.WithoutCancel(ctx), db, p.Name(), err, true); rerr != nil {
-					return total, errors.Join(err, rerr)
-				}
-				continue projectors
-			}
-			total += len(page)
-		}
+		})
 	}
-	return total, nil
+	wg.Wait()
+	return total, errors.Join(errs...)
+}
+
+func catchUpOne(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector) (int, error, error) {
+	if err := ensure(ctx, db, p.Name()); err != nil {
+		return 0, nil, err
+	}
+	total := 0
+	for {
+		pos, err := Checkpoint(ctx, db, p.Name())
+		if err != nil {
+			return total, nil, err
+		}
+		page, err := store.ReadAll(ctx, pos, pageSize(p))
+		if err != nil {
+			return total, nil, err
+		}
+		if len(page) == 0 {
+			// At the head: a stop recorded earlier no longer holds.
+			if _, err := db.ExecContext(ctx, `UPDATE projectors SET stopped = false WHERE name = $1 AND stopped`, p.Name()); err != nil {
+				return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
+			}
+			return total, nil, nil
+		}
+		if err := Process(ctx, db, p, page); err != nil {
+			var ee *EventError
+			if !errors.As(err, &ee) {
+				return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
+			}
+			if rerr := recordFailure(context.WithoutCancel(ctx), db, p.Name(), err, true); rerr != nil {
+				return total, nil, errors.Join(err, rerr)
+			}
+			return total, err, nil
+		}
+		total += len(page)
+	}
 }

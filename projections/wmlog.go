@@ -56,6 +56,13 @@ func (q *quietErrors) Error(msg string, err error, fields watermill.LogFields) {
 	r.Failed(context.Background(), msg, err)
 }
 
+// Info goes to debug: Watermill's info lines (a handler added, started,
+// stopped) are start-up and shut-down chatter that would bury what `ledger
+// dev` prints once it is ready.
+func (q *quietErrors) Info(msg string, fields watermill.LogFields) {
+	q.LoggerAdapter.Debug(msg, fields)
+}
+
 func (q *quietErrors) With(fields watermill.LogFields) watermill.LoggerAdapter {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {

@@ -32,7 +32,19 @@ func TestWatermillErrorsRepeatedDuringAnOutageAreLoggedOnce(t *testing.T) {
 			t.Errorf("no line names %s:\n%s", h, out)
 		}
 	}
-	if !strings.Contains(out, "router started") {
-		t.Errorf("info lines must pass through:\n%s", out)
+}
+
+// Watermill's info lines (handlers added and started) would bury the
+// banner `ledger dev` prints once it is ready: they go to debug.
+func TestWatermillInfoLinesGoToDebug(t *testing.T) {
+	t.Parallel()
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		var buf bytes.Buffer
+		q := newQuietErrors(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level})))
+		q.With(watermill.LogFields{"router": "projections"}).Info("Starting handler", watermill.LogFields{"handler_name": "indicators.v1"})
+		shown := strings.Contains(buf.String(), "Starting handler")
+		if shown != (level == slog.LevelDebug) {
+			t.Errorf("at level %s the info line shown = %v:\n%s", level, shown, buf.String())
+		}
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"filippo.io/torchwood"
 	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -83,6 +85,16 @@ type VerifyConfig struct {
 	// (every ProgressEvery events, and once at the end), from Verify's
 	// goroutine.
 	Progress func(VerifyProgress)
+	// Tiles reads the whole log as C2SP tlog-tiles (under TilesPrefix)
+	// with torchwood's client instead of the NDJSON export, and proves
+	// consistency from the tiles too. Every entry is checked against the
+	// signed root; after a checkpoint the state file says was verified
+	// whole, only the leaves after it are downloaded and checked.
+	Tiles bool
+	// TileCache, with Tiles, is a directory that keeps the verified full
+	// tiles between runs (created if need be): a later run downloads only
+	// the tiles that are new since.
+	TileCache string
 }
 
 // VerifyProgress is how far a whole-log verification has come.
@@ -107,6 +119,12 @@ type VerifyReport struct {
 	// the checkpoint.
 	ConsistentWith []int64
 	EventsChecked  int64
+	// FirstChecked is the first leaf whose event was checked: 0, or with
+	// Tiles the end of the log a previous run verified whole.
+	FirstChecked int64
+	// Downloads counts the HTTP requests the verification made (with
+	// Tiles: the checkpoint and the tiles not in the cache).
+	Downloads int64
 	Findings       []Finding
 	Warnings       []string
 	StateUpdated   bool
@@ -127,6 +145,8 @@ func (r *VerifyReport) find(kind translog.MismatchKind, leaf int64, format strin
 type client struct {
 	base string
 	http *http.Client
+	// tiles, when set, serves consistency proofs from tlog-tiles.
+	tiles torchwood.TileReader
 }
 
 func newClient(base string, hc *http.Client) client {
@@ -215,7 +235,8 @@ func (c client) fetchCheckpoint(ctx context.Context, path string, log note.Verif
 	var names []string
 	for _, s := range n.Sigs {
 		for _, w := range witnesses {
-			if s.Name == w.Name() && s.Hash == w.KeyHash() {
+			// A witness counts once, whichever form it cosigned in.
+			if s.Name == w.Name() && s.Hash == w.KeyHash() && !slices.Contains(names, s.Name) {
 				names = append(names, s.Name)
 			}
 		}
@@ -235,22 +256,21 @@ func (e *signatureError) Unwrap() error { return e.err }
 // anything failed, an error wrapping ErrVerificationFailed; the state file
 // is updated only when everything verified. Other errors (network, a
 // server that answers nonsense) leave the state file alone too.
-func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
-	var rep VerifyReport
+func Verify(ctx context.Context, cfg VerifyConfig) (rep VerifyReport, err error) {
 	log, err := translog.LoadVerifier(cfg.VerifierKey)
 	if err != nil {
 		return rep, err
 	}
 	var witnesses []note.Verifier
 	for _, k := range cfg.WitnessKeys {
-		w, err := translog.LoadVerifier(k)
+		ws, err := witnessVerifiers(k)
 		if err != nil {
 			return rep, fmt.Errorf("witness key: %w", err)
 		}
-		witnesses = append(witnesses, w)
+		witnesses = append(witnesses, ws...)
 	}
-	if cfg.RequireWitnesses > len(witnesses) {
-		return rep, fmt.Errorf("audit: %d witnesses required, %d witness keys given", cfg.RequireWitnesses, len(witnesses))
+	if cfg.RequireWitnesses > len(cfg.WitnessKeys) {
+		return rep, fmt.Errorf("audit: %d witnesses required, %d witness keys given", cfg.RequireWitnesses, len(cfg.WitnessKeys))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -260,9 +280,21 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 		return rep, err
 	}
 	origin := cmp.Or(cfg.Origin, st.Origin)
-	c := newClient(cfg.BaseURL, cfg.HTTPClient)
+	counter := &countingTransport{}
+	hc := counter.wrap(cfg.HTTPClient)
+	defer func() { rep.Downloads = counter.n.Load() }()
+	c := newClient(cfg.BaseURL, hc)
+	tiles := cfg.Tiles && cfg.Stream == ""
+	if tiles {
+		if c.tiles, err = newTileReader(c, cfg.TileCache); err != nil {
+			return rep, err
+		}
+	}
 
 	path := "/checkpoint"
+	if tiles {
+		path = TilesPrefix + "/checkpoint"
+	}
 	if cfg.RequireWitnesses > 0 {
 		path += "?cosigned=" + strconv.Itoa(cfg.RequireWitnesses)
 	}
@@ -286,10 +318,16 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	if err := c.checkConsistency(ctx, &rep, seen, cp); err != nil {
 		return rep, err
 	}
-	if cfg.Stream != "" {
+	var verified int64
+	switch {
+	case cfg.Stream != "":
 		err = c.verifyStream(ctx, &rep, cp, cfg.Stream)
-	} else {
+	case tiles:
+		err = c.verifyTiles(ctx, &rep, cp, incrementalStart(st, rep.ConsistentWith, cp), cfg.Progress)
+		verified = cp.TreeSize
+	default:
 		err = c.verifyAll(ctx, &rep, cp, cfg.Progress)
+		verified = cp.TreeSize
 	}
 	if err != nil {
 		return rep, err
@@ -297,7 +335,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	if !rep.OK() {
 		return rep, fmt.Errorf("%w: %d findings", ErrVerificationFailed, len(rep.Findings))
 	}
-	if err := st.remember(cfg.StateFile, cp, cfg.VerifierKey, cfg.Now()); err != nil {
+	if err := st.remember(cfg.StateFile, cp, cfg.VerifierKey, cfg.Now(), verified); err != nil {
 		return rep, err
 	}
 	rep.StateUpdated = cfg.StateFile != ""
@@ -347,6 +385,9 @@ func (c client) checkConsistency(ctx context.Context, rep *VerifyReport, seen []
 // proveConsistent asks for a consistency proof of old in new and checks it.
 // A proof the server cannot or will not give is a failed proof.
 func (c client) proveConsistent(ctx context.Context, old, new translog.Checkpoint) (bool, error) {
+	if c.tiles != nil {
+		return c.proveConsistentFromTiles(ctx, old, new)
+	}
 	var p ConsistencyProof
 	err := c.getJSON(ctx, fmt.Sprintf("/proof/consistency?old=%d&new=%d", old.TreeSize, new.TreeSize), &p)
 	var se *StatusError

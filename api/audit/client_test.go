@@ -81,6 +81,7 @@ func TestClientDetectsTampering(t *testing.T) {
 					streamOf[int64(i)] = ev.Stream
 				}
 				s.Tamper(t, tc.SQL(ids)...)
+				s.Republish(t)
 				if rewrite {
 					s.Rewrite(t)
 					rep, err := translog.VerifyDatabase(ctx, s.DB, s.Store)

@@ -220,6 +220,7 @@ func TestVerifyWholeLogBeyondTheFirstPage(t *testing.T) {
 	}
 	change := func(i int) {
 		s.Tamper(t, fmt.Sprintf(`UPDATE events SET data = convert_to('{"value":-1}', 'UTF8') WHERE event_id = '%s'`, ids[i]))
+		s.Republish(t)
 	}
 	for _, tc := range []struct {
 		name   string

@@ -77,7 +77,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("audit: Verifier: %w", err))
 	}
 	for i, w := range c.Witnesses {
-		if _, err := note.NewVerifier(w); err != nil {
+		if _, err := witnessVerifiers(w); err != nil {
 			errs = append(errs, fmt.Errorf("audit: Witnesses[%d]: %w", i, err))
 		}
 	}
@@ -115,6 +115,9 @@ func (h *handler) routes() []route {
 		{"GET", "/events.csv", h.eventsCSV},
 		{"GET", "/streams/{stream}/history", h.streamHistory},
 		{"POST", "/cosignatures", h.addCosignature},
+		{"GET", "/key", h.key},
+		{"GET", TilesPrefix + "/checkpoint", h.tlogCheckpoint},
+		{"GET", TilesPrefix + "/tile/{tile...}", h.tlogTile},
 	}
 }
 
@@ -130,13 +133,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		h.cfg.Origin = h.log.Name()
 	}
 	for _, w := range cfg.Witnesses {
-		v, _ := note.NewVerifier(w)
-		h.witnesses = append(h.witnesses, v)
+		vs, _ := witnessVerifiers(w)
+		h.witnesses = append(h.witnesses, vs...)
 	}
 	doc := OpenAPIPaths()
 	for _, r := range h.routes() {
 		// What the route's OpenAPI operation declares is what it accepts.
-		op, _ := doc[PathPrefix+r.pattern].(obj)[strings.ToLower(r.method)].(obj)
+		op, _ := doc[openAPIPath(r.pattern)].(obj)[strings.ToLower(r.method)].(obj)
 		if op == nil {
 			return nil, fmt.Errorf("audit: route %s %s is not documented", r.method, r.pattern)
 		}

@@ -1,12 +1,23 @@
 package audit
 
-import "promiseledger/api/params"
+import (
+	"strings"
+
+	"promiseledger/api/params"
+)
 
 // PathPrefix is where the main API mounts the handler; OpenAPIPaths uses
 // it.
 const PathPrefix = "/v1/audit"
 
 type obj = map[string]any
+
+// openAPIPath is the OpenAPI path of a route pattern: a wildcard that
+// takes the rest of the path ({tile...}) is an ordinary path parameter
+// there, documented as spanning several segments.
+func openAPIPath(pattern string) string {
+	return PathPrefix + strings.ReplaceAll(pattern, "...}", "}")
+}
 
 func param(name, in, desc string, schema obj, required bool) obj {
 	return obj{"name": name, "in": in, "description": desc, "required": required, "schema": schema}
@@ -31,11 +42,11 @@ var (
 		"additionalProperties": false,
 		"properties": obj{
 			"leaf_index": intSchema, "event_id": obj{"type": "string", "format": "uuid"}, "leaf_hash": b64Schema,
-			"missing": obj{"type": "boolean", "description": "The store no longer has the event; only the leaf's fields are given."},
+			"missing": obj{"type": "boolean", "description": "The log holds no copy of this leaf's bytes (only a leaf logged before copies were kept, whose event had changed or gone by then); only the leaf's fields are given."},
 			"stream":  strSchema, "version": intSchema, "type": strSchema,
 			"stored_at":    obj{"type": "string", "format": "date-time"},
 			"stored_at_ns": obj{"type": "string", "description": "stored_at in nanoseconds since 1970, decimal: the value the leaf hashes."},
-			"position":     obj{"type": "string", "description": "The event store's position, COMMIT/PREPARE."},
+			"position":     obj{"type": "string", "description": "Where the event store had the event when it was logged, COMMIT/PREPARE (not part of the leaf)."},
 			"data_base64":  b64Schema, "metadata_base64": b64Schema,
 			"data":     obj{"description": "data as JSON, when it is JSON"},
 			"metadata": obj{"description": "metadata as JSON, when it is JSON"},
@@ -60,7 +71,10 @@ func jsonResp(desc string, schema obj) obj {
 }
 
 func noteResp(desc string) obj {
-	return obj{"description": desc, "content": obj{"text/plain": obj{"schema": obj{"type": "string",
+	return obj{"description": desc, "headers": obj{
+		"Audit-Tree-Size": obj{"description": "The checkpoint's tree size.", "schema": intSchema},
+		"Audit-Log-Key":   obj{"description": "The log's verifier key (as GET /v1/audit/key): check the note with it, and compare it with the key you pinned.", "schema": strSchema},
+	}, "content": obj{"text/plain": obj{"schema": obj{"type": "string",
 		"description": "A signed note: \"<origin>\\n<tree size>\\n<base64 root>\\n\", a blank line, the log's signature line and the witnesses' cosignature lines."}}}}
 }
 
@@ -77,6 +91,13 @@ func OpenAPIPaths() map[string]any {
 		}
 		return obj{"get": op}
 	}
+	tiles := get("C2SP tlog-tiles: a hash tile (tile/<L>/<N>[.p/<W>]) or an entry bundle (tile/entries/<N>[.p/<W>]) within the latest checkpoint. An entry is a leaf's exact bytes (docs/audit.md). Full tiles are immutable (Cache-Control: immutable); partial ones are cached for 60 s.",
+		[]obj{{"name": "tile", "in": "path", "required": true, "allowReserved": true, "schema": strSchema,
+			"description": "The rest of the tile path after tile/, several segments: 0/x001/234, 1/005.p/17, entries/000."}},
+		obj{"description": "The tile's bytes.", "headers": obj{"Cache-Control": obj{"schema": strSchema}},
+			"content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}})
+	// An entry bundle cannot carry a leaf above 65535 bytes.
+	tiles["get"].(obj)["responses"].(obj)["501"] = problemResp
 	return map[string]any{
 		p("/checkpoint"): get("The latest signed checkpoint, with witnesses' cosignatures.",
 			[]obj{query("cosigned", "The latest checkpoint with at least this many cosignatures.", intSchema)},
@@ -113,6 +134,18 @@ func OpenAPIPaths() map[string]any {
 				"properties": obj{"stream": strSchema, "checkpoint": checkpointRefSchema, "note": strSchema, "current_version": intSchema,
 					"events":      obj{"type": "array", "items": eventSchema},
 					"next_cursor": obj{"type": "string", "description": "Continues the history; absent on the last page."}}})),
+		p("/key"): get("The log's public key, which signs every checkpoint. Pin the key the operator published out of band (docs/operations.md), not this answer alone.",
+			nil, jsonResp("The key.", obj{"type": "object", "additionalProperties": false,
+				"required": []string{"origin", "verifier_key", "algorithm", "public_key", "key_hash", "tiles_url"},
+				"properties": obj{"origin": strSchema,
+					"verifier_key": obj{"type": "string", "description": "Signed-note verifier key, <name>+<key hash>+<base64 key>: what `ledger verify --key` takes."},
+					"algorithm":    obj{"type": "string", "enum": []string{"Ed25519"}},
+					"public_key":   obj{"type": "string", "contentEncoding": "base64", "description": "The raw 32-byte Ed25519 public key."},
+					"key_hash":     obj{"type": "string", "description": "The note key hash, 8 hex digits."},
+					"tiles_url":    obj{"type": "string", "description": "The log's C2SP tlog-tiles prefix on this server."}}})),
+		p(TilesPrefix + "/checkpoint"): get("C2SP tlog-tiles: the latest checkpoint (signed note with cosignatures). Cache-Control: max-age=5.",
+			nil, noteResp("The checkpoint.")),
+		p(TilesPrefix + "/tile/{tile}"): tiles,
 		p("/cosignatures"): obj{"post": obj{
 			"summary": "A witness submits a checkpoint with its cosignature added.",
 			"tags":    []string{"audit"},

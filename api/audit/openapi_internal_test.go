@@ -18,7 +18,7 @@ func TestOpenAPIPathsMatchRoutes(t *testing.T) {
 		t.Errorf("%d operations documented, %d routes", documented, len(routes))
 	}
 	for _, r := range routes {
-		item, ok := paths[PathPrefix+r.pattern].(obj)
+		item, ok := paths[openAPIPath(r.pattern)].(obj)
 		if !ok {
 			t.Errorf("%s %s is not documented", r.method, r.pattern)
 			continue

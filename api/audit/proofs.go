@@ -52,6 +52,7 @@ func (h *handler) writeNote(w http.ResponseWriter, r *http.Request, cp translog.
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Audit-Tree-Size", strconv.FormatInt(cp.TreeSize, 10))
+	w.Header().Set(keyHeader, h.cfg.Verifier)
 	io.WriteString(w, body) //nolint:errcheck // the client went away
 	return nil
 }

@@ -23,6 +23,11 @@ type State struct {
 	Origin      string           `json:"origin"`
 	LogKey      string           `json:"log_key"`
 	Checkpoints []SeenCheckpoint `json:"checkpoints"`
+	// VerifiedLeaves is how many leaves, from the first, a whole-log
+	// verification has re-hashed (in the largest checkpoint it verified):
+	// a later tlog-tiles verification that proves that checkpoint a prefix
+	// of the new one checks only the leaves after it.
+	VerifiedLeaves int64 `json:"verified_leaves,omitempty"`
 }
 
 // SeenCheckpoint is one verified checkpoint.
@@ -66,12 +71,14 @@ func loadState(path string, log note.Verifier) (State, []translog.Checkpoint, er
 }
 
 // remember adds a checkpoint to the state (once per tree size) and writes
-// the file atomically.
-func (st State) remember(path string, cp translog.Checkpoint, logKey string, now time.Time) error {
+// the file atomically. verified is how many leaves of cp were re-hashed
+// from the first on (0: not the whole log).
+func (st State) remember(path string, cp translog.Checkpoint, logKey string, now time.Time, verified int64) error {
 	if path == "" {
 		return nil
 	}
 	st.Origin, st.LogKey = cp.Origin, logKey
+	st.VerifiedLeaves = max(st.VerifiedLeaves, verified)
 	if !slices.ContainsFunc(st.Checkpoints, func(s SeenCheckpoint) bool { return s.TreeSize == cp.TreeSize }) {
 		st.Checkpoints = append(st.Checkpoints, SeenCheckpoint{TreeSize: cp.TreeSize, RootHash: cp.RootHash.String(), Note: cp.Note, SeenAt: now.UTC()})
 		slices.SortFunc(st.Checkpoints, func(a, b SeenCheckpoint) int { return cmp.Compare(a.TreeSize, b.TreeSize) })

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"promiseledger/projections/translog"
@@ -71,9 +72,10 @@ func Witness(ctx context.Context, cfg WitnessConfig) (WitnessReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	signer, err := translog.LoadSigner(cfg.WitnessSignerKey)
+	// The witness cosigns in C2SP tlog-cosignature form (timestamped).
+	signer, err := fnote.NewSignerForCosignatureV1(cfg.WitnessSignerKey)
 	if err != nil {
-		return rep, err
+		return rep, fmt.Errorf("audit: witness key: %w", err)
 	}
 	st, seen, err := loadState(cfg.StateFile, log)
 	if err != nil {
@@ -120,7 +122,7 @@ func Witness(ctx context.Context, cfg WitnessConfig) (WitnessReport, error) {
 	}
 	// Remember before posting: if the post is lost after the server got it,
 	// the witness must still never cosign a checkpoint inconsistent with it.
-	if err := st.remember(cfg.StateFile, cp, cfg.LogVerifierKey, cfg.Now()); err != nil {
+	if err := st.remember(cfg.StateFile, cp, cfg.LogVerifierKey, cfg.Now(), 0); err != nil {
 		return rep, err
 	}
 	if err := c.postCosignature(ctx, cosigned); err != nil {

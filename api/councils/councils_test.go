@@ -22,6 +22,7 @@ import (
 	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
+	"promiseledger/projections/translog"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -50,7 +51,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	db := store.DB()
-	for _, migrate := range []func(context.Context, *sqlx.DB) error{postgres.Migrate, projections.Migrate} {
+	for _, migrate := range []func(context.Context, *sqlx.DB) error{postgres.Migrate, projections.Migrate, translog.Migrate} {
 		if err := migrate(ctx, db); err != nil {
 			t.Fatal(err)
 		}
@@ -384,6 +385,16 @@ func TestAssessmentsAndRatingsOverHTTP(t *testing.T) {
 	rows := league.body["rows"].([]any)
 	if len(rows) != 2 || rows[0].(map[string]any)["deputy_id"] != "deputy-2" {
 		t.Fatalf("league: %s", league.raw)
+	}
+	// Rating answers name their provenance: live, the method version, and
+	// the instant "now" meant (docs/methodology.md, "Provenance").
+	for name, body := range map[string]map[string]any{"rating": r.body, "league": league.body} {
+		p, _ := body["provenance"].(map[string]any)
+		ms, _ := p["methods"].([]any)
+		if p == nil || p["basis"] != "live" || p["as_of"] == nil || p["as_of"] != p["computed_at"] || len(ms) != 1 ||
+			ms[0].(map[string]any)["version"] != 1.0 {
+			t.Errorf("%s provenance: %v", name, p)
+		}
 	}
 	e.expect(e.do("GET", "/v1/ratings/league", "", nil), 400)
 	// limit cuts the table from the top (ranks stay those of the whole

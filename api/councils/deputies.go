@@ -11,6 +11,7 @@ import (
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/projections"
+	"promiseledger/projections/provenance"
 )
 
 // pathDeputy answers 404 for a malformed deputy id in the path.
@@ -203,6 +204,8 @@ type deputyRating struct {
 	History  []ratingRow                  `json:"history"`
 	Versions []versionInfo                `json:"versions"`
 	Events   map[string][]ratingEvent     `json:"events,omitempty"`
+	// Provenance names the log state, method and instants of the answer.
+	Provenance provenance.Provenance `json:"provenance"`
 }
 
 type deputyInfo struct {
@@ -312,6 +315,9 @@ func (s *server) ratingOf(r *http.Request, deputyID string, withEvents bool) (de
 		}
 		out.Versions = append(out.Versions, vi)
 	}
+	if out.Provenance, err = s.ratingProvenance(r, axes, method, version); err != nil {
+		return deputyRating{}, err
+	}
 	if withEvents {
 		out.Events = map[string][]ratingEvent{}
 		for _, c := range out.Current.Components {
@@ -351,6 +357,18 @@ type leagueTable struct {
 	AssemblyID  string              `json:"assembly_id,omitempty"`
 	AsOf        *time.Time          `json:"as_of"`
 	Rows        []leagueRow         `json:"rows"`
+	// Provenance names the log state, method and instants of the answer.
+	Provenance provenance.Provenance `json:"provenance"`
+}
+
+// ratingProvenance is the provenance of a rating answer: live, on the axes
+// asked for.
+func (s *server) ratingProvenance(r *http.Request, axes *projections.Axes, method string, version int) (provenance.Provenance, error) {
+	var asOf, knownAt *time.Time
+	if axes != nil {
+		asOf, knownAt = axes.AsOf, axes.KnownAt
+	}
+	return provenance.Live(r.Context(), s.cfg.DB, s.cfg.Now(), asOf, knownAt, provenance.MethodRef{Name: method, Version: version})
 }
 
 func (s *server) ratingsLeague(w http.ResponseWriter, r *http.Request) error {
@@ -388,6 +406,9 @@ func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.L
 		out.Rows = append(out.Rows, leagueRow{DeputyID: v.DeputyID, DisplayName: v.DisplayName, AssemblyID: v.AssemblyID, Rated: v.Rated,
 			NotRated: v.NotRated, Score: v.Score, RankAssembly: v.RankAssembly, AssemblyRated: v.AssemblyRated, RankLevel: v.RankLevel,
 			LevelRated: v.LevelRated, FactionDays: v.FactionDays})
+	}
+	if out.Provenance, err = s.ratingProvenance(r, lq.Axes, l.Method, l.Version); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

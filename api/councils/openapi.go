@@ -314,6 +314,20 @@ var (
 	})
 )
 
+// provenanceSchema mirrors the main document's Provenance schema
+// (api/openapi.go), inlined like every schema here.
+func provenanceSchema() obj {
+	return object("Where the answer came from: the latest signed checkpoint when it was computed, the method version and the instants answered for (docs/methodology.md, \"Provenance\"). Ratings are live answers (basis live).",
+		[]string{"basis", "checkpoint", "computed_at", "as_of", "known_at", "methods"}, obj{
+			"basis": enum("", "checkpoint", "live"),
+			"checkpoint": nullable(object("A signed state of the transparency log.", []string{"tree_size", "root_hash", "note", "signed_at"}, obj{
+				"tree_size": integer(""), "root_hash": str("Standard base64."), "note": str("The signed note."), "signed_at": instant,
+			})),
+			"computed_at": instant, "as_of": instant, "known_at": instant,
+			"methods": array(object("", []string{"name", "version"}, obj{"name": str(""), "version": integer("")}), ""),
+		})
+}
+
 func schemas() map[string]obj {
 	component := object("One component of a score.", nil, obj{
 		"key": str(""), "source": str(""), "weight": num(""), "normalization": obj{"type": "object"}, "has_data": boolean(""),
@@ -384,6 +398,7 @@ func schemas() map[string]obj {
 			"versions": array(object("", nil, obj{"version": integer(""), "title": text, "effective_from": date, "published_at": instant,
 				"rating": merge(row, obj{"type": []any{"object", "null"}})}), "Every published version, with the same period's rating."),
 			"events": obj{"type": "object", "additionalProperties": array(storedEvent, ""), "description": "/v1/me/rating only: the events behind each component, by key."},
+			"provenance": provenanceSchema(),
 		}),
 		"League": object("A league table.", nil, obj{
 			"method": str(""), "version": integer(""), "versions": array(integer(""), ""), "in_force": boolean(""), "period": period,
@@ -391,6 +406,7 @@ func schemas() map[string]obj {
 			"rows": array(object("", nil, obj{"deputy_id": str(""), "display_name": str(""), "assembly_id": str(""), "rated": boolean(""),
 				"not_rated": str(""), "score": nullable(num("")), "rank_assembly": nullable(integer("")), "assembly_rated": integer(""),
 				"rank_level": nullable(integer("")), "level_rated": integer(""), "faction_days": integer("")}), "Rated deputies by rank, then the rest."),
+			"provenance": provenanceSchema(),
 		}),
 		"RatingMethod": method,
 		"RatingMethodInput": withProps(object("", []string{"method", "title", "summary", "formula", "effective_from"}, obj{

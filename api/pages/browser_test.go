@@ -1076,3 +1076,172 @@ func TestSameNumberReadsNumbersAsPagesPrintThem(t *testing.T) {
 		}
 	}
 }
+
+// TestFormsInBrowser signs in as each role in Chromium and writes through
+// the pages' forms (writeEnv: sessions on, projectors running): an
+// officer's report with a field error first, then a good one, seen at once
+// in the measure's history and then in the audit feed; an administrator
+// cancels a measure; a council member and a deputy see no officer form.
+// It saves the form with its error and the history after success.
+func TestFormsInBrowser(t *testing.T) {
+	e := newWriteEnv(t)
+	browser := newBrowser(t)
+	// Every step gets a minute: a missing element fails the test instead
+	// of hanging it.
+	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(browser, time.Minute) }
+	shots := screenshotDir(t)
+	reported := e.newIndicator(t, domain.KindNumeric)
+	cancelled := e.newIndicator(t, domain.KindMilestone)
+	cat := loadTestCatalog(t)
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	shoot := func(sel, name string) {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel), chromedp.NodeVisible))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	absent := func(sel string) bool {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		gone, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(`+strconv.Quote(sel)+`) === null`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gone
+	}
+	submit := func(what, form string) {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#"+form+` button[type="submit"]`), chromedp.NodeVisible)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	signIn := func(role string) {
+		t.Helper()
+		// A fresh browser state: a failed subtest may have left a session.
+		do("open the sign-in page", call(network.ClearBrowserCookies, cdp.Empty{}), viewport(1280, 900), chromedp.Navigate(e.srv.URL+"/signin?lang=en"),
+			chromedp.SendKeys(chromedp.CSS("#form-signin-token"), e.tokens[role], chromedp.NodeVisible))
+		submit("sign in as "+role, "form-signin")
+		ctx, cancel := step()
+		defer cancel()
+		who, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".whoami strong"), chromedp.NodeVisible))
+		if err != nil || who != role {
+			t.Fatalf("after signing in as %s the header names %q (%v)", role, who, err)
+		}
+	}
+	signOut := func() {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`.whoami button[type="submit"]`), chromedp.NodeVisible)); err != nil {
+			t.Fatalf("sign out: %v", err)
+		}
+		if absent(`.whoami a[href^="/signin"]`) {
+			t.Fatal("after signing out the header offers no sign-in link")
+		}
+	}
+
+	t.Run("officer reports progress", func(t *testing.T) {
+		signIn("officer")
+		do("open the measure", chromedp.Navigate(e.srv.URL+"/measures/"+reported+"?lang=en"),
+			chromedp.SendKeys(chromedp.CSS("#form-report-value"), "forty-two", chromedp.NodeVisible),
+			chromedp.SendKeys(chromedp.CSS("#form-report-evidence-url"), "https://example.kz/acts/42"),
+			chromedp.SendKeys(chromedp.CSS("#form-report-evidence-description"), "Акт приёмки участка дороги"))
+		submit("send a report with a bad value", "form-report")
+		sctx, cancel := step()
+		defer cancel()
+		msg, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS("#form-report-value-error"), chromedp.NodeVisible))
+		if err != nil || msg != cat["en"]["form.err.number"] {
+			t.Fatalf("the field error next to the value reads %q (%v), want %q", msg, err, cat["en"]["form.err.number"])
+		}
+		shoot("#form-report", "form-report-field-error-en.png")
+		do("correct the value", chromedp.Clear(chromedp.CSS("#form-report-value")), chromedp.SendKeys(chromedp.CSS("#form-report-value"), "42"))
+		submit("send the corrected report", "form-report")
+		loc, err := chromedp.Run(browser, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := locationEventRE.FindStringSubmatch(loc)
+		if m == nil {
+			t.Fatalf("after the report the browser is at %s, want the measure at the new event", loc)
+		}
+		if absent("#e-" + m[1]) {
+			t.Fatalf("the measure's history does not show the new event %s", m[1])
+		}
+		shoot(".timeline", "measure-after-report-en.png")
+		e.requireInAuditFeed(t, m[1])
+		signOut()
+	})
+	t.Run("administrator cancels a measure", func(t *testing.T) {
+		signIn("admin")
+		do("open the measure", chromedp.Navigate(e.srv.URL+"/measures/"+cancelled+"?lang=ru"),
+			chromedp.SendKeys(chromedp.CSS("#form-cancel-reason"), "мера заменена другой", chromedp.NodeVisible))
+		submit("cancel", "form-cancel")
+		loc, err := chromedp.Run(browser, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := locationEventRE.FindStringSubmatch(loc)
+		if m == nil || absent("#e-"+m[1]) {
+			t.Fatalf("after cancelling, %s shows no new event", loc)
+		}
+		if !absent("#form-report") {
+			t.Error("a cancelled measure still offers the report form")
+		}
+		e.requireInAuditFeed(t, m[1])
+		signOut()
+	})
+	for _, role := range []string{"council", "deputy"} {
+		t.Run(role+" sees no officer form", func(t *testing.T) {
+			signIn(role)
+			do("open the measure", chromedp.Navigate(e.srv.URL+"/measures/"+reported+"?lang=kk"), chromedp.WaitVisible(chromedp.CSS("#timeline")))
+			for _, f := range []string{"#form-report", "#form-correct", "#form-retarget", "#form-cancel"} {
+				if !absent(f) {
+					t.Errorf("%s sees %s", role, f)
+				}
+			}
+			signOut()
+		})
+	}
+}
+
+// requireInAuditFeed waits until the transparency log's projector has
+// logged an event and finds it in the public audit feed.
+func (e *writeEnv) requireInAuditFeed(t *testing.T, eventID string) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		if _, _, err := e.cp.CheckpointOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Get(e.srv.URL + "/v1/audit/events.ndjson")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), eventID) {
+			return
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("event %s is not in the audit feed after a minute (%d: %.300s)", eventID, res.StatusCode, b)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pages
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,6 +185,23 @@ func (h *Handler) measure(q *request) (*pageData, error) {
 	// Newest first: the latest word on a promise comes first.
 	for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
 		items[i], items[j] = items[j], items[i]
+	}
+	var reports []formOption
+	for _, env := range tl.Events {
+		if e, ok := env.Event.(domain.ProgressReported); ok {
+			eff := env.Meta.EffectiveAt
+			if eff.IsZero() {
+				eff = env.Meta.RecordedAt
+			}
+			_, _, detail, _ := h.describe(q.lang, e, cur.Unit)
+			reports = append(reports, formOption{Value: e.ReportID, Label: stamp(eff) + " — " + detail})
+		}
+	}
+	slices.Reverse(reports) // the latest first, as the timeline
+	// The version the forms are pinned to is the one this page shows:
+	// the timeline holds every event of the stream, one per version.
+	if d.Forms, err = h.measureForms(q, id, st, int64(len(tl.Events)), reports); err != nil {
+		return nil, err
 	}
 	d.Sections = []section{
 		{ID: "state", Heading: heading, Facts: facts},

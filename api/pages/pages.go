@@ -18,6 +18,10 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"promiseledger/api/session"
+	"promiseledger/commands"
+	"promiseledger/eventstore"
 )
 
 //go:embed templates/*.html
@@ -48,6 +52,21 @@ type Config struct {
 	// SeriesStart is the first day of the home page's chart. Default
 	// 2021-03-01, when the roadmaps took effect.
 	SeriesStart time.Time
+
+	// Sessions turns on signing in (/signin) and the write forms; nil
+	// serves the pages read-only, as before. The forms then need the
+	// following three.
+	Sessions *session.Store
+	// Commands are the API's command handlers: every form writes through
+	// them.
+	Commands *commands.Handlers
+	// Store and WriteDB are what the API's policies read (who may write
+	// where) and where a stale form's news is read.
+	Store   eventstore.Store
+	WriteDB *sqlx.DB
+	// ReadYourWrites bounds the wait, after a write, for the projector to
+	// apply it before the page showing it is served (default 3 s).
+	ReadYourWrites time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -64,6 +83,9 @@ func (c *Config) setDefaults() {
 		}
 		c.Location = loc
 	}
+	if c.ReadYourWrites <= 0 {
+		c.ReadYourWrites = 3 * time.Second
+	}
 	if c.SeriesStart.IsZero() {
 		c.SeriesStart = time.Date(2021, time.March, 1, 0, 0, 0, 0, time.UTC)
 	}
@@ -73,6 +95,9 @@ func (c *Config) setDefaults() {
 func (c Config) Validate() error {
 	if c.DB == nil {
 		return errors.New("pages: Config.DB is required")
+	}
+	if c.Sessions != nil && (c.Commands == nil || c.Store == nil || c.WriteDB == nil) {
+		return errors.New("pages: with Sessions, Config.Commands, Store and WriteDB are required (the forms write through them)")
 	}
 	return nil
 }
@@ -112,6 +137,7 @@ func routeTable() []route {
 		{"bodies", "GET /state-bodies", nil, true, (*Handler).stateBodies},
 		{"audit", "GET /audit", nil, false, (*Handler).audit},
 		{"methods", "GET /methods", nil, false, (*Handler).methods},
+		{"signin", "GET /signin", []string{"next"}, false, (*Handler).signinPage},
 	}
 }
 
@@ -120,6 +146,10 @@ func Patterns() []string {
 	out := []string{"GET /assets/{file}"}
 	for _, r := range routeTable() {
 		out = append(out, r.pattern)
+	}
+	out = append(out, "POST /signin", "POST /signout")
+	for _, f := range formDefs() {
+		out = append(out, f.pattern())
 	}
 	return out
 }
@@ -157,6 +187,11 @@ func New(cfg Config) (*Handler, error) {
 		if rt.axes {
 			h.axesMux.Handle(rt.pattern, http.NotFoundHandler())
 		}
+	}
+	h.mux.Handle("POST /signin", h.signin())
+	h.mux.Handle("POST /signout", h.signout())
+	for _, f := range formDefs() {
+		h.mux.Handle(f.pattern(), h.post(f))
 	}
 	return h, nil
 }

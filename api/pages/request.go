@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/language"
 
 	"promiseledger/api/params"
+	"promiseledger/api/session"
 	"promiseledger/domain"
 	"promiseledger/projections"
 	"promiseledger/projections/translog"
@@ -47,6 +48,12 @@ type request struct {
 	asOfRaw, knownAtRaw string
 	axes                projections.Axes
 	errs                []fieldError
+	// w is the response, for pages that set cookies (sign-in).
+	w http.ResponseWriter
+	// sess is the reader's session, when signed in; posted is a form sent
+	// back to its page with its errors.
+	sess   *session.Session
+	posted *posted
 }
 
 type fieldError struct{ Field, Problem string }
@@ -137,7 +144,7 @@ func (rt route) spec() params.Spec {
 
 // parse reads the common parameters and refuses unknown ones.
 func (h *Handler) parse(w http.ResponseWriter, r *http.Request, rt route) *request {
-	q := &request{h: h, ctx: r.Context(), r: r, route: rt}
+	q := &request{h: h, ctx: r.Context(), r: r, w: w, route: rt}
 	// The API's one parameter check: unknown names, repeats, bytes that
 	// are not text, over-long values, booleans other than true/false.
 	if err := rt.spec().Check(r); err != nil {
@@ -260,6 +267,19 @@ func (h *Handler) page(rt route) http.Handler {
 			h.fail(w, q, err)
 			return
 		}
+		if h.cfg.Sessions != nil {
+			sess, err := h.cfg.Sessions.FromRequest(r)
+			if err != nil {
+				h.fail(w, q, err)
+				return
+			}
+			if sess != nil {
+				// A signed-in page holds forms with this session's CSRF
+				// token: never for a shared cache.
+				w.Header().Set("Cache-Control", "private, no-store")
+				q.sess = sess
+			}
+		}
 		d, err := rt.handle(h, q)
 		if err != nil {
 			h.fail(w, q, err)
@@ -364,6 +384,14 @@ func (h *Handler) finishChrome(q *request, d *pageData) error {
 		d.Nav = append(d.Nav, navLink{Label: h.cat.t(q.lang, n.key), URL: q.link(n.path), Current: navCurrent(q.r.URL.Path, n.path)})
 	}
 	d.Permalink = q.baseURL() + q.self()
+	if h.cfg.Sessions != nil {
+		if q.sess != nil {
+			d.User = &signedIn{Name: q.sess.Name, Role: h.cat.t(q.lang, "actor."+string(q.sess.Role)), CSRF: q.sess.CSRF(),
+				SignOut: "/signout?lang=" + q.lang}
+		} else if q.r.URL.Path != "/signin" {
+			d.SignIn = "/signin?" + url.Values{"lang": {q.lang}, "next": {q.r.URL.Path}}.Encode()
+		}
+	}
 	if q.route.axes {
 		d.ShowsAxes = true
 		d.AsOf, d.KnownAt = q.asOfRaw, q.knownAtRaw

@@ -94,6 +94,13 @@ type pageData struct {
 	Message string
 	Fields  []string
 
+	// User is who is signed in (the header's sign-out form); SignIn links
+	// to the sign-in page when sessions are on and nobody is.
+	User   *signedIn
+	SignIn string
+	// Forms are the write forms the signed-in reader may use here.
+	Forms []pageForm
+
 	Filters  *filterForm
 	AxisForm *axisForm
 	Chart    *chart

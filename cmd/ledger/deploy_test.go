@@ -35,7 +35,7 @@ func accepted(t *testing.T, args []string) (vars []string, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	for _, m := range envRef.FindAllStringSubmatch(errOut.String(), -1) {
+	for _, m := range envRef.FindAllStringSubmatch(out.String(), -1) { // help is on stdout
 		vars = append(vars, m[1])
 	}
 	return vars, true

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,8 +17,12 @@ import (
 	"github.com/lib/pq"
 
 	"promiseledger/api"
+	"promiseledger/commands"
+	"promiseledger/commands/batch"
 	"promiseledger/commands/councildemo"
 	"promiseledger/commands/demo"
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pglocal"
 	"promiseledger/projections"
 )
@@ -96,36 +102,29 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 		return err
 	}
 	defer svc.close()
+	prog := newProgress(e.stdout)
 	if cfg.Demo {
-		if err := loadDemo(ctx, e, svc, cfg.DemoSeed, scale); err != nil {
+		if err := loadDemos(ctx, prog, svc, cfg.DemoSeed, scale); err != nil {
 			return err
 		}
 	}
 	// Bring the read models up to date before serving, so the first reads
 	// already see the whole demo.
-	start := time.Now()
-	n, err := projections.CatchUp(ctx, svc.db, svc.store, firstReadModels())
-	if err != nil {
+	if err := catchUpReadModels(ctx, prog, svc); err != nil {
 		return err
 	}
-	spent := time.Since(start)
 	if cfg.Demo {
-		loaded, err := loadCouncilDemo(ctx, e, svc, cfg.DemoSeed, scale)
+		// A ledger whose roadmap demo was loaded before the councils demo
+		// existed gets the councils now.
+		loaded, err := loadCouncilDemo(ctx, prog, svc, cfg.DemoSeed, scale)
 		if err != nil {
 			return err
 		}
 		if loaded {
-			again := time.Now()
-			m, err := projections.CatchUp(ctx, svc.db, svc.store, firstReadModels())
-			if err != nil {
+			if err := catchUpReadModels(ctx, prog, svc); err != nil {
 				return err
 			}
-			n += m
-			spent += time.Since(again)
 		}
-	}
-	if n > 0 {
-		fmt.Fprintf(e.stdout, "brought the read models up to date (%d event applications) in %s\n", n, spent.Round(100*time.Millisecond))
 	}
 	token, err := devAdminToken(ctx, svc, cfg.DataDir)
 	if err != nil {
@@ -190,18 +189,100 @@ func isDuplicateDatabase(err error) bool {
 	return errors.As(err, &pqErr) && pqErr.Code == "42P04"
 }
 
-func loadDemo(ctx context.Context, e env, svc *services, seed int64, scale float64) error {
-	start := time.Now()
-	stats, err := demo.Load(ctx, svc.store, demo.Config{Seed: seed, Now: time.Now().UTC(), Scale: scale})
+// loadDemos writes the roadmap demo and the councils demo on first start.
+// Both run through the command handlers against an in-memory overlay (the
+// ledger is known to hold neither), and their events are then written in
+// one transaction, in the order the commands recorded them: all or
+// nothing, so a first start cut short starts over cleanly.
+func loadDemos(ctx context.Context, prog *progress, svc *services, seed int64, scale float64) error {
+	now := time.Now().UTC()
+	demoCfg := demo.Config{Seed: seed, Now: now, Scale: scale, Workers: 1}
+	loaded, err := demo.Loaded(ctx, svc.store, demoCfg)
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
-	if stats.AlreadyLoaded {
+	if loaded {
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "loaded the demo data set in %s: %d roadmaps, %d measures, %d reports, %d corrections, %d events\n",
-		time.Since(start).Round(100*time.Millisecond), stats.Roadmaps, stats.Indicators, stats.Reports, stats.Corrections, stats.Events)
+	began := time.Now()
+	roadmaps := batch.New(batch.NoHistory{}, time.Now)
+	stats, err := demo.Load(ctx, roadmaps, demoCfg)
+	if err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	prog.phase(began, stats.Events, "events", "planned the demo data set: %d roadmaps, %d measures, %d reports, %d corrections",
+		stats.Roadmaps, stats.Indicators, stats.Reports, stats.Corrections)
+
+	began = time.Now()
+	desc, err := demo.Describe(demoCfg)
+	if err != nil {
+		return fmt.Errorf("council demo: %w", err)
+	}
+	councils := batch.New(roadmaps, time.Now)
+	h, err := commands.New(commands.Deps{Store: councils, Decoded: commands.NewDecodeCache()})
+	if err != nil {
+		return err
+	}
+	cstats, err := councildemo.Load(ctx, h, councildemo.Config{Seed: seed, Now: now, Scale: scale, RoadmapIDs: demoRoadmapIDs(desc), Demo: &desc, Workers: 1})
+	if err != nil {
+		return fmt.Errorf("council demo: %w", err)
+	}
+	prog.phase(began, cstats.Events, "events", "planned the councils demo: %d councils, %d members, %d recommendations, %d deputies' activity, %d assessments, %d replies",
+		cstats.Councils, cstats.Members, cstats.Recommendations, cstats.Deputies, cstats.Assessments, cstats.Replies)
+
+	began = time.Now()
+	log := append(roadmaps.Log(), councils.Log()...)
+	if err := writeLog(ctx, svc.store, log); err != nil {
+		return fmt.Errorf("demo data: nothing was written: %w", err)
+	}
+	prog.phase(began, batch.Events(log), "events", "loaded the demo data set and the councils demo into the ledger")
 	return nil
+}
+
+// demoRoadmapIDs lists the demo's roadmaps as the councils demo wants them:
+// by territory code, then id (the order of rm_roadmaps' listing).
+func demoRoadmapIDs(desc demo.Description) []string {
+	rms := slices.Clone(desc.Roadmaps)
+	slices.SortStableFunc(rms, func(a, b demo.RoadmapInfo) int {
+		return cmp.Or(cmp.Compare(a.Territory.KATO, b.Territory.KATO), cmp.Compare(a.ID, b.ID))
+	})
+	ids := make([]string, len(rms))
+	for i, rm := range rms {
+		ids[i] = rm.ID
+	}
+	return ids
+}
+
+// writeLog writes appends in order: in one transaction on PostgreSQL, one
+// append at a time elsewhere.
+func writeLog(ctx context.Context, store eventstore.Store, log []batch.Append) error {
+	if pg, ok := store.(*postgres.Store); ok {
+		all := make([]postgres.StreamAppend, len(log))
+		for i, a := range log {
+			all[i] = postgres.StreamAppend{Stream: a.Stream, Expected: eventstore.Exactly(a.Expected), Events: a.Events}
+		}
+		return pg.AppendAll(ctx, all)
+	}
+	for _, a := range log {
+		if _, err := store.Append(ctx, a.Stream, eventstore.Exactly(a.Expected), a.Events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// catchUpReadModels brings every read model up to date, a line each.
+func catchUpReadModels(ctx context.Context, prog *progress, svc *services) error {
+	_, err := projections.CatchUpEach(ctx, svc.db, svc.store, firstReadModels(), func(c projections.CaughtUp) {
+		if c.Stopped != nil {
+			prog.line("read model %s stopped on an event it cannot apply (see `ledger projections status`): %v", c.Name, c.Stopped)
+			return
+		}
+		if c.Events > 0 {
+			prog.phase(time.Now().Add(-c.Elapsed), c.Events, "events", "brought read model %s up to date", c.Name)
+		}
+	})
+	return err
 }
 
 // devAdminToken returns the demo admin token, creating it on first start.
@@ -246,7 +327,7 @@ func publicKey(keyFile string) string {
 // read models hold no council yet. A load interrupted midway is not
 // resumed (the next start sees councils); delete the data directory to
 // start over.
-func loadCouncilDemo(ctx context.Context, e env, svc *services, seed int64, scale float64) (bool, error) {
+func loadCouncilDemo(ctx context.Context, prog *progress, svc *services, seed int64, scale float64) (bool, error) {
 	var councilsSeen int
 	if err := svc.db.GetContext(ctx, &councilsSeen, `SELECT count(*) FROM rm_councils`); err != nil {
 		return false, err
@@ -258,19 +339,28 @@ func loadCouncilDemo(ctx context.Context, e env, svc *services, seed int64, scal
 	if err := svc.db.SelectContext(ctx, &roadmaps, `SELECT roadmap_id FROM rm_roadmaps ORDER BY kato, roadmap_id`); err != nil {
 		return false, err
 	}
-	start, now := time.Now(), time.Now().UTC()
+	began, now := time.Now(), time.Now().UTC()
 	// The roadmap demo's deputies and measures, for their activity and the
 	// councils' assessments (the same plan the demo loaded, from the seed).
 	desc, err := demo.Describe(demo.Config{Seed: seed, Now: now, Scale: scale})
 	if err != nil {
 		return false, fmt.Errorf("council demo: %w", err)
 	}
-	stats, err := councildemo.Load(ctx, svc.cmds, councildemo.Config{Seed: seed, Now: now, Scale: scale, RoadmapIDs: roadmaps, Demo: &desc})
+	overlay := batch.New(svc.store, time.Now)
+	h, err := commands.New(commands.Deps{Store: overlay, Decoded: commands.NewDecodeCache()})
+	if err != nil {
+		return false, err
+	}
+	stats, err := councildemo.Load(ctx, h, councildemo.Config{Seed: seed, Now: now, Scale: scale, RoadmapIDs: roadmaps, Demo: &desc})
 	if err != nil {
 		return false, fmt.Errorf("council demo: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "loaded the councils demo in %s: %d councils, %d members, %d recommendations, %d deputies' activity, %d assessments, %d replies\n",
-		time.Since(start).Round(100*time.Millisecond), stats.Councils, stats.Members, stats.Recommendations, stats.Deputies, stats.Assessments, stats.Replies)
+	log := overlay.Log()
+	if err := writeLog(ctx, svc.store, log); err != nil {
+		return false, fmt.Errorf("council demo: nothing was written: %w", err)
+	}
+	prog.phase(began, stats.Events, "events", "loaded the councils demo: %d councils, %d members, %d recommendations, %d deputies' activity, %d assessments, %d replies",
+		stats.Councils, stats.Members, stats.Recommendations, stats.Deputies, stats.Assessments, stats.Replies)
 	return true, nil
 }
 

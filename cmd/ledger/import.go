@@ -20,12 +20,15 @@ func runImport(ctx context.Context, e env, args []string) error {
 	var file, format, actor string
 	var dryRun, asJSON bool
 	f := newFlagSet("import", "import --file FILE [--dry-run] [flags]", e)
-	c.register(f)
-	f.String(&file, "file", "", "", "the JSON or CSV file to import (see docs/import.md)")
+	// The file, its format, a dry run and the report's form belong to one
+	// run, not to a deployment: flags only, so a variable left set can never
+	// turn a later import into a dry run or read another file.
+	f.String(&file, "file", "", "", "the JSON or CSV file to import (see docs/import.md); required")
 	f.String(&format, "format", "", "", "json or csv (default: from the file's extension)")
-	f.String(&actor, "actor", "LEDGER_IMPORT_ACTOR", "import", "the person id recorded as the actor of the imported events")
 	f.Bool(&dryRun, "dry-run", "", false, "check every row and report, but write nothing")
 	f.Bool(&asJSON, "json", "", false, "print the report as JSON")
+	f.String(&actor, "actor", "LEDGER_IMPORT_ACTOR", "import", "the person id recorded as the actor of the imported events")
+	c.register(f)
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"promiseledger/api"
 	"promiseledger/api/councils"
 	"promiseledger/api/pages"
+	"promiseledger/api/session"
 	"promiseledger/commands"
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres"
@@ -326,7 +327,13 @@ func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *pro
 		return nil, nil, err
 	}
 	mounts = append(mounts, api.Mount{Prefix: "/v1", Handler: councilRoutes, Paths: councils.OpenAPIPaths(), KeepPrefix: true})
-	pageRoutes, err := pages.New(pages.Config{DB: svc.db, Logger: logger, LogPublicKey: logPublicKey(cfg.log)})
+	// Sign-in sessions and the write forms on the pages (docs/signin.md).
+	sessions, err := session.New(session.Config{DB: svc.db})
+	if err != nil {
+		return nil, nil, err
+	}
+	pageRoutes, err := pages.New(pages.Config{DB: svc.db, Logger: logger, LogPublicKey: logPublicKey(cfg.log),
+		Sessions: sessions, Commands: svc.cmds, Store: svc.store, WriteDB: svc.db})
 	if err != nil {
 		return nil, nil, err
 	}

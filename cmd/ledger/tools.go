@@ -14,19 +14,34 @@ import (
 )
 
 func runToken(ctx context.Context, e env, args []string) error {
+	// run checked the subcommand; this guards a direct call.
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "revoke") {
 		return usagef("token: want create, list or revoke")
 	}
 	var c common
 	var name, role, person string
-	f := newFlagSet("token "+args[0], "token create --name NAME --role admin|officer|council|deputy [--person ID] | token list | token revoke ID", e)
-	c.register(f)
+	// Usage lines and examples are in main.go's command table.
+	f := newFlagSet("token "+args[0], "token "+args[0]+" [flags]", e)
 	if args[0] == "create" {
-		f.String(&name, "name", "", "", "what the token is for (shown in token list)")
-		f.String(&role, "role", "", "", "admin, officer, council or deputy")
-		f.String(&person, "person", "", "", "the person id recorded as the actor of this token's writes")
+		// A token's name, role and person are one token's, never a
+		// deployment's: no variables.
+		f.String(&name, "name", "", "", "what the token is for (shown in token list); required")
+		f.String(&role, "role", "", "", "admin, officer, council or deputy; required")
+		f.String(&person, "person", "", "", "the person id recorded as the actor of this token's writes; required for an officer")
 	}
-	svc, err := openTool(ctx, e, &c, f, args[1:])
+	c.register(f)
+	svc, err := openTool(ctx, e, &c, f, args[1:], func() error {
+		if args[0] == "revoke" {
+			if len(f.Args()) != 1 {
+				return usagef("token revoke: want exactly one token id")
+			}
+			if _, err := uuid.Parse(f.Args()[0]); err != nil {
+				return usagef("token revoke: %q is not a token id", f.Args()[0])
+			}
+			return nil
+		}
+		return noArgs(f)
+	})
 	if svc == nil {
 		return err
 	}
@@ -73,22 +88,47 @@ func runToken(ctx context.Context, e env, args []string) error {
 }
 
 func runProjections(ctx context.Context, e env, args []string) error {
+	// run checked the subcommand; this guards a direct call.
 	if len(args) == 0 || (args[0] != "status" && args[0] != "rebuild" && args[0] != "skip") {
 		return usagef("projections: want status, rebuild NAME or skip NAME --event ID --reason TEXT --by WHO")
 	}
 	var c common
 	var asJSON bool
 	var event, reason, by string
-	f := newFlagSet("projections "+args[0],
-		"projections status [--json] | projections rebuild NAME | projections skip NAME --event ID --reason TEXT --by WHO", e)
-	c.register(f)
-	f.Bool(&asJSON, "json", "", false, "print status as JSON")
-	if args[0] == "skip" {
-		f.String(&event, "event", "", "", "the id of the event the projector stopped on (projections status names it)")
-		f.String(&reason, "reason", "", "", "why the read model may leave this event out; kept with the decision for good")
-		f.String(&by, "by", "", "", "who decides (a name or role the audit can trace)")
+	// Usage lines and examples are in main.go's command table.
+	f := newFlagSet("projections "+args[0], "projections "+args[0]+" [flags]", e)
+	switch args[0] {
+	case "status":
+		// How to print is one run's choice, not a deployment's: no variable.
+		f.Bool(&asJSON, "json", "", false, "print the status as JSON")
+	case "skip":
+		// One decision about one event: no variables.
+		f.String(&event, "event", "", "", "the id of the event the projector stopped on (projections status names it); required")
+		f.String(&reason, "reason", "", "", "why the read model may leave this event out; kept with the decision for good; required")
+		f.String(&by, "by", "", "", "who decides (a name or role the audit can trace); required")
 	}
-	svc, err := openTool(ctx, e, &c, f, args[1:])
+	c.register(f)
+	svc, err := openTool(ctx, e, &c, f, args[1:], func() error {
+		switch args[0] {
+		case "status":
+			return noArgs(f)
+		case "skip":
+			if len(f.Args()) != 1 {
+				return usagef("projections skip: want one projector name (see projections status)")
+			}
+			if _, err := uuid.Parse(event); err != nil {
+				return usagef("projections skip: --event %q is not an event id", event)
+			}
+		case "rebuild":
+			if len(f.Args()) != 1 {
+				return usagef("projections rebuild: want one projector name (see projections status)")
+			}
+			if _, ok := projectorByName(f.Args()[0]); !ok {
+				return usagef("projections rebuild: no projector named %q", f.Args()[0])
+			}
+		}
+		return nil
+	})
 	if svc == nil {
 		return err
 	}
@@ -145,6 +185,14 @@ func runProjections(ctx context.Context, e env, args []string) error {
 	return usagef("projections: unknown subcommand %q (want status, rebuild or skip)", args[0])
 }
 
+// noArgs refuses arguments a command does not take.
+func noArgs(f *flagSet) error {
+	if len(f.Args()) > 0 {
+		return usagef("%s takes no arguments, got %q", f.fs.Name(), f.Args())
+	}
+	return nil
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -158,11 +206,15 @@ func printJSON(e env, v any) {
 	enc.Encode(v) //nolint:errcheck // stdout
 }
 
-// openTool parses an operator command's flags and connects to the database
-// without migrating. A nil services means the command is over: err says
-// why, or is nil after --help.
-func openTool(ctx context.Context, e env, c *common, f *flagSet, args []string) (*services, error) {
+// openTool parses an operator command's flags, checks its arguments and
+// connects to the database without migrating: a wrong command line is
+// refused before anything is touched. A nil services means the command is
+// over: err says why, or is nil after --help.
+func openTool(ctx context.Context, e env, c *common, f *flagSet, args []string, checkArgs func() error) (*services, error) {
 	if done, err := parseOrHelp(f, args); done || err != nil {
+		return nil, err
+	}
+	if err := checkArgs(); err != nil {
 		return nil, err
 	}
 	if err := c.validate(true); err != nil {

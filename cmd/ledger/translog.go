@@ -200,10 +200,10 @@ func runKeys(ctx context.Context, e env, args []string) error {
 
 func runVerify(ctx context.Context, e env, args []string) error {
 	var c common
-	var url, key, state, stream, witnessKeys string
+	var url, key, state, stream, witnessKeys, tileCache string
 	var witnesses int
-	var database bool
-	f := newFlagSet("verify", "verify --url URL --key PUBLIC-KEY [--stream S] | verify --database", e)
+	var database, asJSON, tiles bool
+	f := newFlagSet("verify", "verify --url URL --key PUBLIC-KEY [--stream S] [--json] | verify --database", e)
 	c.register(f)
 	f.String(&url, "url", "LEDGER_VERIFY_URL", "", "the ledger's base URL, e.g. https://ledger.example.kz")
 	f.String(&key, "key", "LEDGER_VERIFY_KEY", "", "the log's public key you pinned (ledger keys show)")
@@ -211,6 +211,9 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	f.String(&stream, "stream", "", "", "verify one stream (e.g. roadmap-ID) instead of the whole log")
 	f.Int(&witnesses, "require-witnesses", "", 0, "how many of --witness-keys must have cosigned")
 	f.String(&witnessKeys, "witness-keys", "", "", "comma-separated public keys of the witnesses you trust")
+	f.Bool(&tiles, "tiles", "", true, "read the whole log as C2SP tlog-tiles (false: the NDJSON export)")
+	f.String(&tileCache, "tile-cache", "LEDGER_VERIFY_TILE_CACHE", "", "directory of verified tiles kept between runs (default: the state file's name + .tiles)")
+	f.Bool(&asJSON, "json", "", false, "print the full report as JSON instead of a summary")
 	f.Bool(&database, "database", "", false, "server side: re-hash every stored event against the stored tree (needs --database-url)")
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
@@ -224,13 +227,24 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	if url == "" || key == "" {
 		return usagef("verify: --url and --key are required (or --database)")
 	}
+	if _, err := translog.LoadVerifier(key); err != nil {
+		return usagef("verify: --key is not a log public key (want NAME+HASH+BASE64, as ledger keys show prints): %v", err)
+	}
+	if tileCache == "" && state != "" {
+		tileCache = state + ".tiles"
+	}
+	started := time.Now()
 	report, err := audit.Verify(ctx, audit.VerifyConfig{BaseURL: auditBase(url), VerifierKey: key, StateFile: state, Stream: stream,
-		RequireWitnesses: witnesses, WitnessKeys: splitList(witnessKeys), Progress: verifyProgress(e.stderr, time.Now)})
-	printJSON(e, report)
+		RequireWitnesses: witnesses, WitnessKeys: splitList(witnessKeys), Progress: verifyProgress(e.stderr, time.Now),
+		Tiles: tiles, TileCache: tileCache})
+	if asJSON {
+		printJSON(e, report)
+	} else {
+		printVerifySummary(e.stdout, report, err, time.Since(started))
+	}
 	if err != nil {
 		return fmt.Errorf("verification FAILED: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "verified: %d events consistent with checkpoint %d\n", report.EventsChecked, report.Checkpoint.TreeSize)
 	return nil
 }
 

@@ -36,6 +36,7 @@ type Overlay struct {
 	mu      sync.Mutex
 	streams map[string]*pending
 	order   []string // streams in the order of their first append
+	log     []Append // every append, in the order it was made
 }
 
 type pending struct {
@@ -85,9 +86,11 @@ func (o *Overlay) ReadStream(ctx context.Context, stream string, from eventstore
 		return nil, err
 	}
 	var out []eventstore.Recorded
-	for _, r := range slices.Concat(p.base, p.appended) {
-		if r.Version >= from && len(out) < limit {
-			out = append(out, r)
+	for _, part := range [2][]eventstore.Recorded{p.base, p.appended} {
+		for _, r := range part {
+			if r.Version >= from && len(out) < limit {
+				out = append(out, r)
+			}
 		}
 	}
 	return out, nil
@@ -118,6 +121,11 @@ func (o *Overlay) Append(ctx context.Context, stream string, expected eventstore
 		})
 	}
 	p.newEvents = append(p.newEvents, events...)
+	if n := len(o.log); n > 0 && o.log[n-1].Stream == stream {
+		o.log[n-1].Events = append(o.log[n-1].Events, events...)
+	} else {
+		o.log = append(o.log, Append{Stream: stream, Expected: current, Events: slices.Clone(events)})
+	}
 	return eventstore.AppendResult{Version: current + int64(len(events))}, nil
 }
 
@@ -132,6 +140,32 @@ func (o *Overlay) Pending() []Append {
 		out = append(out, Append{Stream: s, Expected: eventstore.Version(len(p.base)), Events: slices.Clone(p.newEvents)})
 	}
 	return out
+}
+
+// Log returns what the commands decided to write in the order they
+// decided it, consecutive appends to one stream merged. Writing it in this
+// order gives the events the global order the commands saw (a roadmap's
+// activation before its measures' reports), where Pending groups each
+// stream's events together.
+func (o *Overlay) Log() []Append {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]Append, len(o.log))
+	for i, a := range o.log {
+		out[i] = Append{Stream: a.Stream, Expected: a.Expected, Events: slices.Clone(a.Events)}
+	}
+	return out
+}
+
+// NoHistory is a Reader of a store known to hold none of the streams the
+// commands touch (a first load into an empty ledger): it saves reading
+// each stream back. Writing the result still checks every stream's
+// expected version, so a wrong guess fails the write and changes nothing.
+type NoHistory struct{}
+
+// ReadStream implements Reader: no stream has events.
+func (NoHistory) ReadStream(context.Context, string, eventstore.Version, int) ([]eventstore.Recorded, error) {
+	return nil, nil
 }
 
 // Events counts the pending events.

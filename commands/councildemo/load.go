@@ -626,7 +626,16 @@ func (l *loader) deputies() []demo.DeputyInfo {
 	}
 	var out []demo.DeputyInfo
 	for _, rm := range l.cfg.Demo.Roadmaps {
-		out = append(out, rm.Deputies...)
+		for _, d := range rm.Deputies {
+			// The demo's deputies do not shrink with Scale (every roadmap
+			// keeps its people), so below 1 only that share of them report
+			// activity, drawn from the deputy's own key: their quarterly
+			// reports are most of the data set's events.
+			if l.cfg.Scale < 1 && l.rng("activity-sample/"+d.ID).Float64() >= l.cfg.Scale {
+				continue
+			}
+			out = append(out, d)
+		}
 	}
 	return out
 }

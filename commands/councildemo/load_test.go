@@ -181,3 +181,23 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestActivityScalesWithScale: the deputies' quarterly activity reports,
+// most of the data set's events, shrink with Scale like the rest (the
+// demo's deputies do not: every roadmap keeps its people), so a small
+// demo loads fast.
+func TestActivityScalesWithScale(t *testing.T) {
+	t.Parallel()
+	reports := map[float64]int{}
+	for _, scale := range []float64{0.1, 0.5} {
+		h, _, d := demoWorld(t, 5)
+		st, err := councildemo.Load(context.Background(), h, councildemo.Config{Seed: 5, Now: now, Scale: scale, Demo: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports[scale] = st.ActivityReports
+	}
+	if r := float64(reports[0.5]) / float64(max(1, reports[0.1])); r < 3 || r > 8 {
+		t.Errorf("activity reports: %d at scale 0.1, %d at 0.5 (ratio %.1f, want about 5)", reports[0.1], reports[0.5], r)
+	}
+}

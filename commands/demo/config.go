@@ -31,6 +31,9 @@ type Config struct {
 	// territories, roadmaps and their responsible people are not scaled.
 	// Default 1.
 	Scale float64
+	// AnyScale lifts the bound on Scale, for benchmarks that want a
+	// million events of the demo's shape.
+	AnyScale bool
 	// Workers is how many roadmaps load at once. Default 8.
 	Workers int
 	// Resume replays every command even when the demo's main program is
@@ -69,7 +72,7 @@ func (c Config) Validate() error {
 	} else if !c.Now.After(c.Start) {
 		errs = append(errs, fmt.Errorf("demo: Config.Now %s is not after Start %s", c.Now.Format(time.RFC3339), c.Start.Format(time.RFC3339)))
 	}
-	if math.IsNaN(c.Scale) || c.Scale <= 0 || c.Scale > maxScale {
+	if math.IsNaN(c.Scale) || c.Scale <= 0 || c.Scale > maxScale && !c.AnyScale {
 		errs = append(errs, fmt.Errorf("demo: Config.Scale %g is not in (0, %d]", c.Scale, maxScale))
 	}
 	if c.Workers < 1 {

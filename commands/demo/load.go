@@ -40,8 +40,9 @@ func Load(ctx context.Context, store commands.EventStore, cfg Config) (Stats, er
 	}
 	cfg.Logger.InfoContext(ctx, "demo: loading", "seed", cfg.Seed, "scale", cfg.Scale, "start", cfg.Start, "now", cfg.Now)
 	var total tally
+	decoded := commands.NewDecodeCache()
 	for i, jobs := range p.phases {
-		t, err := runJobs(ctx, store, cfg.Workers, jobs)
+		t, err := runJobs(ctx, store, decoded, cfg.Workers, jobs)
 		total.add(t)
 		if err != nil {
 			return total.stats(), fmt.Errorf("demo: phase %d of %d: %w", i+1, len(p.phases), err)
@@ -51,6 +52,25 @@ func Load(ctx context.Context, store commands.EventStore, cfg Config) (Stats, er
 	stats.Elapsed = time.Since(began)
 	cfg.Logger.InfoContext(ctx, "demo: loaded", "stats", stats)
 	return stats, nil
+}
+
+// Loaded reports whether the demo data set of cfg is in store (its main
+// program is), without loading anything. A store holding the republic but
+// not the demo's program holds another data set: ErrForeignData.
+func Loaded(ctx context.Context, store commands.EventStore, cfg Config) (bool, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return false, err
+	}
+	territories, err := Territories()
+	if err != nil {
+		return false, err
+	}
+	p, err := newPlan(cfg, territories)
+	if err != nil {
+		return false, err
+	}
+	return alreadyLoaded(ctx, store, p.mainProgram.id())
 }
 
 // alreadyLoaded reports whether the demo's main program is in the store.

@@ -97,10 +97,10 @@ func (c *simClock) Now() time.Time { return c.now }
 func noID() uuid.UUID { return uuid.Nil }
 
 // runSteps issues steps in order, with handlers whose clock follows them.
-func runSteps(ctx context.Context, store commands.EventStore, steps []*step) (tally, error) {
+func runSteps(ctx context.Context, store commands.EventStore, decoded *commands.DecodeCache, steps []*step) (tally, error) {
 	var t tally
 	clock := &simClock{}
-	h, err := commands.New(commands.Deps{Store: store, Clock: clock.Now, NewID: noID})
+	h, err := commands.New(commands.Deps{Store: store, Clock: clock.Now, NewID: noID, Decoded: decoded})
 	if err != nil {
 		return t, err
 	}
@@ -134,8 +134,9 @@ var kindNames = [kindCount]string{
 }
 
 // runJobs runs each job (a sequence of steps) on one of workers goroutines.
-// The first failure cancels the rest and is returned.
-func runJobs(ctx context.Context, store commands.EventStore, workers int, jobs [][]*step) (tally, error) {
+// The first failure cancels the rest and is returned. The handlers share
+// decoded: a roadmap's stream is read back for each of its measures.
+func runJobs(ctx context.Context, store commands.EventStore, decoded *commands.DecodeCache, workers int, jobs [][]*step) (tally, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan []*step)
@@ -144,7 +145,7 @@ func runJobs(ctx context.Context, store commands.EventStore, workers int, jobs [
 	for w := range workers {
 		wg.Go(func() {
 			for job := range next {
-				t, err := runSteps(ctx, store, job)
+				t, err := runSteps(ctx, store, decoded, job)
 				done[w].add(t)
 				if err != nil {
 					cancel(err)

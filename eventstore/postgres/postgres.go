@@ -48,7 +48,14 @@ type Config struct {
 	// race for the next version (default 10). Retrying is safe there: the
 	// caller did not base a decision on the version.
 	AnyRetries int
-	Logger     *slog.Logger
+	// CommitWorkers is how many group-commit batches may be written at
+	// once (default 4). Concurrent appends of up to 64 events share one
+	// statement and one commit per worker; see groupcommit.go.
+	CommitWorkers int
+	// NoGroupCommit writes every Append in its own transaction, as before
+	// group commit existed (for comparisons).
+	NoGroupCommit bool
+	Logger        *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -61,6 +68,9 @@ func (c *Config) setDefaults() {
 	if c.AnyRetries == 0 {
 		c.AnyRetries = 10
 	}
+	if c.CommitWorkers == 0 {
+		c.CommitWorkers = 4
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -72,8 +82,8 @@ func (c Config) Validate() error {
 	if c.URL == "" {
 		errs = append(errs, errors.New("postgres: URL is required"))
 	}
-	if c.MaxOpenConns < 0 || c.PollInterval < 0 || c.AnyRetries < 0 {
-		errs = append(errs, errors.New("postgres: MaxOpenConns, PollInterval and AnyRetries must not be negative"))
+	if c.MaxOpenConns < 0 || c.PollInterval < 0 || c.AnyRetries < 0 || c.CommitWorkers < 0 {
+		errs = append(errs, errors.New("postgres: MaxOpenConns, PollInterval, AnyRetries and CommitWorkers must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -92,6 +102,8 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[int]*sql.Stmt // prepared appends, by number of events
+
+	group *groupCommitter // nil with NoGroupCommit
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -115,6 +127,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{db: db, cfg: cfg, changed: make(chan struct{}), done: make(chan struct{}), notify: make(chan struct{}, 1)}
 	go s.notifier()
+	if !cfg.NoGroupCommit {
+		s.startGroupCommit(cfg.CommitWorkers)
+	}
 	return s, nil
 }
 
@@ -176,6 +191,7 @@ func (s *Store) Close() error {
 	if l != nil {
 		l.Close()
 	}
+	s.stopGroupCommit() // batches in flight finish before the pool closes
 	s.stmtMu.Lock()
 	for _, stmt := range s.stmts {
 		if stmt != nil {
@@ -289,8 +305,9 @@ func (s *Store) prepared(ctx context.Context, q sqlx.QueryerContext, n int) *sql
 // maxPrepared bounds the prepared append statements (one per batch size).
 const maxPrepared = 64
 
-// Append implements eventstore.Store. It is one statement (one round trip)
-// in the common case; duplicates and conflicts are diagnosed afterwards.
+// Append implements eventstore.Store. Small appends made concurrently share
+// one statement and one commit (group commit, see groupcommit.go); each is
+// still decided on its own expected version and answered after its commit.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
@@ -298,6 +315,19 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.isClosed() {
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if s.group != nil && len(events) <= groupMaxEvents {
+		return s.appendGrouped(ctx, stream, expected, events)
+	}
+	return s.appendDirect(ctx, stream, expected, events)
+}
+
+// appendDirect is one append in its own transaction: one statement (one
+// round trip) in the common case; duplicates and conflicts are diagnosed
+// afterwards.
+func (s *Store) appendDirect(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := s.appendOnce(ctx, s.db, stream, expected, events)
 		if err == nil {

@@ -32,8 +32,12 @@ func newStoreAt(tb testing.TB, u string) *postgres.Store {
 	if err := postgres.Migrate(context.Background(), s.DB()); err != nil {
 		tb.Fatal(err)
 	}
+	storeURLs.Store(s, u)
 	return s
 }
+
+// storeURLs remembers each test store's database, for a second store on it.
+var storeURLs sync.Map // *postgres.Store -> string
 
 func newStore(tb testing.TB) *postgres.Store {
 	tb.Helper()

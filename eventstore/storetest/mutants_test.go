@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,6 +76,38 @@ var mutants = []mutant{
 			res, err := m.Append(ctx, stream, exp, evs)
 			if errors.Is(err, eventstore.ErrDuplicateEvent) {
 				err = &eventstore.ConflictError{Stream: stream, Expected: exp}
+			}
+			return res, err
+		}
+	})},
+	{"answers with a neighbour's result", []string{"ManySingleEventWriters"}, wrapMemory(func(m *memory.Store, b *broken) {
+		// A batching adapter that mixes up the results of the appends it
+		// wrote together: the versions are right, the positions are not.
+		var mu sync.Mutex
+		var last eventstore.AppendResult
+		b.append = func(ctx context.Context, stream string, exp eventstore.Expected, evs []eventstore.Event) (eventstore.AppendResult, error) {
+			res, err := m.Append(ctx, stream, exp, evs)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil && last.First != (eventstore.Position{}) {
+				res.First, res.Last, last = last.First, last.Last, res
+			} else if err == nil {
+				last = res
+			}
+			return res, err
+		}
+	})},
+	{"a refused append fails its neighbours", []string{"FailingNeighbours"}, wrapMemory(func(m *memory.Store, b *broken) {
+		// A batching adapter that fails the appends written together with
+		// a refused one: here, every append after the first refusal.
+		var refused atomic.Bool
+		b.append = func(ctx context.Context, stream string, exp eventstore.Expected, evs []eventstore.Event) (eventstore.AppendResult, error) {
+			if refused.Load() {
+				return eventstore.AppendResult{}, errors.New("batch failed")
+			}
+			res, err := m.Append(ctx, stream, exp, evs)
+			if err != nil {
+				refused.Store(true)
 			}
 			return res, err
 		}

@@ -71,6 +71,8 @@ var subtests = []struct {
 	{"RacingAppendsRetryOnConflict", testRacingAppendsRetry},
 	{"RacingNoStreamAppendsOneWins", testRacingNoStream},
 	{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
+	{"ManySingleEventWriters", testManySingleEventWriters},
+	{"FailingNeighbours", testFailingNeighbours},
 	{"HeldTransaction", testHeldTransaction},
 	{"IdempotentRetry", testIdempotentRetry},
 	{"InvalidAppend", testInvalidAppend},

@@ -3,7 +3,6 @@ package translog
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -45,21 +44,24 @@ const FeedPage = 1000
 // rather than serve the same leaves again, so every response is bounded.
 var ErrFeedOrder = errors.New("translog: the feed's leaf order does not advance")
 
-// FeedEvent is one leaf with the event the store holds for it now.
+// FeedEvent is one leaf with the event the log copied when it logged it.
 type FeedEvent struct {
 	Leaf Leaf
-	// Present is false when the store no longer has the event: it was
-	// deleted after it was logged.
+	// Present is false when the log holds no copy of the leaf's bytes:
+	// only a leaf logged before the copies were kept (migration 0003)
+	// whose event had changed or gone by then, or a copy that is not a
+	// leaf encoding at all.
 	Present bool
-	// Event is the stored event (when Present), as the store has it now.
+	// Event is the logged event (when Present), decoded from the log's
+	// copy of the leaf's bytes, with the position the leaf row records.
 	Event eventstore.Recorded
 }
 
 // ScanFeed calls fn for each logged event that matches f, in log order,
-// each leaf once. It joins the event store's table (package
-// eventstore/postgres), so the log and the events must share a database;
-// it reads the events as they are now, which is what lets a client see
-// that one changed after it was logged. fn never runs while a query is
+// each leaf once. It serves the log's own copy of each leaf's bytes
+// (translog_entries), never the event store's table, so it works the
+// same with any event store; whether the store still holds what was
+// logged is VerifyDatabase's question. fn never runs while a query is
 // open: ScanFeed reads a page of at most f.PageSize (FeedPage) events,
 // closes the query, then calls fn for each. It fails with ErrFeedOrder,
 // having handed on nothing out of order, if a page does not continue
@@ -151,9 +153,8 @@ func readFeedPage(ctx context.Context, q Querier, f FeedFilter, after int64, lim
 			where = append(where, r.col+" "+r.op+" "+arg(r.t.UTC()))
 		}
 	}
-	query := `SELECT l.leaf_index, l.event_id, l.leaf_hash, l.position, l.stream, l.version, l.type,
-	e.event_id IS NOT NULL, e.stream_id, e.version, e.type, e.data, e.metadata, e.stored_at, e.tx_id::text, e.seq
-FROM translog_leaves l LEFT JOIN events e ON e.event_id = l.event_id
+	query := `SELECT l.leaf_index, l.event_id, l.leaf_hash, l.position, l.stream, l.version, l.type, c.entry
+FROM translog_leaves l LEFT JOIN translog_entries c ON c.generation = l.generation AND c.leaf_index = l.leaf_index
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY l.leaf_index LIMIT ` + arg(limit)
 	return queryFeedPage(ctx, q, query, args, limit)
@@ -168,25 +169,21 @@ func queryFeedPage(ctx context.Context, q Querier, query string, args []any, lim
 	page := make([]FeedEvent, 0, limit)
 	for rows.Next() {
 		var fe FeedEvent
-		var h []byte
-		var stream, typ, tx sql.NullString
-		var version, seq sql.NullInt64
-		var storedAt sql.NullTime
-		var data, meta []byte
+		var h, entry []byte
 		if err := rows.Scan(&fe.Leaf.Index, &fe.Leaf.EventID, &h, &fe.Leaf.Position, &fe.Leaf.Stream, &fe.Leaf.Version, &fe.Leaf.Type,
-			&fe.Present, &stream, &version, &typ, &data, &meta, &storedAt, &tx, &seq); err != nil {
+			&entry); err != nil {
 			return nil, fmt.Errorf("translog: feed: %w", err)
 		}
 		if len(h) != tlog.HashSize {
 			return nil, fmt.Errorf("translog: leaf %d: hash has %d bytes", fe.Leaf.Index, len(h))
 		}
 		fe.Leaf.Hash = tlog.Hash(h)
-		if fe.Present {
-			commit, _ := strconv.ParseUint(tx.String, 10, 64)
-			fe.Event = eventstore.Recorded{
-				ID: fe.Leaf.EventID, Stream: stream.String, Version: version.Int64, Type: typ.String,
-				Data: nonNil(data), Metadata: nonNil(meta), StoredAt: storedAt.Time.UTC(),
-				Position: eventstore.Position{Commit: commit, Prepare: uint64(seq.Int64)},
+		if entry != nil {
+			if r, err := DecodeLeaf(entry); err == nil {
+				// The position is the store's, kept beside the leaf: the
+				// encoding leaves it out.
+				r.Position, _ = eventstore.ParsePosition(fe.Leaf.Position)
+				fe.Present, fe.Event = true, r
 			}
 		}
 		page = append(page, fe)
@@ -198,13 +195,6 @@ func queryFeedPage(ctx context.Context, q Querier, query string, args []any, lim
 		return nil, fmt.Errorf("translog: feed: %w", err)
 	}
 	return page, nil
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // EventLeaves returns the leaves of the given events that are below

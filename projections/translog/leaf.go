@@ -1,9 +1,14 @@
 package translog
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
+
+	"github.com/google/uuid"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -66,4 +71,46 @@ func checkEncodable(r eventstore.Recorded) error {
 		return fmt.Errorf("event %s: a field is longer than %d bytes", r.ID, maxField)
 	}
 	return nil
+}
+
+// DecodeLeaf is the inverse of EncodeLeaf: it reads the event back from
+// its leaf bytes (all but the position, which the leaf leaves out). It
+// fails on bytes that EncodeLeaf could not have written.
+func DecodeLeaf(b []byte) (eventstore.Recorded, error) {
+	var r eventstore.Recorded
+	if !bytes.HasPrefix(b, []byte(LeafPrefix)) {
+		return r, errors.New("translog: leaf bytes: no leaf-v1 prefix")
+	}
+	rest := b[len(LeafPrefix):]
+	var fields [7][]byte
+	for i := range fields {
+		if len(rest) < 4 {
+			return r, fmt.Errorf("translog: leaf bytes: field %d is cut short", i)
+		}
+		n := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		if uint64(n) > uint64(len(rest)) {
+			return r, fmt.Errorf("translog: leaf bytes: field %d is cut short", i)
+		}
+		fields[i], rest = rest[:n:n], rest[n:]
+	}
+	if len(rest) != 0 {
+		return r, fmt.Errorf("translog: leaf bytes: %d bytes after the last field", len(rest))
+	}
+	version, err := strconv.ParseInt(string(fields[1]), 10, 64)
+	if err != nil || strconv.FormatInt(version, 10) != string(fields[1]) {
+		return r, fmt.Errorf("translog: leaf bytes: version %q", fields[1])
+	}
+	id, err := uuid.Parse(string(fields[5]))
+	if err != nil || id.String() != string(fields[5]) {
+		return r, fmt.Errorf("translog: leaf bytes: event id %q", fields[5])
+	}
+	ns, err := strconv.ParseInt(string(fields[6]), 10, 64)
+	if err != nil || strconv.FormatInt(ns, 10) != string(fields[6]) {
+		return r, fmt.Errorf("translog: leaf bytes: stored at %q", fields[6])
+	}
+	return eventstore.Recorded{
+		ID: id, Stream: string(fields[0]), Version: version, Type: string(fields[2]),
+		Data: bytes.Clone(fields[3]), Metadata: bytes.Clone(fields[4]), StoredAt: time.Unix(0, ns).UTC(),
+	}, nil
 }

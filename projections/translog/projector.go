@@ -90,6 +90,7 @@ type leafRow struct {
 	id, position, stream, typ  string
 	version                    int64
 	hash                       tlog.Hash
+	entry                      []byte // the leaf's exact bytes
 	actor, effective, recorded string
 }
 
@@ -154,13 +155,14 @@ func (b *batch) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 func (b *batch) add(e eventstore.Recorded) error {
 	n := b.size + int64(len(b.leaves))
-	h := LeafHash(e)
+	entry := EncodeLeaf(e)
+	h := tlog.RecordHash(entry)
 	hs, err := tlog.StoredHashesForRecordHash(n, h, b)
 	if err != nil {
 		return fmt.Errorf("translog: hashes of leaf %d: %w", n, err)
 	}
 	b.hashes = append(b.hashes, hs...)
-	row := leafRow{id: e.ID.String(), position: e.Position.String(), stream: e.Stream, typ: e.Type, version: e.Version, hash: h}
+	row := leafRow{id: e.ID.String(), position: e.Position.String(), stream: e.Stream, typ: e.Type, version: e.Version, hash: h, entry: entry}
 	row.actor, row.effective, row.recorded = FeedFields(e.Metadata)
 	b.leaves = append(b.leaves, row)
 	return nil
@@ -177,10 +179,12 @@ func (b *batch) write(ctx context.Context, tx *sqlx.Tx, gen int) error {
 	recorded := make(pq.StringArray, n)
 	versions := make(pq.Int64Array, n)
 	leafHashes := make([]byte, 0, n*tlog.HashSize)
+	entries := make(pq.ByteaArray, n)
 	for i, l := range b.leaves {
 		ids[i], positions[i], streams[i], types[i] = l.id, l.position, l.stream, l.typ
 		actors[i], effective[i], recorded[i], versions[i] = l.actor, l.effective, l.recorded, l.version
 		leafHashes = append(leafHashes, l.hash[:]...)
+		entries[i] = l.entry
 	}
 	const qLeaves = `INSERT INTO translog_leaves (generation, leaf_index, event_id, position, leaf_hash, stream, version, type,
 	actor_id, effective_at, recorded_at)
@@ -190,6 +194,13 @@ FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::te
 	WITH ORDINALITY AS u(id, pos, stream, version, type, actor, eff, rec, o)`
 	if _, err := tx.ExecContext(ctx, qLeaves, gen, b.size, leafHashes, ids, positions, streams, versions, types, actors, effective, recorded); err != nil {
 		return fmt.Errorf("translog: insert leaves %d..%d: %w", b.size, b.size+int64(n)-1, err)
+	}
+	// The log's own copy of the bytes it hashed: the audit surface serves
+	// it, whatever the event store (migration 0003).
+	const qEntries = `INSERT INTO translog_entries (generation, leaf_index, entry)
+SELECT $1, $2 + u.o - 1, u.entry FROM unnest($3::bytea[]) WITH ORDINALITY AS u(entry, o)`
+	if _, err := tx.ExecContext(ctx, qEntries, gen, b.size, entries); err != nil {
+		return fmt.Errorf("translog: insert entries %d..%d: %w", b.size, b.size+int64(n)-1, err)
 	}
 	flat := make([]byte, 0, len(b.hashes)*tlog.HashSize)
 	for _, h := range b.hashes {

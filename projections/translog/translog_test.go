@@ -801,14 +801,14 @@ func TestLogTablesAreAppendOnly(t *testing.T) {
 	count := func() string {
 		var s string
 		if err := e.DB.Get(&s, `SELECT (SELECT count(*) FROM translog_leaves) || '/' || (SELECT count(*) FROM translog_hashes) || '/' ||
-	(SELECT count(*) FROM translog_checkpoints) || '/' || (SELECT count(*) FROM translog_cosignatures)`); err != nil {
+	(SELECT count(*) FROM translog_entries) || '/' || (SELECT count(*) FROM translog_checkpoints) || '/' || (SELECT count(*) FROM translog_cosignatures)`); err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
 	before := count()
 	set := map[string]string{"translog_leaves": "leaf_hash = leaf_hash", "translog_hashes": "hash = hash",
-		"translog_checkpoints": "note = note", "translog_cosignatures": "signature = signature"}
+		"translog_entries": "entry = entry", "translog_checkpoints": "note = note", "translog_cosignatures": "signature = signature"}
 	for _, table := range logtest.LogTables {
 		for _, stmt := range []string{
 			`UPDATE ` + table + ` SET ` + set[table],

@@ -213,7 +213,7 @@ func (e *Env) Tamper(tb testing.TB, statements ...string) {
 }
 
 // LogTables are the transparency log's tables, append-only like events.
-var LogTables = []string{"translog_leaves", "translog_hashes", "translog_checkpoints", "translog_cosignatures"}
+var LogTables = []string{"translog_leaves", "translog_hashes", "translog_entries", "translog_checkpoints", "translog_cosignatures"}
 
 // TamperLog runs statements on the log's tables with their append-only
 // triggers disabled, as the tables' owner can: how a dishonest owner would
@@ -242,6 +242,22 @@ func (e *Env) TamperLog(tb testing.TB, statements ...string) {
 	if err := tx.Commit(); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// Republish does what an owner who tampered with the events table must
+// also do for the public to see the change: the audit surface serves the
+// log's own copy of each leaf's bytes (translog_entries) and the position
+// logged beside the leaf, so Republish rewrites both from the events as
+// they are now (by event id; a leaf whose event is gone loses its copy).
+// After it, the public feed shows what the events table holds.
+func (e *Env) Republish(tb testing.TB) {
+	tb.Helper()
+	e.TamperLog(tb,
+		`DELETE FROM translog_entries`,
+		`INSERT INTO translog_entries (generation, leaf_index, entry)
+SELECT l.generation, l.leaf_index, translog_leaf_bytes(e.stream_id, e.version, e.type, e.data, e.metadata, e.event_id, e.stored_at)
+FROM translog_leaves l JOIN events e ON e.event_id = l.event_id`,
+		`UPDATE translog_leaves l SET position = e.tx_id::text || '/' || e.seq FROM events e WHERE e.event_id = l.event_id`)
 }
 
 // Tampering is one way to change history, as SQL on the events table.
@@ -305,7 +321,7 @@ func (e *Env) Rewrite(tb testing.TB) {
 	tb.Helper()
 	e.TamperLog(tb,
 		`DELETE FROM translog_cosignatures`, `DELETE FROM translog_checkpoints`,
-		`DELETE FROM translog_leaves`, `DELETE FROM translog_hashes`,
+		`DELETE FROM translog_leaves`, `DELETE FROM translog_hashes`, `DELETE FROM translog_entries`,
 		`UPDATE projector_checkpoints SET position_commit = 0, position_prepare = 0, events_total = 0 WHERE name = '`+translog.Name+`'`)
 	e.CatchUp(tb, 100)
 }

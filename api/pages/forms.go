@@ -1,0 +1,638 @@
+package pages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"promiseledger/api"
+	"promiseledger/api/session"
+	"promiseledger/commands"
+	"promiseledger/domain"
+	"promiseledger/eventstore"
+	"promiseledger/projections"
+)
+
+// The write forms. Each posts through the same command handlers as the
+// API, after the same policy (api.MayChangeIndicator...), and a refused
+// form appends nothing:
+//
+//  1. a live session (401 page), else nothing is read;
+//  2. the session's CSRF token in the form (403);
+//  3. the policy (403, 404);
+//  4. the fields: errors shown next to each field (422);
+//  5. the command, with the event id derived from the form's key (a
+//     double submit records once) and the version the form was rendered
+//     at (a stale form is refused, 409, naming what changed);
+//  6. read-your-writes: wait for the projector to pass the new event, then
+//     303 to the page that shows it.
+
+// maxFormBytes caps a posted form.
+const maxFormBytes = 64 << 10
+
+// formKeyNamespace derives event ids from form keys. Fixed forever.
+var formKeyNamespace = uuid.MustParse("2d0c7b8e-3f51-4a8f-9a0e-6b1d5f4c2e97")
+
+// pageForm is a form as the template shows it.
+type pageForm struct {
+	ID      string
+	Heading string
+	Lead    string
+	Action  string
+	Submit  string
+	Hidden  []hiddenField
+	Fields  []formField
+	// Error is the form's own problem (stale, refused), shown above it;
+	// Changes name what changed since the form was rendered.
+	Error   string
+	Changes []string
+}
+
+type hiddenField struct{ Name, Value string }
+
+type formField struct {
+	Name, Label, Hint, Type, Value, Error string
+	Checked                               bool
+	Options                               []formOption
+}
+
+// ID is the control's id, unique on the page: forms share field names.
+func (f formField) ID(form string) string { return form + "-" + strings.ReplaceAll(f.Name, "_", "-") }
+
+// InputType is the input's type: numbers are text with a decimal
+// keyboard, so that "12,5" (as kk and ru write it) is not refused by the
+// browser before the server can say what it reads.
+func (f formField) InputType() string {
+	if f.Type == "number" {
+		return "text"
+	}
+	return f.Type
+}
+
+func (f formField) InputMode() string {
+	if f.Type == "number" {
+		return "decimal"
+	}
+	return ""
+}
+
+type formOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// posted is a form sent back to its page: its values, errors and the
+// problem of the whole form.
+type posted struct {
+	name    string
+	values  url.Values
+	errs    map[string]string // field -> message, in the page's language
+	problem string
+	changes []string
+	// fresh: render a new key and the current version (the form was
+	// stale and may be redone), rather than the posted ones.
+	fresh bool
+}
+
+// formDef is one form: where it lives and what it runs.
+type formDef struct {
+	name    string // path suffix and form id: POST /measures/{id}/report
+	page    string // the page's template and route name
+	fields  []string
+	policy  func(ctx context.Context, h *Handler, s *session.Session, id string) error
+	run     func(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error)
+	reader  string // the projector whose checkpoint the page reads
+	redisp  func(h *Handler, q *request) (*pageData, error)
+	landing func(id string, res commands.Result) string
+}
+
+// formDefs lists the forms; their routes are POST <page path>/<name>.
+func formDefs() []formDef {
+	indicator := func(ctx context.Context, h *Handler, s *session.Session, id string) error {
+		return api.MayChangeIndicator(ctx, h.cfg.WriteDB, h.cfg.Store, s.TokenHolder, id)
+	}
+	measure := func(id string, res commands.Result) string {
+		return "/measures/" + id
+	}
+	return []formDef{
+		{name: "report", page: "measure", fields: []string{"value", "done", "evidence_url", "evidence_description", "evidence_sha256"},
+			policy: indicator, run: runReport, reader: projections.IndicatorsName, redisp: (*Handler).measure, landing: measure},
+		{name: "correct", page: "measure", fields: []string{"corrects", "value", "done", "evidence_url", "evidence_description", "evidence_sha256", "reason"},
+			policy: indicator, run: runCorrect, reader: projections.IndicatorsName, redisp: (*Handler).measure, landing: measure},
+		{name: "retarget", page: "measure", fields: []string{"target", "deadline", "reason"},
+			policy: indicator, run: runRetarget, reader: projections.IndicatorsName, redisp: (*Handler).measure, landing: measure},
+		{name: "cancel", page: "measure", fields: []string{"reason"},
+			policy: indicator, run: runCancel, reader: projections.IndicatorsName, redisp: (*Handler).measure, landing: measure},
+	}
+}
+
+// formPattern is a form's POST route.
+func (f formDef) pattern() string {
+	switch f.page {
+	case "measure":
+		return "POST /measures/{id}/" + f.name
+	}
+	panic("pages: form on unknown page " + f.page)
+}
+
+// formErrors collects field errors as catalog keys.
+type formErrors struct {
+	errs map[string]string // field -> catalog key
+}
+
+func (fe *formErrors) add(field, key string) {
+	if fe.errs == nil {
+		fe.errs = map[string]string{}
+	}
+	if _, ok := fe.errs[field]; !ok {
+		fe.errs[field] = key
+	}
+}
+
+func (fe *formErrors) any() bool { return len(fe.errs) > 0 }
+
+// errFormInvalid stops a run whose fields were refused.
+var errFormInvalid = errors.New("pages: the form has field errors")
+
+// number reads an optional decimal number ("12.5" or "12,5").
+func (fe *formErrors) number(v url.Values, field string) *float64 {
+	s := strings.ReplaceAll(strings.TrimSpace(v.Get(field)), ",", ".")
+	if s == "" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != f || f > 1e15 || f < -1e15 {
+		fe.add(field, "form.err.number")
+		return nil
+	}
+	return &f
+}
+
+func (fe *formErrors) date(v url.Values, field string) *domain.Date {
+	s := strings.TrimSpace(v.Get(field))
+	if s == "" {
+		return nil
+	}
+	d, err := domain.ParseDate(s)
+	if err != nil || !d.Valid() {
+		fe.add(field, "form.err.date")
+		return nil
+	}
+	return &d
+}
+
+func evidenceOf(v url.Values) domain.Evidence {
+	return domain.Evidence{URL: strings.TrimSpace(v.Get("evidence_url")), Description: strings.TrimSpace(v.Get("evidence_description")),
+		SHA256: strings.TrimSpace(v.Get("evidence_sha256"))}
+}
+
+// reading reads the value or done box the measure's kind takes.
+func (fe *formErrors) reading(ctx context.Context, h *Handler, id string, v url.Values) domain.Reading {
+	r := domain.Reading{Value: fe.number(v, "value"), Done: v.Get("done") == "on" || v.Get("done") == "true"}
+	cur, err := projections.GetIndicator(ctx, h.cfg.DB, id, h.today())
+	if err == nil && cur.Kind != domain.KindMilestone && r.Value == nil && !fe.any() {
+		fe.add("value", "form.err.value_required")
+	}
+	return r
+}
+
+func runReport(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error) {
+	r := fe.reading(ctx, h, id, v)
+	ev := evidenceOf(v)
+	if ev.URL == "" && ev.SHA256 == "" {
+		fe.add("evidence_url", "form.err.evidence")
+	}
+	if fe.any() {
+		return commands.Result{}, errFormInvalid
+	}
+	return h.cfg.Commands.ReportProgress.Handle(ctx, commands.ReportProgress{Header: hd, IndicatorID: id, Value: r.Value, Done: r.Done, Evidence: ev})
+}
+
+func runCorrect(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error) {
+	corrects := strings.TrimSpace(v.Get("corrects"))
+	if corrects == "" {
+		fe.add("corrects", "form.err.corrects")
+	}
+	r := fe.reading(ctx, h, id, v)
+	ev := evidenceOf(v)
+	if ev.URL == "" && ev.SHA256 == "" {
+		fe.add("evidence_url", "form.err.evidence")
+	}
+	if hd.Reason == "" {
+		fe.add("reason", "form.err.reason")
+	}
+	if fe.any() {
+		return commands.Result{}, errFormInvalid
+	}
+	return h.cfg.Commands.CorrectReport.Handle(ctx, commands.CorrectReport{Header: hd, IndicatorID: id, Corrects: corrects, Value: r.Value, Done: r.Done, Evidence: ev})
+}
+
+func runRetarget(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error) {
+	target := fe.number(v, "target")
+	deadline := fe.date(v, "deadline")
+	if hd.Reason == "" {
+		fe.add("reason", "form.err.reason")
+	}
+	if target == nil && deadline == nil && !fe.any() {
+		fe.add("target", "form.err.retarget_nothing")
+	}
+	if fe.any() {
+		return commands.Result{}, errFormInvalid
+	}
+	return h.cfg.Commands.RetargetIndicator.Handle(ctx, commands.RetargetIndicator{Header: hd, IndicatorID: id, Target: target, Deadline: deadline})
+}
+
+func runCancel(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error) {
+	if hd.Reason == "" {
+		fe.add("reason", "form.err.reason")
+		return commands.Result{}, errFormInvalid
+	}
+	return h.cfg.Commands.CancelIndicator.Handle(ctx, commands.CancelIndicator{Header: hd, IndicatorID: id})
+}
+
+// domainField maps a domain validation error's field to the form field
+// it is shown next to, and the catalog key that says it in the page's
+// language.
+func domainField(f formDef, e *domain.ValidationError) (field, key string) {
+	switch {
+	case errors.Is(e.Err, domain.ErrReasonRequired):
+		return "reason", "form.err.reason"
+	case e.Field == "evidence":
+		return "evidence_url", "form.err.evidence"
+	case e.Field == "evidence.url":
+		return "evidence_url", "form.err.url"
+	case e.Field == "evidence.sha256":
+		return "evidence_sha256", "form.err.sha256"
+	case e.Field == "evidence.description":
+		return "evidence_description", "form.err.text"
+	case e.Field == "reason":
+		return "reason", "form.err.text"
+	case e.Field == "value" || e.Field == "done" || e.Field == "target" || e.Field == "deadline" || e.Field == "corrects":
+		if slices.Contains(f.fields, e.Field) {
+			return e.Field, "form.err.rejected"
+		}
+	}
+	return "", "form.err.rejected"
+}
+
+// post serves a form's POST.
+func (h *Handler) post(f formDef) http.Handler {
+	rt := route{name: f.page, pattern: f.pattern()}
+	for _, r := range routeTable() {
+		if r.name == f.page {
+			rt = r
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		q := &request{h: h, ctx: r.Context(), r: r, w: w, route: rt}
+		if err := (route{pattern: f.pattern()}).spec().Check(r); err != nil {
+			h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: err.Error()})
+			return
+		}
+		q.lang = h.negotiate(w, r, q)
+		q.errs = nil
+		if h.cfg.Sessions == nil {
+			h.fail(w, q, notFound("forms are off on this server"))
+			return
+		}
+		sess, err := h.cfg.Sessions.FromRequest(r)
+		if err != nil {
+			h.fail(w, q, err)
+			return
+		}
+		if sess == nil {
+			h.fail(w, q, &pageError{status: http.StatusUnauthorized, key: "error.signin_required", detail: "sign in first: this form needs a session"})
+			return
+		}
+		q.sess = sess
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: "the form could not be read: " + err.Error()})
+			return
+		}
+		v := r.PostForm
+		if !sess.CheckCSRF(v.Get("csrf")) {
+			h.fail(w, q, &pageError{status: http.StatusForbidden, key: "error.csrf", detail: "the form's security token is missing or not this session's: reload the page and send it again"})
+			return
+		}
+		id := r.PathValue("id")
+		if domain.ValidateID("id", id) != nil {
+			h.fail(w, q, notFound("there is no such record"))
+			return
+		}
+		if err := f.policy(q.ctx, h, sess, id); err != nil {
+			h.fail(w, q, policyError(err))
+			return
+		}
+		fe := &formErrors{}
+		for name, vals := range v {
+			if !slices.Contains(f.fields, name) && !slices.Contains([]string{"csrf", "key", "version"}, name) {
+				h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: "the form has a field it does not take: " + name,
+					fields: []fieldError{{name, "unknown field"}}})
+				return
+			}
+			for _, s := range vals {
+				if !plainText(s) {
+					fe.add(name, "form.err.text")
+				}
+			}
+		}
+		key := v.Get("key")
+		version, verr := strconv.ParseInt(v.Get("version"), 10, 64)
+		if _, kerr := uuid.Parse(key); kerr != nil || verr != nil || version < 0 {
+			h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: "the form lacks its key or version: reload the page"})
+			return
+		}
+		hd := commands.Header{Actor: sess.Actor(), Reason: strings.TrimSpace(v.Get("reason")), ExpectedVersion: &version,
+			EventID: uuid.NewSHA1(formKeyNamespace, []byte(sess.TokenID.String()+"\n"+f.pattern()+"\n"+id+"\n"+key))}
+		var res commands.Result
+		if !fe.any() {
+			res, err = f.run(q.ctx, h, hd, id, v, fe)
+		}
+		var ve domain.ValidationErrors
+		var conflict *eventstore.ConflictError
+		switch {
+		case fe.any() || errors.Is(err, errFormInvalid):
+			h.redisplay(w, q, f, http.StatusUnprocessableEntity, &posted{name: f.name, values: v, errs: h.messages(q.lang, fe)})
+			return
+		case errors.As(err, &ve):
+			p := &posted{name: f.name, values: v, errs: map[string]string{}}
+			for _, e := range ve {
+				field, k := domainField(f, e)
+				if field == "" {
+					p.problem = h.cat.t(q.lang, k)
+					continue
+				}
+				if _, ok := p.errs[field]; !ok {
+					p.errs[field] = h.cat.t(q.lang, k)
+				}
+			}
+			h.redisplay(w, q, f, http.StatusUnprocessableEntity, p)
+			return
+		case errors.As(err, &conflict):
+			// Show the page as it is now: wait for the projector to pass the
+			// events that made the form stale.
+			if err := h.awaitProjection(q.ctx, f.reader, commands.Result{Stream: conflict.Stream, Version: int64(conflict.Actual)}); err != nil {
+				h.fail(w, q, err)
+				return
+			}
+			changes, cerr := h.changesSince(q.ctx, q.lang, id, version)
+			if cerr != nil {
+				h.fail(w, q, cerr)
+				return
+			}
+			h.redisplay(w, q, f, http.StatusConflict, &posted{name: f.name, values: v, problem: h.cat.t(q.lang, "form.stale"), changes: changes, fresh: true})
+			return
+		case errors.Is(err, domain.ErrNotFound):
+			h.fail(w, q, notFound(err.Error()))
+			return
+		case err != nil:
+			if field, k, ok := ruleError(err); ok {
+				p := &posted{name: f.name, values: v, errs: map[string]string{}}
+				if field != "" && slices.Contains(f.fields, field) {
+					p.errs[field] = h.cat.t(q.lang, k)
+				} else {
+					p.problem = h.cat.t(q.lang, k)
+				}
+				h.redisplay(w, q, f, http.StatusUnprocessableEntity, p)
+				return
+			}
+			h.fail(w, q, err)
+			return
+		}
+		if err := h.awaitProjection(q.ctx, f.reader, res); err != nil {
+			h.fail(w, q, err)
+			return
+		}
+		target := f.landing(id, res) + "?lang=" + q.lang
+		if len(res.EventIDs) > 0 {
+			target += "#e-" + res.EventIDs[0].String()
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+	})
+}
+
+// ruleError names, for a refusal of the domain's rules (a cancelled
+// measure, a report corrected already), the field it belongs next to (""
+// for the whole form) and the catalog key that says it.
+func ruleError(err error) (field, key string, ok bool) {
+	for _, r := range []struct {
+		err        error
+		field, key string
+	}{
+		{domain.ErrReportNotFound, "corrects", "form.err.corrects"},
+		{domain.ErrAlreadyCorrected, "corrects", "form.err.already_corrected"},
+		{domain.ErrTargetEqualsBaseline, "target", "form.err.target_baseline"},
+		{domain.ErrCancelled, "", "form.err.cancelled"},
+		{domain.ErrRoadmapClosed, "", "form.err.closed"},
+		{domain.ErrValidation, "", "form.err.rejected"},
+		{domain.ErrInvalidTransition, "", "form.err.rejected"},
+		{domain.ErrUnknownReference, "", "form.err.rejected"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.field, r.key, true
+		}
+	}
+	return "", "", false
+}
+
+// plainText: valid UTF-8 without NUL or other control characters than
+// line breaks and tabs; anything else is refused next to its field.
+func plainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// policyError turns an API policy's refusal into the page's.
+func policyError(err error) error {
+	switch api.PolicyStatus(err) {
+	case http.StatusForbidden:
+		return &pageError{status: http.StatusForbidden, key: "error.forbidden", detail: err.Error()}
+	case http.StatusNotFound:
+		return &pageError{status: http.StatusNotFound, key: "error.not_found", detail: err.Error()}
+	}
+	return err
+}
+
+func (h *Handler) messages(lang string, fe *formErrors) map[string]string {
+	out := map[string]string{}
+	for f, k := range fe.errs {
+		out[f] = h.cat.t(lang, k)
+	}
+	return out
+}
+
+// redisplay renders the form's page again with the posted form.
+func (h *Handler) redisplay(w http.ResponseWriter, q *request, f formDef, status int, p *posted) {
+	q.posted = p
+	q.r.URL.RawQuery = url.Values{"lang": {q.lang}}.Encode()
+	d, err := f.redisp(h, q)
+	if err != nil {
+		h.fail(w, q, err)
+		return
+	}
+	if err := h.finishChrome(q, d); err != nil {
+		h.fail(w, q, err)
+		return
+	}
+	h.render(w, q, f.page, status, d)
+}
+
+// changesSince names the events appended to an indicator after version.
+func (h *Handler) changesSince(ctx context.Context, lang, id string, version int64) ([]string, error) {
+	recs, err := h.cfg.Store.ReadStream(ctx, domain.IndicatorStream(id), eventstore.Version(version+1), 20)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rec := range recs {
+		ev, m, err := domain.Decode(rec.Type, rec.Data, rec.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		kind, _, detail, _ := h.describe(lang, ev, domain.Text{})
+		line := kind + " — " + stamp(m.RecordedAt)
+		if detail != "" {
+			line += " — " + detail
+		}
+		if m.Reason != "" {
+			line += " — " + m.Reason
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// awaitProjection waits, bounded by Config.ReadYourWrites, until the
+// projector the landing page reads has applied the command's event, so
+// that the page shows it. Past the bound the page is shown anyway (it
+// marks itself as behind the log then).
+func (h *Handler) awaitProjection(ctx context.Context, projector string, res commands.Result) error {
+	if res.Stream == "" || res.Version == 0 {
+		return nil
+	}
+	recs, err := h.cfg.Store.ReadStream(ctx, res.Stream, eventstore.Version(res.Version), 1)
+	if err != nil || len(recs) == 0 {
+		return err
+	}
+	pos := recs[0].Position
+	deadline := time.Now().Add(h.cfg.ReadYourWrites)
+	for pause := 5 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
+		cp, err := projections.Checkpoint(ctx, h.cfg.DB, projector)
+		if err != nil {
+			return err
+		}
+		if !cp.Less(pos) {
+			return nil
+		}
+		if time.Now().Add(pause).After(deadline) {
+			h.cfg.Logger.WarnContext(ctx, "read-your-writes: the projector did not catch up in time", "projector", projector,
+				"position", pos.String(), "checkpoint", cp.String(), "wait", h.cfg.ReadYourWrites)
+			return nil
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// measureForms builds the forms a signed-in person may use on a measure's
+// page: none on a past date (forms write now), none if the API's policy
+// refuses them.
+func (h *Handler) measureForms(q *request, id string, st domain.IndicatorState, version int64, reports []formOption) ([]pageForm, error) {
+	if q.sess == nil || q.hasAxes() {
+		return nil, nil
+	}
+	if err := api.MayChangeIndicator(q.ctx, h.cfg.WriteDB, h.cfg.Store, q.sess.TokenHolder, id); err != nil {
+		if api.PolicyStatus(err) != 0 {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if st.Status == domain.StatusCancelled {
+		return nil, nil
+	}
+	t := func(k string) string { return h.cat.t(q.lang, k) }
+	reading := []formField{{Name: "value", Label: t("form.value"), Type: "number"}}
+	if st.Kind == domain.KindMilestone {
+		reading = []formField{{Name: "done", Label: t("form.done"), Type: "checkbox"}}
+	}
+	evidence := []formField{
+		{Name: "evidence_url", Label: t("form.evidence_url"), Hint: t("form.evidence_url_hint"), Type: "url"},
+		{Name: "evidence_description", Label: t("form.evidence_description"), Type: "textarea"},
+		{Name: "evidence_sha256", Label: t("form.evidence_sha256"), Hint: t("form.evidence_sha256_hint"), Type: "text"},
+	}
+	reason := formField{Name: "reason", Label: t("form.reason"), Type: "textarea"}
+	var forms []pageForm
+	add := func(name string, fields []formField) {
+		forms = append(forms, h.buildForm(q, name, "/measures/"+id+"/"+name, version, fields))
+	}
+	add("report", append(slices.Clone(reading), evidence...))
+	if len(reports) > 0 {
+		sel := formField{Name: "corrects", Label: t("form.corrects"), Type: "select", Options: reports}
+		add("correct", append(append([]formField{sel}, reading...), append(slices.Clone(evidence), reason)...))
+	}
+	add("retarget", []formField{
+		{Name: "target", Label: t("form.target"), Hint: fmt.Sprintf(t("form.now_hint"), numPtr(st.Target)), Type: "number"},
+		{Name: "deadline", Label: t("form.deadline"), Hint: fmt.Sprintf(t("form.now_hint"), st.Deadline.String()), Type: "date"},
+		reason,
+	})
+	add("cancel", []formField{reason})
+	return forms, nil
+}
+
+// buildForm fills a form for the page: a fresh key per render, the
+// version read, the session's CSRF token; a posted form gets its values
+// and errors back.
+func (h *Handler) buildForm(q *request, name, action string, version int64, fields []formField) pageForm {
+	t := func(k string) string { return h.cat.t(q.lang, k) }
+	f := pageForm{ID: "form-" + name, Heading: t("form." + name + ".heading"), Lead: t("form." + name + ".lead"),
+		Action: action + "?lang=" + q.lang, Submit: t("form." + name + ".submit")}
+	key := uuid.NewString()
+	ver := strconv.FormatInt(version, 10)
+	p := q.posted
+	if p != nil && p.name == name {
+		if !p.fresh {
+			// The same key: the form failed, nothing was recorded, and a
+			// double submit of the corrected form must still record once.
+			key, ver = p.values.Get("key"), p.values.Get("version")
+		}
+		f.Error, f.Changes = p.problem, p.changes
+		for i := range fields {
+			fd := &fields[i]
+			fd.Value = p.values.Get(fd.Name)
+			fd.Checked = fd.Type == "checkbox" && (fd.Value == "on" || fd.Value == "true")
+			fd.Error = p.errs[fd.Name]
+			for j := range fd.Options {
+				fd.Options[j].Selected = fd.Options[j].Value == fd.Value
+			}
+		}
+		if len(p.errs) > 0 && f.Error == "" {
+			f.Error = t("form.has_errors")
+		}
+	}
+	f.Fields = fields
+	f.Hidden = []hiddenField{{"csrf", q.sess.CSRF()}, {"key", key}, {"version", ver}}
+	return f
+}

@@ -1,0 +1,429 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+
+	"promiseledger/eventstore"
+)
+
+// Group commit. Each API write is one small append; alone, each pays a
+// commit (a WAL flush and a server round of work). Appends that arrive while
+// earlier ones are being written wait in a queue, and the next statement
+// writes all of them at once: one statement, one transaction, one commit.
+//
+// Rules that keep this invisible to callers:
+//   - A stream always goes to the same worker, so two batches in flight never
+//     touch the same stream and never fail each other.
+//   - Expected versions are decided per request. Requests on one stream form
+//     a chain: the first one's expected version is the head the batch
+//     assumes, later ones must follow the chain. The statement inserts a
+//     stream's rows only if the stream's head really is the assumed one and
+//     none of its event ids is stored yet; otherwise it skips that stream and
+//     its requests are appended one by one afterwards (the path taken without
+//     group commit), so a bad request never fails its neighbours.
+//   - A request is answered only after the statement that wrote it has
+//     committed (synchronous_commit as configured on the server).
+//   - A request whose ctx ends while it waits in the queue is dropped and
+//     returns ctx.Err(); nothing of it is written. Once a batch has taken it,
+//     it waits for that batch's outcome, which is bounded by batchTimeout.
+
+const (
+	// batchMaxRequests and batchMaxEvents bound one batch statement.
+	batchMaxRequests = 256
+	batchMaxEvents   = 1000
+	// groupMaxEvents: larger appends are already batches and go straight to
+	// the database.
+	groupMaxEvents = 64
+	// batchTimeout bounds one batch statement, which runs on no caller's ctx.
+	batchTimeout = 30 * time.Second
+	// queueDepth is each worker's queue; a full queue makes Append wait.
+	queueDepth = 1024
+)
+
+const (
+	queued int32 = iota
+	taken
+	abandoned
+)
+
+type pendingAppend struct {
+	ctx      context.Context
+	stream   string
+	expected eventstore.Expected
+	events   []eventstore.Event
+	state    atomic.Int32
+	done     chan appendOutcome // buffered: the worker never blocks on it
+}
+
+type appendOutcome struct {
+	res eventstore.AppendResult
+	err error
+}
+
+func (p *pendingAppend) reply(res eventstore.AppendResult, err error) {
+	p.done <- appendOutcome{res, err}
+}
+
+type groupCommitter struct {
+	seed   maphash.Seed
+	queues []chan *pendingAppend
+	stop   chan struct{}
+	wg     sync.WaitGroup
+
+	gate   sync.RWMutex // held shared while enqueueing, exclusively to close
+	closed bool
+
+	stmtOnce sync.Once
+	stmt     *sql.Stmt // the batch statement, prepared once on the pool
+}
+
+func (s *Store) startGroupCommit(workers int) {
+	g := &groupCommitter{seed: maphash.MakeSeed(), stop: make(chan struct{})}
+	g.queues = make([]chan *pendingAppend, workers)
+	s.group = g // before the workers read it
+	for i := range g.queues {
+		g.queues[i] = make(chan *pendingAppend, queueDepth)
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			s.commitLoop(g.queues[i])
+		}()
+	}
+}
+
+// stopGroupCommit lets the batches in flight finish and answers whatever is
+// still queued with ErrClosed.
+func (s *Store) stopGroupCommit() {
+	g := s.group
+	if g == nil {
+		return
+	}
+	g.gate.Lock()
+	g.closed = true
+	g.gate.Unlock()
+	close(g.stop)
+	g.wg.Wait()
+	if g.stmt != nil {
+		g.stmt.Close()
+	}
+}
+
+func (g *groupCommitter) queueOf(stream string) chan *pendingAppend {
+	return g.queues[maphash.String(g.seed, stream)%uint64(len(g.queues))]
+}
+
+// enqueue hands p to its stream's worker. It returns ErrClosed after Close,
+// or ctx.Err() if ctx ends while the queue is full.
+func (g *groupCommitter) enqueue(p *pendingAppend) error {
+	g.gate.RLock()
+	defer g.gate.RUnlock()
+	if g.closed {
+		return eventstore.ErrClosed
+	}
+	select {
+	case g.queueOf(p.stream) <- p:
+		return nil
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+}
+
+// appendGrouped is Append through the group committer.
+func (s *Store) appendGrouped(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
+	p := &pendingAppend{ctx: ctx, stream: stream, expected: expected, events: events, done: make(chan appendOutcome, 1)}
+	if err := s.group.enqueue(p); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	select {
+	case out := <-p.done:
+		return out.res, out.err
+	case <-ctx.Done():
+		if p.state.CompareAndSwap(queued, abandoned) {
+			return eventstore.AppendResult{}, ctx.Err() // never written
+		}
+		out := <-p.done // a batch holds it: its outcome is what happened
+		return out.res, out.err
+	}
+}
+
+// commitLoop is one worker: it takes what its queue holds and writes it.
+func (s *Store) commitLoop(q chan *pendingAppend) {
+	g := s.group
+	for {
+		var first *pendingAppend
+		select {
+		case first = <-q:
+		case <-g.stop:
+			for {
+				select {
+				case p := <-q:
+					if p.state.CompareAndSwap(queued, taken) {
+						p.reply(eventstore.AppendResult{}, eventstore.ErrClosed)
+					}
+				default:
+					return
+				}
+			}
+		}
+		batch := make([]*pendingAppend, 0, 16)
+		events := 0
+		take := func(p *pendingAppend) {
+			if p.state.CompareAndSwap(queued, taken) {
+				batch = append(batch, p)
+				events += len(p.events)
+			}
+		}
+		take(first)
+	drain:
+		for len(batch) < batchMaxRequests && events < batchMaxEvents {
+			select {
+			case p := <-q:
+				take(p)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+// commitBatch writes a batch and answers each of its requests.
+func (s *Store) commitBatch(batch []*pendingAppend) {
+	switch len(batch) {
+	case 0:
+		return
+	case 1:
+		p := batch[0]
+		p.reply(s.appendDirect(p.ctx, p.stream, p.expected, p.events))
+		return
+	}
+	plan := planBatch(batch)
+	if len(plan.rows) < 2 {
+		// Nothing to share a commit with: one by one, as without grouping.
+		s.appendEach(batch)
+		return
+	}
+	written, err := s.writeBatch(plan)
+	if err != nil {
+		// Not one request's fault (a concurrent writer in another process,
+		// a lost connection, text the server refuses): each request again
+		// on its own, where only a bad one fails. A batch that committed
+		// before the error is reported comes back as idempotent retries.
+		s.cfg.Logger.Debug("group commit: batch failed; appending one by one", "requests", len(batch), "err", err)
+		s.appendEach(batch)
+		return
+	}
+	var later []*pendingAppend
+	announced := false
+	for _, p := range batch {
+		d := plan.decision[p]
+		switch {
+		case d == decideAccept && written[p.events[0].ID].ok:
+			res := eventstore.AppendResult{}
+			for i, e := range p.events {
+				w := written[e.ID]
+				if i == 0 {
+					res.First = w.pos
+				}
+				res.Last, res.Version = w.pos, w.version
+			}
+			if !announced {
+				s.announce()
+				announced = true
+			}
+			p.reply(res, nil)
+		case d == decideConflict && plan.streamWritten(p.stream, written):
+			// Its chain was written without it: it expected another
+			// version. diagnose reads the committed state to tell a
+			// conflict from an idempotent retry.
+			s.group.wg.Go(func() { // before Close closes the pool
+				p.reply(s.diagnose(p.ctx, p.stream, p.expected, p.events, errNothingInserted))
+			})
+		default:
+			later = append(later, p)
+		}
+	}
+	s.appendEach(later)
+}
+
+// appendEach appends requests one at a time, in arrival order.
+func (s *Store) appendEach(ps []*pendingAppend) {
+	for _, p := range ps {
+		p.reply(s.appendDirect(p.ctx, p.stream, p.expected, p.events))
+	}
+}
+
+type decision uint8
+
+const (
+	decideLater    decision = iota // appended on its own after the batch
+	decideAccept                   // written by the batch statement
+	decideConflict                 // a conflict, if its stream's chain is written
+)
+
+type batchRow struct {
+	id       string
+	stream   string
+	assumed  int64 // the head the stream's chain assumes; -1: any
+	offset   int64 // position in the chain: the version is head + offset
+	typ      string
+	data     []byte
+	metadata []byte
+}
+
+type batchPlan struct {
+	rows     []batchRow
+	decision map[*pendingAppend]decision
+	first    map[string]uuid.UUID // the first event written to each stream
+}
+
+func (b batchPlan) streamWritten(stream string, written map[uuid.UUID]writtenRow) bool {
+	id, ok := b.first[stream]
+	return ok && written[id].ok
+}
+
+// planBatch decides, request by request in arrival order, what the batch
+// statement writes.
+func planBatch(batch []*pendingAppend) batchPlan {
+	type chain struct {
+		assumed int64 // -1: the chain started with Any
+		next    int64 // the offset of the chain's next event
+		closed  bool  // a request was left for later: later ones follow it
+	}
+	plan := batchPlan{decision: make(map[*pendingAppend]decision, len(batch)), first: map[string]uuid.UUID{}}
+	chains := map[string]*chain{}
+	ids := map[uuid.UUID]struct{}{}
+	for _, p := range batch {
+		c := chains[p.stream]
+		if c == nil {
+			c = &chain{assumed: -1}
+			if !p.expected.IsAny() {
+				c.assumed = p.expected.Version()
+			}
+			chains[p.stream] = c
+		}
+		repeated := false
+		for _, e := range p.events {
+			if _, ok := ids[e.ID]; ok {
+				repeated = true
+			}
+		}
+		switch {
+		case c.closed || repeated:
+			// A repeated id is an idempotent retry racing its original:
+			// answered once the original is committed.
+			c.closed = true
+			plan.decision[p] = decideLater
+			continue
+		case p.expected.IsAny():
+			// Any follows the chain; in a chain of unknown head it is
+			// placed by the statement.
+		case c.assumed < 0:
+			// An exact version after Any: the head is not known here.
+			c.closed = true
+			plan.decision[p] = decideLater
+			continue
+		case p.expected.Version() != c.assumed+c.next:
+			plan.decision[p] = decideConflict
+			continue
+		}
+		plan.decision[p] = decideAccept
+		if _, ok := plan.first[p.stream]; !ok {
+			plan.first[p.stream] = p.events[0].ID
+		}
+		for _, e := range p.events {
+			ids[e.ID] = struct{}{}
+			c.next++
+			plan.rows = append(plan.rows, batchRow{
+				id: e.ID.String(), stream: p.stream, assumed: c.assumed, offset: c.next,
+				typ: e.Type, data: nonNil(e.Data), metadata: nonNil(e.Metadata),
+			})
+		}
+	}
+	return plan
+}
+
+// batchQuery writes the rows of every stream whose head is the one its
+// chain assumes (or any, for chains that began with Any) and none of whose
+// event ids is stored, and skips the other streams. It is one statement:
+// its snapshot is taken before its transaction id, so every head it builds
+// on sorts before the events it writes, as with a single append.
+const batchQuery = `WITH u AS (
+	SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bytea[], $7::bytea[])
+		WITH ORDINALITY AS u(id, stream, assumed, off, type, data, meta, ord)
+), g AS (
+	SELECT u.stream, min(u.assumed) AS assumed,
+	       bool_or(EXISTS (SELECT 1 FROM events e WHERE e.event_id = u.id)) AS dup
+	FROM u GROUP BY u.stream
+), h AS (
+	SELECT g.stream, g.assumed, g.dup,
+	       COALESCE((SELECT e.version FROM events e WHERE e.stream_id = g.stream ORDER BY e.version DESC LIMIT 1), 0) AS head
+	FROM g
+)
+INSERT INTO events (event_id, stream_id, version, type, data, metadata)
+SELECT u.id, u.stream, h.head + u.off, u.type, u.data, u.meta
+FROM u JOIN h ON h.stream = u.stream
+WHERE NOT h.dup AND (h.assumed < 0 OR h.head = h.assumed)
+ORDER BY u.ord
+RETURNING event_id, version, tx_id::text AS tx_text, seq`
+
+type writtenRow struct {
+	ok      bool
+	version int64
+	pos     eventstore.Position
+}
+
+func (s *Store) writeBatch(plan batchPlan) (map[uuid.UUID]writtenRow, error) {
+	g := s.group
+	g.stmtOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		defer cancel()
+		g.stmt, _ = s.db.PrepareContext(ctx, batchQuery) // nil: planned each time
+	})
+	n := len(plan.rows)
+	ids, streams, types := make([]string, n), make([]string, n), make([]string, n)
+	assumed, offsets := make([]int64, n), make([]int64, n)
+	data, meta := make([][]byte, n), make([][]byte, n)
+	for i, r := range plan.rows {
+		ids[i], streams[i], types[i] = r.id, r.stream, r.typ
+		assumed[i], offsets[i] = r.assumed, r.offset
+		data[i], meta[i] = r.data, r.metadata
+	}
+	args := []any{pq.StringArray(ids), pq.StringArray(streams), pq.Int64Array(assumed), pq.Int64Array(offsets),
+		pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta)}
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	var rows *sql.Rows
+	var err error
+	if g.stmt != nil {
+		rows, err = g.stmt.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.db.QueryContext(ctx, batchQuery, args...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	written := make(map[uuid.UUID]writtenRow, n)
+	for rows.Next() {
+		var id uuid.UUID
+		var v, seq int64
+		var tx string
+		if err := rows.Scan(&id, &v, &tx, &seq); err != nil {
+			return nil, err
+		}
+		written[id] = writtenRow{ok: true, version: v, pos: eventstore.Position{Commit: parseXID(tx), Prepare: uint64(seq)}}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return written, nil
+}

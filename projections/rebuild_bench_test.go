@@ -1,0 +1,242 @@
+package projections_test
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"promiseledger/commands"
+	"promiseledger/commands/batch"
+	"promiseledger/commands/councildemo"
+	"promiseledger/commands/demo"
+	"promiseledger/domain"
+	"promiseledger/eventstore"
+	"promiseledger/projections"
+)
+
+// BenchmarkRebuildDemoShaped fills the store with the demo's data set (the
+// roadmap demo and the councils demo, every event type in the demo's
+// proportions) at REBUILD_SCALE (default 1: the ~111,000 events `ledger
+// dev` loads; 9 gives about a million), written through the command
+// handlers' batch path, then rebuilds every read model from the first
+// event and reports each projector's events/s beside the raw read+upsert
+// ceiling measured in the same run, and the total. It runs only with
+// -bench (see docs/performance.md):
+//
+//	REBUILD_SCALE=9 go test -run '^$' -bench RebuildDemoShaped -benchtime 1x -timeout 2h ./projections
+func BenchmarkRebuildDemoShaped(b *testing.B) {
+	scale, err := strconv.ParseFloat(benchEnv("REBUILD_SCALE", "1"), 64)
+	if err != nil || scale <= 0 {
+		b.Fatalf("REBUILD_SCALE: want a positive number")
+	}
+	ctx := context.Background()
+	e := newEnv(b)
+	if _, err := e.db.Exec(rawProjection); err != nil {
+		b.Fatal(err)
+	}
+	events, written := fillDemoShaped(b, e, scale)
+	b.ReportMetric(float64(events), "events")
+	b.ReportMetric(float64(events)/written.Seconds(), "write-events/s")
+	if _, err := e.db.ExecContext(ctx, `VACUUM ANALYZE events`); err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		raw := rawCatchUp(b, e.db)
+		rawTime := time.Since(start)
+		b.ReportMetric(float64(raw)/rawTime.Seconds(), "raw-events/s")
+		for _, p := range projections.All() {
+			start := time.Now()
+			if _, err := projections.Rebuild(ctx, e.db, e.store, p); err != nil {
+				b.Fatal(err)
+			}
+			spent := time.Since(start)
+			total += spent
+			b.ReportMetric(float64(events)/spent.Seconds(), p.Name()+"-events/s")
+			b.ReportMetric(rawTime.Seconds()/spent.Seconds(), p.Name()+"-ratio")
+			b.Logf("%s: %d events in %s (%.0f events/s, %.2f of the raw ceiling)", p.Name(), events, spent.Round(time.Millisecond),
+				float64(events)/spent.Seconds(), rawTime.Seconds()/spent.Seconds())
+		}
+		b.Logf("raw read+upsert: %d events in %s (%.0f events/s)", raw, rawTime.Round(time.Millisecond), float64(raw)/rawTime.Seconds())
+	}
+	b.StopTimer()
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/all-rebuilt")
+	b.Logf("every read model rebuilt in %s", (total / time.Duration(b.N)).Round(time.Millisecond))
+	b.ReportMetric(0, "ns/op")
+}
+
+// fillDemoShaped writes the demo data sets at scale through the command
+// handlers into overlays, then into the store in transactions of about
+// 10,000 events, in the order the commands made them. It returns the
+// events written and the time the writing took.
+func fillDemoShaped(b *testing.B, e *env, scale float64) (int, time.Duration) {
+	b.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	start := time.Now()
+	roadmaps := batch.New(batch.NoHistory{}, func() time.Time { return now })
+	cfg := demo.Config{Seed: 2021, Now: now, Scale: scale, AnyScale: true, Workers: runtime.GOMAXPROCS(0)}
+	if _, err := demo.Load(ctx, roadmaps, cfg); err != nil {
+		b.Fatal(err)
+	}
+	desc, err := demo.Describe(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	councils := batch.New(roadmaps, func() time.Time { return now })
+	h, err := commands.New(commands.Deps{Store: councils, Clock: func() time.Time { return now.Add(time.Hour) }, Decoded: commands.NewDecodeCache()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := councildemo.Load(ctx, h, councildemo.Config{Seed: 2021, Now: now, Scale: scale, AnyScale: true, Demo: &desc}); err != nil {
+		b.Fatal(err)
+	}
+	log := append(roadmaps.Log(), councils.Log()...)
+	n := batch.Events(log)
+	b.Logf("planned %d events (%d appends) in %s", n, len(log), time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	for len(log) > 0 {
+		tx, err := e.db.BeginTxx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for size := 0; size < 10_000 && len(log) > 0; log = log[1:] {
+			a := log[0]
+			if _, err := e.store.AppendInTx(ctx, tx, a.Stream, eventstore.Exactly(a.Expected), a.Events); err != nil {
+				b.Fatal(err)
+			}
+			size += len(a.Events)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	written := time.Since(start)
+	b.Logf("wrote %d events in %s (%.0f events/s)", n, written.Round(time.Millisecond), float64(n)/written.Seconds())
+	return n, written
+}
+
+// BenchmarkLagAllProjectors appends one progress report every 2 ms (500/s)
+// for 10 s to the demo's measures with every projector of the ledger
+// running on the demo data set, and reports the time from an append's
+// return to its commit in each read model: median and p99 over all of
+// them, and the worst projector's p99.
+func BenchmarkLagAllProjectors(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(b)
+	fillDemoShaped(b, e, 1)
+	if _, err := projections.CatchUp(ctx, e.db, e.store, projections.All()); err != nil {
+		b.Fatal(err)
+	}
+	var indicators []string
+	if err := e.db.SelectContext(ctx, &indicators, `SELECT indicator_id FROM rm_indicators WHERE status NOT IN ('done', 'cancelled') ORDER BY indicator_id LIMIT 2000`); err != nil {
+		b.Fatal(err)
+	}
+	if len(indicators) == 0 {
+		b.Fatal("no open measure to report on")
+	}
+	var mu sync.Mutex
+	appended := map[uuid.UUID]time.Time{}
+	early := map[string]map[uuid.UUID]bool{}
+	lags := map[string][]time.Duration{}
+	r, err := projections.NewRouterWithConfig(ctx, projections.RouterConfig{DB: e.db, Store: e.store, Projectors: projections.All(),
+		Applied: func(name string, events []eventstore.Recorded) {
+			now := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			for _, ev := range events {
+				if t, ok := appended[ev.ID]; ok {
+					lags[name] = append(lags[name], now.Sub(t))
+				} else {
+					if early[name] == nil {
+						early[name] = map[uuid.UUID]bool{}
+					}
+					early[name][ev.ID] = true // visible before Append even returned
+				}
+			}
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	<-r.Running()
+	const perRun = 5000
+	at := time.Now().UTC()
+	b.ResetTimer()
+	for run := range b.N {
+		tick := time.NewTicker(2 * time.Millisecond)
+		for i := range perRun {
+			<-tick.C
+			ind := indicators[(run*perRun+i)%len(indicators)]
+			id := uuid.Must(uuid.NewV7())
+			typ, data, meta, err := domain.Encode(domain.ProgressReported{IndicatorID: ind, ReportID: id.String(), Reading: domain.Reading{Value: f(1)},
+				AsOf: at, Evidence: domain.Evidence{URL: "https://roadmaps.example.kz/r/" + id.String()}},
+				domain.Meta{EventID: id, ActorID: "bench", ActorRole: "officer", EffectiveAt: at, RecordedAt: time.Now().UTC()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.store.Append(ctx, domain.IndicatorStream(ind), eventstore.Any(), []eventstore.Event{{ID: id, Type: typ, Data: data, Metadata: meta}}); err != nil {
+				b.Fatal(err)
+			}
+			mu.Lock()
+			appended[id] = time.Now()
+			for name, seen := range early {
+				if seen[id] {
+					lags[name] = append(lags[name], 0)
+				}
+			}
+			mu.Unlock()
+		}
+		tick.Stop()
+	}
+	want := perRun * b.N
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		complete := len(lags) == len(projections.All())
+		for _, l := range lags {
+			complete = complete && len(l) >= want
+		}
+		mu.Unlock()
+		if complete || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	var all []time.Duration
+	worst := time.Duration(0)
+	for _, p := range projections.All() {
+		l := lags[p.Name()]
+		if len(l) < want {
+			b.Fatalf("%s: only %d of %d events reached the read model", p.Name(), len(l), want)
+		}
+		slices.Sort(l)
+		p99 := l[len(l)*99/100]
+		worst = max(worst, p99)
+		b.Logf("%s: lag median %s, p99 %s", p.Name(), l[len(l)/2].Round(time.Millisecond/10), p99.Round(time.Millisecond/10))
+		b.ReportMetric(ms(p99), p.Name()+"-p99-ms")
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	b.ReportMetric(ms(all[len(all)/2]), "median-ms")
+	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
+	b.ReportMetric(ms(worst), "worst-p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
