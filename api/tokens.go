@@ -221,13 +221,6 @@ func MayChangeIndicator(ctx context.Context, db *sqlx.DB, store eventstore.Store
 	return s.indicatorWrite("change this measure")(ctx, r, &p)
 }
 
-// MayAdminister is the API's policy for administrators' writes
-// (registering roadmaps, assigning responsibles, tokens).
-func MayAdminister(who TokenHolder, what string) error {
-	p := principal(who)
-	return adminWrite(what)(context.Background(), nil, &p)
-}
-
 // PolicyStatus is the HTTP status a policy's refusal answers (403, 404),
 // or 0 when err is not a refusal (nil, or an unexpected error).
 func PolicyStatus(err error) int {

@@ -14,6 +14,8 @@ import (
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres"
+	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
 	"promiseledger/projections/pgtext"
 )
@@ -113,6 +115,9 @@ func (e *env) loadEveryEventType() {
 // readLog reads the whole log of a store.
 func readLog(t *testing.T, s eventstore.Store) []eventstore.Recorded {
 	t.Helper()
+	if ps, ok := s.(*postgres.Store); ok {
+		pgtest.WaitVisible(t, ps.DB())
+	}
 	var out []eventstore.Recorded
 	pos := eventstore.Start
 	for {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -41,12 +42,11 @@ type Ratings struct{}
 func (Ratings) Name() string { return RatingsName }
 
 // CatchUpPageSize asks a rebuild or a catch-up for pages of 25,000 events:
-// a batch recomputes every level it touches, and a level's rows mostly all
-// change when deputies join it (their counts and ranks), so the cost of a
-// catch-up grows with its number of batches, not with its events.
+// their pages only store facts (ApplyDeferred) and the levels are computed
+// once at the head (Settle), so large pages just save round trips.
 func (Ratings) CatchUpPageSize() int { return 25_000 }
 
-var ratingTables = []string{"rm_rating_events", "rm_rating_deputies", "rm_rating_links", "rm_rating_indicators", "rm_deputy_ratings"}
+var ratingTables = []string{"rm_rating_events", "rm_rating_deputies", "rm_rating_links", "rm_rating_indicators", "rm_deputy_ratings", "rm_rating_pending_levels"}
 
 // Reset implements Projector.
 func (Ratings) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
@@ -71,8 +71,19 @@ type ratingBatch struct {
 
 // Apply implements Projector: store the batch's events and the indexes
 // they add, refresh the deputies they touch, and recompute the ratings of
-// every level they feed.
-func (Ratings) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+// every level they feed (and of any level a catch-up left pending).
+func (r Ratings) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+	if err := r.ApplyDeferred(ctx, tx, gen, events); err != nil {
+		return err
+	}
+	return r.Settle(ctx, tx, gen)
+}
+
+// ApplyDeferred is Apply without the recomputation: the levels the batch
+// feeds are marked pending, for Settle. A catch-up applies its pages so
+// and settles once at the head, so that each level is computed once
+// instead of once per page.
+func (Ratings) ApplyDeferred(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
 	b := ratingBatch{deputies: map[string]bool{}, indicators: map[string]bool{}, assessments: map[string]bool{}}
 	for _, r := range events {
 		if streamKind(r.Stream, ratingStreamKinds) == "" {
@@ -127,6 +138,29 @@ func (Ratings) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventst
 		return err
 	}
 	if err := refreshDeputies(ctx, tx, gen, keys(b.deputies)); err != nil {
+		return err
+	}
+	if len(levels) == 0 {
+		return nil
+	}
+	const mark = `INSERT INTO rm_rating_pending_levels (generation, level) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, mark, gen, pq.StringArray(levels)); err != nil {
+		return fmt.Errorf("mark pending levels: %w", err)
+	}
+	return nil
+}
+
+// Settle recomputes the ratings of every pending level of generation gen.
+func (Ratings) Settle(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	var levels []string
+	if err := sqlx.SelectContext(ctx, tx, &levels, `DELETE FROM rm_rating_pending_levels WHERE generation = $1 RETURNING level`, gen); err != nil {
+		return fmt.Errorf("pending levels: %w", err)
+	}
+	if len(levels) == 0 {
+		return nil
+	}
+	slices.Sort(levels)
+	if err := fastCompression(ctx, tx); err != nil {
 		return err
 	}
 	for _, level := range levels {

@@ -127,9 +127,19 @@ func after(events []eventstore.Recorded, pos eventstore.Position) []eventstore.R
 	return nil
 }
 
+// deferringProjector is a projector some of whose work per batch does not
+// grow with the batch (the ratings recompute whole levels): a catch-up or
+// a rebuild applies its pages with ApplyDeferred, which leaves that work
+// pending, and calls Settle once at the head of the log. Apply does both.
+type deferringProjector interface {
+	ApplyDeferred(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error
+	Settle(ctx context.Context, tx *sqlx.Tx, gen int) error
+}
+
 // applyBatch applies events to generation gen whose checkpoint is pos and
-// moves the checkpoint, inside tx.
-func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos eventstore.Position, events []eventstore.Recorded) error {
+// moves the checkpoint, inside tx. With deferred, a deferringProjector
+// leaves its pending work for settle.
+func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos eventstore.Position, events []eventstore.Recorded, deferred bool) error {
 	events = after(events, pos)
 	if len(events) == 0 {
 		return nil
@@ -139,7 +149,11 @@ func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos even
 		return err
 	}
 	if len(todo) > 0 {
-		if err := p.Apply(ctx, tx, gen, todo); err != nil {
+		apply := p.Apply
+		if d, ok := p.(deferringProjector); ok && deferred {
+			apply = d.ApplyDeferred
+		}
+		if err := apply(ctx, tx, gen, todo); err != nil {
 			return err
 		}
 	}
@@ -176,6 +190,38 @@ func beginProjection(ctx context.Context, db *sqlx.DB) (*sqlx.Tx, error) {
 // Process applies one delivered batch to the active generation of p: the
 // whole of a projector's live path, and what its Watermill handler calls.
 func Process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded) error {
+	return process(ctx, db, p, events, false)
+}
+
+// settle does the pending work of a deferringProjector's generation gen
+// (the active one when gen is 0), in its own transaction.
+func settle(ctx context.Context, db *sqlx.DB, p Projector, gen int) error {
+	d, ok := p.(deferringProjector)
+	if !ok {
+		return nil
+	}
+	tx, err := beginProjection(ctx, db)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", p.Name(), err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if gen == 0 {
+		st, err := lockActive(ctx, tx, p.Name())
+		if err != nil {
+			return err
+		}
+		gen = st.gen
+	}
+	if err := d.Settle(ctx, tx, gen); err != nil {
+		return fmt.Errorf("%s: settle generation %d: %w", p.Name(), gen, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", p.Name(), err)
+	}
+	return nil
+}
+
+func process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded, deferred bool) error {
 	tx, err := beginProjection(ctx, db)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", p.Name(), err)
@@ -185,7 +231,7 @@ func Process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.
 	if err != nil {
 		return err
 	}
-	if err := applyBatch(ctx, tx, p, st.gen, st.pos, events); err != nil {
+	if err := applyBatch(ctx, tx, p, st.gen, st.pos, events, deferred); err != nil {
 		tx.Rollback() //nolint:errcheck // the transaction failed already
 		return locate(ctx, db, p, st.gen, st.pos, events, err)
 	}
@@ -247,7 +293,7 @@ func Rebuild(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Project
 	// Catch up without holding the live projector back.
 	pos := eventstore.Start
 	for {
-		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, nil)
+		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, nil, true)
 		if err != nil {
 			if rerr := recordRebuildFailure(context.WithoutCancel(ctx), db, name, err); rerr != nil {
 				return 0, errors.Join(err, rerr)
@@ -258,6 +304,9 @@ func Rebuild(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Project
 		if n == 0 {
 			break
 		}
+	}
+	if err := settle(ctx, db, p, gen); err != nil {
+		return 0, err
 	}
 	old, err := switchGeneration(ctx, db, store, p, gen, pos)
 	if err != nil {
@@ -306,7 +355,7 @@ ON CONFLICT (name, generation) DO UPDATE SET position_commit = 0, position_prepa
 
 // rebuildPage applies one page after pos to generation gen in its own
 // transaction (or in tx when given) and returns how many events it read.
-func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int, pos eventstore.Position, tx *sqlx.Tx) (int, eventstore.Position, error) {
+func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int, pos eventstore.Position, tx *sqlx.Tx, deferred bool) (int, eventstore.Position, error) {
 	page, err := store.ReadAll(ctx, pos, pageSize(p))
 	if err != nil || len(page) == 0 {
 		return 0, pos, err
@@ -318,7 +367,7 @@ func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Pro
 		}
 		defer tx.Rollback() //nolint:errcheck
 	}
-	if err := applyBatch(ctx, tx, p, gen, pos, page); err != nil {
+	if err := applyBatch(ctx, tx, p, gen, pos, page, deferred); err != nil {
 		if own {
 			tx.Rollback() //nolint:errcheck // the transaction failed already
 			err = locate(ctx, db, p, gen, pos, page, err)
@@ -347,7 +396,7 @@ func switchGeneration(ctx context.Context, db *sqlx.DB, store eventstore.Store, 
 		return 0, err
 	}
 	for pos.Less(live.pos) {
-		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, tx)
+		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, tx, false)
 		if err != nil {
 			return 0, err
 		}
@@ -495,19 +544,26 @@ func catchUpOne(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Proj
 			return total, nil, err
 		}
 		if len(page) == 0 {
+			if err := settle(ctx, db, p, 0); err != nil {
+				return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
+			}
 			// At the head: a stop recorded earlier no longer holds.
 			if _, err := db.ExecContext(ctx, `UPDATE projectors SET stopped = false WHERE name = $1 AND stopped`, p.Name()); err != nil {
 				return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
 			}
 			return total, nil, nil
 		}
-		if err := Process(ctx, db, p, page); err != nil {
+		if err := process(ctx, db, p, page, true); err != nil {
 			var ee *EventError
 			if !errors.As(err, &ee) {
 				return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
 			}
 			if rerr := recordFailure(context.WithoutCancel(ctx), db, p.Name(), err, true); rerr != nil {
 				return total, nil, errors.Join(err, rerr)
+			}
+			// What was applied before the poison event is served settled.
+			if serr := settle(ctx, db, p, 0); serr != nil {
+				return total, nil, errors.Join(err, serr)
 			}
 			return total, err, nil
 		}

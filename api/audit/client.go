@@ -124,10 +124,10 @@ type VerifyReport struct {
 	FirstChecked int64
 	// Downloads counts the HTTP requests the verification made (with
 	// Tiles: the checkpoint and the tiles not in the cache).
-	Downloads int64
-	Findings       []Finding
-	Warnings       []string
-	StateUpdated   bool
+	Downloads    int64
+	Findings     []Finding
+	Warnings     []string
+	StateUpdated bool
 }
 
 // OK reports whether everything verified.
@@ -292,11 +292,13 @@ func Verify(ctx context.Context, cfg VerifyConfig) (rep VerifyReport, err error)
 	}
 
 	path := "/checkpoint"
-	if tiles {
-		path = TilesPrefix + "/checkpoint"
-	}
-	if cfg.RequireWitnesses > 0 {
+	switch {
+	case cfg.RequireWitnesses > 0:
+		// Only this route picks the latest checkpoint enough witnesses
+		// cosigned; the tiles serve its (older) tree all the same.
 		path += "?cosigned=" + strconv.Itoa(cfg.RequireWitnesses)
+	case tiles:
+		path = TilesPrefix + "/checkpoint"
 	}
 	cp, names, err := c.fetchCheckpoint(ctx, path, log, witnesses)
 	var sigErr *signatureError

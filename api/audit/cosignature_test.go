@@ -70,11 +70,17 @@ func TestWitnessCosignsInTlogCosignatureForm(t *testing.T) {
 	if strings.Count(body, "\n— ") != 3 {
 		t.Errorf("want the log's signature and two cosignatures:\n%s", body)
 	}
-	// A client that requires both witnesses accepts the log.
-	cfg := s.verifyConfig(stateFile(t))
-	cfg.RequireWitnesses, cfg.WitnessKeys = 2, []string{w.vkey, cosigKey2}
-	if rep, err := audit.Verify(ctx, cfg); err != nil || len(rep.Witnesses) != 2 {
-		t.Fatalf("witnessed verify: %v %v %v", rep.Witnesses, err, rep.Findings)
+	// A client that requires both witnesses accepts the log, reading it
+	// from the export or from the tiles, even after the log grew past the
+	// checkpoint they cosigned.
+	s.grow(t, 300)
+	for _, tiles := range []bool{false, true} {
+		cfg := s.verifyConfig(stateFile(t))
+		cfg.RequireWitnesses, cfg.WitnessKeys, cfg.Tiles = 2, []string{w.vkey, cosigKey2}, tiles
+		if rep, err := audit.Verify(ctx, cfg); err != nil || len(rep.Witnesses) != 2 || rep.Checkpoint.TreeSize != 12 || rep.EventsChecked != 12 {
+			t.Fatalf("witnessed verify (tiles %v): checkpoint %d, %d events, witnesses %v, %v %v",
+				tiles, rep.Checkpoint.TreeSize, rep.EventsChecked, rep.Witnesses, err, rep.Findings)
+		}
 	}
 }
 

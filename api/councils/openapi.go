@@ -397,7 +397,7 @@ func schemas() map[string]obj {
 			"current": rating, "history": array(row, "Every period under the version."),
 			"versions": array(object("", nil, obj{"version": integer(""), "title": text, "effective_from": date, "published_at": instant,
 				"rating": merge(row, obj{"type": []any{"object", "null"}})}), "Every published version, with the same period's rating."),
-			"events": obj{"type": "object", "additionalProperties": array(storedEvent, ""), "description": "/v1/me/rating only: the events behind each component, by key."},
+			"events":     obj{"type": "object", "additionalProperties": array(storedEvent, ""), "description": "/v1/me/rating only: the events behind each component, by key."},
 			"provenance": provenanceSchema(),
 		}),
 		"League": object("A league table.", nil, obj{

@@ -215,8 +215,9 @@ func (e *writeEnv) newIndicator(t *testing.T, kind domain.IndicatorKind) string 
 	return id
 }
 
-// waitProjected waits until the indicators projector has applied every
-// event stored so far.
+// waitProjected waits until the projectors a measure's page reads (its
+// roadmap from the catalog, its history from the indicators) have applied
+// every event stored so far.
 func (e *writeEnv) waitProjected(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
@@ -224,16 +225,18 @@ func (e *writeEnv) waitProjected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		cp, err := projections.Checkpoint(ctx, e.db, projections.IndicatorsName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !cp.Less(head) {
-			return
-		}
-		if time.Since(start) > time.Minute {
-			t.Fatalf("the indicators projector is at %s, the log at %s after a minute", cp, head)
+	for _, name := range []string{projections.CatalogName, projections.IndicatorsName} {
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			cp, err := projections.Checkpoint(ctx, e.db, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cp.Less(head) {
+				break
+			}
+			if time.Since(start) > time.Minute {
+				t.Fatalf("projector %s is at %s, the log at %s after a minute", name, cp, head)
+			}
 		}
 	}
 }
@@ -328,7 +331,11 @@ func formValues(t *testing.T, body, formID string) url.Values {
 	t.Helper()
 	i := strings.Index(body, `id="`+formID+`"`)
 	if i < 0 {
-		t.Fatalf("the page has no form %s", formID)
+		main := body
+		if j := strings.Index(body, `<main`); j >= 0 {
+			main = body[j:]
+		}
+		t.Fatalf("the page has no form %s; it reads: %.600s", formID, main)
 	}
 	rest := body[i:]
 	if j := strings.Index(rest, "</form>"); j >= 0 {

@@ -352,7 +352,7 @@ func wantsHTML(r *http.Request) bool {
 }
 
 func writeProblem(w http.ResponseWriter, pe *pageError) {
-	slug := map[int]string{400: "bad-request", 404: "not-found", 500: "internal"}[pe.status]
+	slug := map[int]string{400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 500: "internal"}[pe.status]
 	if slug == "" {
 		slug = "internal"
 	}

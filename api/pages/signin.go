@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"promiseledger/api/session"
@@ -90,6 +91,7 @@ func (h *Handler) signin() http.Handler {
 		t := func(k string) string { return h.cat.t(q.lang, k) }
 		switch {
 		case errors.Is(err, session.ErrRateLimited):
+			w.Header().Set("Retry-After", strconv.Itoa(int(h.cfg.Sessions.FailWindow().Seconds())))
 			h.signinAgain(w, q, http.StatusTooManyRequests, t("signin.rate_limited"), "", next)
 			return
 		case errors.Is(err, session.ErrBadToken):

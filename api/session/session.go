@@ -206,6 +206,10 @@ func ClearCookie(secure bool) *http.Cookie {
 	return &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode}
 }
 
+// FailWindow is how long failed sign-ins count against a client: the
+// longest a limited client waits (for Retry-After).
+func (st *Store) FailWindow() time.Duration { return st.cfg.FailWindow }
+
 // allowed reports whether a client may try to sign in now.
 func (st *Store) allowed(client string) bool {
 	st.mu.Lock()

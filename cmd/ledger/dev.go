@@ -42,7 +42,7 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 	f.String(&cfg.DataDir, "data-dir", "LEDGER_DATA_DIR", ".ledger", "where the private PostgreSQL keeps its data (used when no database URL is set)")
 	f.Bool(&cfg.Demo, "demo", "LEDGER_DEMO", true, "load the demo data set (217 roadmaps) once, on first start")
 	f.Int64(&cfg.DemoSeed, "demo-seed", "LEDGER_DEMO_SEED", 2021, "seed of the demo data set")
-	f.String(&cfg.DemoScale, "demo-scale", "LEDGER_DEMO_SCALE", "1", "size of the demo's measure set (1 = ~2,700 measures)")
+	f.String(&cfg.DemoScale, "demo-scale", "LEDGER_DEMO_SCALE", "1", "size of the demo (1 = ~2,700 measures, ~111,000 events; below 1 the councils and deputies' activity shrink too)")
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,6 +239,9 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	report, err := audit.Verify(ctx, audit.VerifyConfig{BaseURL: auditBase(url), VerifierKey: key, StateFile: state, Stream: stream,
 		RequireWitnesses: witnesses, WitnessKeys: splitList(witnessKeys), Progress: verifyProgress(e.stderr, time.Now),
 		Tiles: tiles, TileCache: tileCache})
+	if line, ok := wrongKey(report, key); ok && !asJSON {
+		return errors.New(line) // one line, from main
+	}
 	if asJSON {
 		printJSON(e, report)
 	} else {
@@ -270,29 +275,57 @@ func verifyDatabase(ctx context.Context, e env, c common) error {
 }
 
 func runWitness(ctx context.Context, e env, args []string) error {
-	var url, logKey, keyFile, state string
-	f := newFlagSet("witness", "witness --url URL --log-key PUBLIC-KEY --key-file WITNESS-KEY", e)
+	var url, logKey, keyFile, state, listen string
+	f := newFlagSet("witness", "witness --url URL --log-key PUBLIC-KEY --key-file WITNESS-KEY | witness --listen ADDR --log-key PUBLIC-KEY --key-file WITNESS-KEY", e)
 	f.String(&url, "url", "LEDGER_VERIFY_URL", "", "the ledger's base URL")
 	f.String(&logKey, "log-key", "LEDGER_VERIFY_KEY", "", "the log's public key")
 	f.String(&keyFile, "key-file", "LEDGER_WITNESS_KEY_FILE", "", "your witness key (made with ledger keys generate)")
 	f.String(&state, "state", "LEDGER_WITNESS_STATE", "ledger-witness.state", "the last checkpoint you cosigned (created and updated)")
+	f.String(&listen, "listen", "LEDGER_WITNESS_ADDR", "", "serve the C2SP tlog-witness protocol (POST /add-checkpoint) on this address instead of fetching from --url")
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
 	}
 	if len(f.Args()) > 0 {
 		return usagef("witness takes no arguments, got %q", f.Args())
 	}
-	if url == "" || logKey == "" || keyFile == "" {
-		return usagef("witness: --url, --log-key and --key-file are required")
+	if (url == "") == (listen == "") || logKey == "" || keyFile == "" {
+		return usagef("witness: --log-key, --key-file and one of --url or --listen are required")
 	}
 	k, err := readKeyFile(keyFile)
 	if err != nil {
 		return err
 	}
+	if listen != "" {
+		return serveWitness(ctx, e, listen, audit.WitnessServerConfig{LogVerifierKey: logKey, WitnessSignerKey: k.signer, StateFile: state})
+	}
 	report, err := audit.Witness(ctx, audit.WitnessConfig{BaseURL: auditBase(url), LogVerifierKey: logKey, WitnessSignerKey: k.signer, StateFile: state})
 	printJSON(e, report)
 	if err != nil {
 		return fmt.Errorf("witness refused to cosign: %w", err)
+	}
+	return nil
+}
+
+// serveWitness answers tlog-witness add-checkpoint requests until ctx ends.
+func serveWitness(ctx context.Context, e env, addr string, cfg audit.WitnessServerConfig) error {
+	h, err := audit.NewWitnessHandler(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	fmt.Fprintf(e.stderr, "witness: serving POST http://%s/add-checkpoint (C2SP tlog-witness)\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shut) //nolint:errcheck // stopping anyway
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
 	return nil
 }

@@ -9,16 +9,21 @@ import (
 	"promiseledger/api/audit"
 )
 
-// printVerifySummary tells a person what `ledger verify` found: one line
-// when all is well or the key is wrong, and one line per finding
-// otherwise. --json prints the whole report instead.
-func printVerifySummary(w io.Writer, rep audit.VerifyReport, err error, took time.Duration) {
+// wrongKey returns the one line that says the checkpoint is not signed
+// by the key given, when that is what Verify found.
+func wrongKey(rep audit.VerifyReport, key string) (string, bool) {
 	for _, f := range rep.Findings {
 		if f.Kind == audit.KindSignature {
-			fmt.Fprintf(w, "WRONG KEY: checkpoint %d is not signed by the key you gave: %s\n", rep.Checkpoint.TreeSize, f.Detail)
-			return
+			return fmt.Sprintf("WRONG KEY: the log's checkpoint is not signed by the key you gave (%s): %s", key, f.Detail), true
 		}
 	}
+	return "", false
+}
+
+// printVerifySummary tells a person what `ledger verify` found: one line
+// when all is well, and one line per finding otherwise (a wrong key is
+// wrongKey's one line instead). --json prints the whole report instead.
+func printVerifySummary(w io.Writer, rep audit.VerifyReport, err error, took time.Duration) {
 	if err != nil && len(rep.Findings) == 0 {
 		return // not a finding: main prints the error
 	}

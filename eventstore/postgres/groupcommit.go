@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -157,6 +158,11 @@ func (s *Store) appendGrouped(ctx context.Context, stream string, expected event
 // commitLoop is one worker: it takes what its queue holds and writes it.
 func (s *Store) commitLoop(q chan *pendingAppend) {
 	g := s.group
+	// heads caches the stream heads this worker last wrote or saw. Every
+	// append of this process to a stream goes through its worker, so the
+	// cache is right unless another process wrote; the statement checks it
+	// anyway, and a conflict is only reported once read back.
+	heads := headCache{}
 	for {
 		var first *pendingAppend
 		select {
@@ -191,40 +197,83 @@ func (s *Store) commitLoop(q chan *pendingAppend) {
 				break drain
 			}
 		}
-		s.commitBatch(batch)
+		s.commitBatch(batch, heads)
 	}
 }
 
+// headCache maps streams to the head last seen by a worker.
+type headCache map[string]int64
+
+const headCacheMax = 100_000
+
+func (c headCache) set(stream string, head int64) {
+	if len(c) >= headCacheMax {
+		clear(c) // rebuilt as streams are written again
+	}
+	c[stream] = head
+}
+
 // commitBatch writes a batch and answers each of its requests.
-func (s *Store) commitBatch(batch []*pendingAppend) {
+func (s *Store) commitBatch(batch []*pendingAppend, cache headCache) {
 	switch len(batch) {
 	case 0:
 		return
 	case 1:
-		p := batch[0]
-		p.reply(s.appendDirect(p.ctx, p.stream, p.expected, p.events))
+		s.appendEach(batch, cache)
 		return
 	}
-	plan := planBatch(batch)
-	if len(plan.rows) < 2 {
+	known := map[string]int64{}
+	for _, p := range batch {
+		if h, ok := cache[p.stream]; ok {
+			known[p.stream] = h
+		}
+	}
+	s.commitPlanned(batch, known, 0, cache)
+}
+
+// commitPlanned writes what can be decided of batch given the stream heads
+// known so far (none at first) and answers each request. Streams whose head
+// was not the assumed one are planned once more with the head the statement
+// saw: under contention the first append of a stream is often stale, and
+// its neighbours should not pay for it.
+func (s *Store) commitPlanned(batch []*pendingAppend, heads map[string]int64, round int, cache headCache) {
+	plan := planBatch(batch, heads)
+	if len(plan.rows) < 2 && len(heads) == 0 {
 		// Nothing to share a commit with: one by one, as without grouping.
-		s.appendEach(batch)
+		s.appendEach(batch, cache)
 		return
 	}
-	written, err := s.writeBatch(plan)
-	if err != nil {
-		// Not one request's fault (a concurrent writer in another process,
-		// a lost connection, text the server refuses): each request again
-		// on its own, where only a bad one fails. A batch that committed
-		// before the error is reported comes back as idempotent retries.
-		s.cfg.Logger.Debug("group commit: batch failed; appending one by one", "requests", len(batch), "err", err)
-		s.appendEach(batch)
-		return
+	var written map[uuid.UUID]writtenRow
+	var skipped map[string]skippedStream
+	if len(plan.rows) > 0 {
+		var err error
+		written, skipped, err = s.writeBatch(plan)
+		if err != nil {
+			// Not one request's fault (a concurrent writer in another
+			// process, a lost connection, text the server refuses): each
+			// request again on its own, where only a bad one fails. A batch
+			// that committed before the error is reported comes back as
+			// idempotent retries.
+			s.cfg.Logger.Debug("group commit: batch failed; appending one by one", "requests", len(batch), "err", err)
+			s.appendEach(batch, cache)
+			return
+		}
 	}
-	var later []*pendingAppend
+	for _, w := range written {
+		if w.version > cache[w.stream] {
+			cache.set(w.stream, w.version)
+		}
+	}
+	for stream, sk := range skipped {
+		cache.set(stream, sk.head)
+	}
+	var later, again []*pendingAppend
+	var againHeads map[string]int64
 	announced := false
 	for _, p := range batch {
 		d := plan.decision[p]
+		_, headKnown := heads[p.stream]
+		sk, isSkipped := skipped[p.stream]
 		switch {
 		case d == decideAccept && written[p.events[0].ID].ok:
 			res := eventstore.AppendResult{}
@@ -240,24 +289,61 @@ func (s *Store) commitBatch(batch []*pendingAppend) {
 				announced = true
 			}
 			p.reply(res, nil)
-		case d == decideConflict && plan.streamWritten(p.stream, written):
-			// Its chain was written without it: it expected another
-			// version. diagnose reads the committed state to tell a
-			// conflict from an idempotent retry.
+		case d == decideConflict && (headKnown || plan.streamWritten(p.stream, written)):
+			// It expected another version than its stream's chain had.
 			s.group.wg.Go(func() { // before Close closes the pool
-				p.reply(s.diagnose(p.ctx, p.stream, p.expected, p.events, errNothingInserted))
+				p.reply(s.confirmConflict(p))
 			})
+		case isSkipped && !sk.dup && round == 0 && d != decideLater:
+			if againHeads == nil {
+				againHeads = map[string]int64{}
+			}
+			againHeads[p.stream] = sk.head
+			again = append(again, p)
 		default:
 			later = append(later, p)
 		}
 	}
-	s.appendEach(later)
+	if len(again) > 0 {
+		s.commitPlanned(again, againHeads, round+1, cache)
+	}
+	s.appendEach(later, cache)
 }
 
-// appendEach appends requests one at a time, in arrival order.
-func (s *Store) appendEach(ps []*pendingAppend) {
+// confirmConflict answers an append decided to be a conflict: diagnose reads
+// the committed state to tell a conflict from an idempotent retry. If the
+// stream turns out to be at the expected version after all (the head the
+// decision used was stale: another process wrote), it is appended instead.
+func (s *Store) confirmConflict(p *pendingAppend) (eventstore.AppendResult, error) {
+	res, err := s.diagnose(p.ctx, p.stream, p.expected, p.events, errNothingInserted)
+	var ce *eventstore.ConflictError
+	if errors.As(err, &ce) && !p.expected.IsAny() && ce.Actual == p.expected.Version() {
+		return s.appendDirect(p.ctx, p.stream, p.expected, p.events)
+	}
+	return res, err
+}
+
+// appendEach appends requests one at a time, in arrival order. Only the
+// writes hold up the worker: telling a conflict from a retry is a read,
+// done beside it.
+func (s *Store) appendEach(ps []*pendingAppend, cache headCache) {
 	for _, p := range ps {
-		p.reply(s.appendDirect(p.ctx, p.stream, p.expected, p.events))
+		if h, ok := cache[p.stream]; ok && !p.expected.IsAny() && p.expected.Version() != h {
+			s.group.wg.Go(func() { p.reply(s.confirmConflict(p)) })
+			continue
+		}
+		res, err := s.appendOnce(p.ctx, s.db, p.stream, p.expected, p.events)
+		for attempt := 0; errors.Is(err, errVersionTaken) && p.expected.IsAny() && attempt < s.cfg.AnyRetries; attempt++ {
+			res, err = s.appendOnce(p.ctx, s.db, p.stream, p.expected, p.events)
+		}
+		if err == nil {
+			s.announce()
+			cache.set(p.stream, res.Version)
+			p.reply(res, nil)
+			continue
+		}
+		delete(cache, p.stream)
+		s.group.wg.Go(func() { p.reply(s.diagnose(p.ctx, p.stream, p.expected, p.events, err)) })
 	}
 }
 
@@ -292,7 +378,7 @@ func (b batchPlan) streamWritten(stream string, written map[uuid.UUID]writtenRow
 
 // planBatch decides, request by request in arrival order, what the batch
 // statement writes.
-func planBatch(batch []*pendingAppend) batchPlan {
+func planBatch(batch []*pendingAppend, heads map[string]int64) batchPlan {
 	type chain struct {
 		assumed int64 // -1: the chain started with Any
 		next    int64 // the offset of the chain's next event
@@ -305,7 +391,9 @@ func planBatch(batch []*pendingAppend) batchPlan {
 		c := chains[p.stream]
 		if c == nil {
 			c = &chain{assumed: -1}
-			if !p.expected.IsAny() {
+			if h, ok := heads[p.stream]; ok {
+				c.assumed = h
+			} else if !p.expected.IsAny() {
 				c.assumed = p.expected.Version()
 			}
 			chains[p.stream] = c
@@ -367,21 +455,34 @@ const batchQuery = `WITH u AS (
 	SELECT g.stream, g.assumed, g.dup,
 	       COALESCE((SELECT e.version FROM events e WHERE e.stream_id = g.stream ORDER BY e.version DESC LIMIT 1), 0) AS head
 	FROM g
+), ins AS (
+	INSERT INTO events (event_id, stream_id, version, type, data, metadata)
+	SELECT u.id, u.stream, h.head + u.off, u.type, u.data, u.meta
+	FROM u JOIN h ON h.stream = u.stream
+	WHERE NOT h.dup AND (h.assumed < 0 OR h.head = h.assumed)
+	ORDER BY u.ord
+	RETURNING event_id, stream_id, version, tx_id::text AS tx_text, seq
 )
-INSERT INTO events (event_id, stream_id, version, type, data, metadata)
-SELECT u.id, u.stream, h.head + u.off, u.type, u.data, u.meta
-FROM u JOIN h ON h.stream = u.stream
-WHERE NOT h.dup AND (h.assumed < 0 OR h.head = h.assumed)
-ORDER BY u.ord
-RETURNING event_id, version, tx_id::text AS tx_text, seq`
+SELECT event_id, stream_id, version, tx_text, seq, NULL::boolean AS dup FROM ins
+UNION ALL
+SELECT NULL, h.stream, h.head, NULL, NULL, h.dup FROM h
+WHERE h.dup OR NOT (h.assumed < 0 OR h.head = h.assumed)`
+
+// skippedStream is a stream the batch statement did not write: its head
+// then, and whether an id of the batch was already stored.
+type skippedStream struct {
+	head int64
+	dup  bool
+}
 
 type writtenRow struct {
 	ok      bool
+	stream  string
 	version int64
 	pos     eventstore.Position
 }
 
-func (s *Store) writeBatch(plan batchPlan) (map[uuid.UUID]writtenRow, error) {
+func (s *Store) writeBatch(plan batchPlan) (map[uuid.UUID]writtenRow, map[string]skippedStream, error) {
 	g := s.group
 	g.stmtOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
@@ -409,21 +510,31 @@ func (s *Store) writeBatch(plan batchPlan) (map[uuid.UUID]writtenRow, error) {
 		rows, err = s.db.QueryContext(ctx, batchQuery, args...)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	written := make(map[uuid.UUID]writtenRow, n)
+	skipped := map[string]skippedStream{}
 	for rows.Next() {
-		var id uuid.UUID
-		var v, seq int64
-		var tx string
-		if err := rows.Scan(&id, &v, &tx, &seq); err != nil {
-			return nil, err
+		var (
+			id     uuid.NullUUID
+			stream sql.NullString
+			v      int64
+			tx     sql.NullString
+			seq    sql.NullInt64
+			dup    sql.NullBool
+		)
+		if err := rows.Scan(&id, &stream, &v, &tx, &seq, &dup); err != nil {
+			return nil, nil, err
 		}
-		written[id] = writtenRow{ok: true, version: v, pos: eventstore.Position{Commit: parseXID(tx), Prepare: uint64(seq)}}
+		if !id.Valid {
+			skipped[stream.String] = skippedStream{head: v, dup: dup.Bool}
+			continue
+		}
+		written[id.UUID] = writtenRow{ok: true, stream: stream.String, version: v, pos: eventstore.Position{Commit: parseXID(tx.String), Prepare: uint64(seq.Int64)}}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return written, nil
+	return written, skipped, nil
 }

@@ -185,7 +185,7 @@ func TestGroupCommitDecidesEachAppendOnItsOwn(t *testing.T) {
 		{"next in the same batch", "at3", eventstore.Exactly(4), []eventstore.Event{newEvent(), newEvent()}, want{version: 6}},
 		{"stale in the same batch", "at3", eventstore.Exactly(3), []eventstore.Event{newEvent()}, want{err: eventstore.ErrConflict, actual: 7}}, // read after the batch committed
 		{"any after the chain", "at3", eventstore.Any(), []eventstore.Event{newEvent()}, want{version: 7}},
-		{"stale first on its stream", "elsewhere", eventstore.NoStream(), []eventstore.Event{newEvent()}, want{err: eventstore.ErrConflict, actual: 1}}, // alone, before the next
+		{"stale first on its stream", "elsewhere", eventstore.NoStream(), []eventstore.Event{newEvent()}, want{err: eventstore.ErrConflict, actual: 2}}, // replanned on the head seen, read after
 		{"right version after a stale first", "elsewhere", eventstore.Exactly(1), []eventstore.Event{newEvent()}, want{version: 2}},
 		{"id stored in another stream", "fresh-b", eventstore.NoStream(), []eventstore.Event{storedElsewhere}, want{err: eventstore.ErrDuplicateEvent}},
 		{"neighbour of a stored id", "fresh-c", eventstore.NoStream(), []eventstore.Event{newEvent()}, want{version: 1}},

@@ -20,11 +20,11 @@ import (
 // appends (postgres group commit) is held to exactly this.
 func testManySingleEventWriters(t *testing.T, h Harness) {
 	const (
-		ownWriters    = 32
-		perOwn        = 6
-		sharedWriters = 32
+		ownWriters    = 24
+		perOwn        = 4
+		sharedWriters = 24
 		sharedStreams = 4
-		perShared     = 3
+		perShared     = 2
 	)
 	ctx := testContext(t)
 	s := h.New(t)
@@ -143,7 +143,7 @@ func testManySingleEventWriters(t *testing.T, h Harness) {
 // same moment as good appends, round after round. Each gets the answer it
 // would get alone; none changes another's.
 func testFailingNeighbours(t *testing.T, h Harness) {
-	const rounds, good = 5, 8
+	const rounds, good = 3, 8
 	ctx := testContext(t)
 	s := h.New(t)
 

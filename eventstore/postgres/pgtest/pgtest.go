@@ -276,3 +276,30 @@ func databaseName(testName string) string {
 	b.WriteString(hex.EncodeToString(suffix))
 	return b.String()
 }
+
+// WaitVisible waits until every committed event of db's events table is
+// readable through the store's global log. The store hands out the log
+// only below the oldest transaction still running in the whole cluster
+// (pg_snapshot_xmin), and the tests of one package share a cluster, so a
+// neighbour's long transaction in another database can hold back a read
+// that expects everything this test appended.
+func WaitVisible(t testing.TB, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) {
+	t.Helper()
+	const q = `SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())`
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var hidden int64
+		if err := db.QueryRowContext(context.Background(), q).Scan(&hidden); err != nil {
+			t.Fatalf("pgtest: waiting for the log to be visible: %v", err)
+		}
+		if hidden == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pgtest: %d committed events stayed below the cluster's visibility horizon for 5 minutes", hidden)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
