@@ -96,7 +96,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		}
 	}
 	clock := &testClock{t: start}
-	handlers, err := commands.New(commands.Deps{Store: store, Clock: clock.tick})
+	// A generous retry budget: tests check that version-less writers
+	// retry until each lands (every round one of them wins), not how fast
+	// a loaded machine runs 20 of them under -race.
+	handlers, err := commands.New(commands.Deps{Store: store, Clock: clock.tick, RetryBudget: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,4 +239,3 @@ func BenchmarkLagAllProjectors(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-

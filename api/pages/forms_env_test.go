@@ -44,7 +44,7 @@ type writeEnv struct {
 	// cp signs the transparency log's checkpoints: the audit feed serves
 	// the events a signed checkpoint covers.
 	cp  *translog.Checkpointer
-	seq    atomic.Int64
+	seq atomic.Int64
 }
 
 const (
@@ -302,7 +302,10 @@ func (c *browserClient) do(method, path string, form url.Values) response {
 	return response{status: res.StatusCode, header: res.Header, body: sb.String()}
 }
 
-func (c *browserClient) get(path string) response { c.t.Helper(); return c.do(http.MethodGet, path, nil) }
+func (c *browserClient) get(path string) response {
+	c.t.Helper()
+	return c.do(http.MethodGet, path, nil)
+}
 
 func (c *browserClient) post(path string, form url.Values) response {
 	c.t.Helper()

@@ -47,7 +47,7 @@ func (h *Handler) signinData(q *request, problem, tokenErr, next string) *pageDa
 	http.SetCookie(q.w, &http.Cookie{Name: signinCookie, Value: csrf, Path: "/signin", HttpOnly: true, Secure: q.r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	f := pageForm{ID: "form-signin", Heading: t("signin.heading"), Action: "/signin?lang=" + q.lang, Submit: t("signin.submit"),
-		Error: problem,
+		Error:  problem,
 		Hidden: []hiddenField{{"csrf", csrf}, {"next", safeNext(next)}},
 		Fields: []formField{{Name: "token", Label: t("signin.token"), Hint: t("signin.token_hint"), Type: "password", Error: tokenErr}}}
 	d.Forms = []pageForm{f}

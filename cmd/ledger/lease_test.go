@@ -74,8 +74,8 @@ func TestTwoProcessesLease(t *testing.T) {
 	if _, err := demo.Load(ctx, store, demo.Config{Seed: 7, Now: now, Scale: 0.02}); err != nil {
 		t.Fatal(err)
 	}
-	a := startLedger(t, url, "serve", "--projectors-only", "--addr", "127.0.0.1:0")
-	b := startLedger(t, url, "serve", "--projectors-only", "--addr", "127.0.0.1:0")
+	a := startLedger(t, url, "serve", "--projectors-only", "--addr", "127.0.0.1:0", "--log-level", "debug")
+	b := startLedger(t, url, "serve", "--projectors-only", "--addr", "127.0.0.1:0", "--log-level", "debug")
 	total := func() int64 {
 		var n int64
 		if err := store.DB().Get(&n, `SELECT count(*) FROM events`); err != nil {

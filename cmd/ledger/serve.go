@@ -32,6 +32,9 @@ type common struct {
 	KurrentDBURL string
 	LogLevel     string
 	LogFormat    string
+	// GroupCommit is set by the commands that serve writes (serve, dev),
+	// which register its flag; the others append one event at a time.
+	GroupCommit bool
 }
 
 func (c *common) register(f *flagSet) {
@@ -89,7 +92,7 @@ func openServices(ctx context.Context, c common, migrate bool, logger *slog.Logg
 	if c.EventStore != "postgres" {
 		return openKurrentDB(ctx, c, migrate, logger)
 	}
-	pg, err := postgres.Open(ctx, postgres.Config{URL: c.DatabaseURL, Logger: logger})
+	pg, err := postgres.Open(ctx, postgres.Config{URL: c.DatabaseURL, Logger: logger, NoGroupCommit: !c.GroupCommit})
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +161,7 @@ func (c *serveConfig) register(f *flagSet, defaultAddr string) {
 	f.Int64(&c.MaxBodyBytes, "max-body-bytes", "LEDGER_MAX_BODY_BYTES", api.DefaultMaxBodyBytes, "largest request body accepted (larger: 413)")
 	f.Int(&c.MaxPageSize, "max-page-size", "LEDGER_MAX_PAGE_SIZE", api.DefaultMaxPageSize, "largest ?limit= accepted")
 	f.Duration(&c.ReadyMaxLag, "ready-max-lag", "LEDGER_READY_MAX_LAG", api.DefaultReadyMaxLag, "/readyz fails when a projector lags more than this")
+	f.Bool(&c.GroupCommit, "group-commit", "LEDGER_GROUP_COMMIT", false, "batch concurrent appends into shared transactions (faster at 64+ concurrent writers on distinct streams, slower below; docs/performance.md)")
 	f.Duration(&c.ShutdownGrace, "shutdown-grace", "LEDGER_SHUTDOWN_GRACE", 15*time.Second, "how long in-flight requests may finish at shutdown")
 }
 

@@ -15,7 +15,7 @@ import (
 )
 
 var (
-	gcRun    = flag.Duration("groupcommit.run", 2*time.Second, "BenchmarkGroupCommit: how long each measurement runs")
+	gcRun     = flag.Duration("groupcommit.run", 2*time.Second, "BenchmarkGroupCommit: how long each measurement runs")
 	gcRounds  = flag.Int("groupcommit.rounds", 3, "BenchmarkGroupCommit: interleaved rounds of every measurement")
 	gcWorkers = flag.Int("groupcommit.workers", 0, "BenchmarkGroupCommit: Config.CommitWorkers of the grouped store (0: the default)")
 )

@@ -24,7 +24,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // newStoreAt opens and migrates a store on url, closed when tb ends.
 func newStoreAt(tb testing.TB, u string) *postgres.Store {
 	tb.Helper()
-	s, err := postgres.Open(context.Background(), postgres.Config{URL: u})
+	return newStoreWith(tb, postgres.Config{URL: u})
+}
+
+func newStoreWith(tb testing.TB, cfg postgres.Config) *postgres.Store {
+	tb.Helper()
+	u := cfg.URL
+	s, err := postgres.Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,13 +50,25 @@ func newStore(tb testing.TB) *postgres.Store {
 	return newStoreAt(tb, pgtest.NewURL(tb))
 }
 
+// TestConformance runs the suite on both append paths: group commit (the
+// package default) and one transaction per append (what `ledger serve`
+// uses unless --group-commit is set).
 func TestConformance(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		off  bool
+	}{{"group-commit", false}, {"one-transaction-per-append", true}} {
+		t.Run(mode.name, func(t *testing.T) { conformance(t, mode.off) })
+	}
+}
+
+func conformance(t *testing.T, noGroupCommit bool) {
 	var mu sync.Mutex
 	urls := map[eventstore.Store]string{}
 	storetest.Run(t, storetest.Harness{
 		New: func(t *testing.T) eventstore.Store {
 			u := pgtest.NewURL(t)
-			s := newStoreAt(t, u)
+			s := newStoreWith(t, postgres.Config{URL: u, NoGroupCommit: noGroupCommit})
 			mu.Lock()
 			urls[s] = u
 			mu.Unlock()
@@ -60,7 +78,7 @@ func TestConformance(t *testing.T) {
 			mu.Lock()
 			u := urls[s]
 			mu.Unlock()
-			return newStoreAt(t, u)
+			return newStoreWith(t, postgres.Config{URL: u, NoGroupCommit: noGroupCommit})
 		},
 		HoldOpen: func(t *testing.T, s eventstore.Store) (func(context.Context, string, eventstore.Event) error, func() error) {
 			ps := s.(*postgres.Store)
