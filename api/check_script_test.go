@@ -43,13 +43,14 @@ func runCheckScript(t *testing.T, python, url, level string, size int64) (string
 }
 
 // TestIndependentCheckScript: the dependency-free script in docs/check
-// recomputes, from the paged audit feed and the documented rules alone, the
+// recomputes, from the served tlog-tiles (checkpoint and entry bundles,
+// whose RFC 6962 root it checks) and the documented rules alone, the
 // figures of both levels at two signed checkpoints, and finds them equal,
 // digit for digit, to what /v1/figures?checkpoint= answers — including a
 // tie (13.875 → 13.88), a third, a decrease target, a correction, a
 // re-targeted weight and a cancellation. An answer at a checkpoint stays
 // the same after the log grows past it; a server that publishes 13.87
-// instead fails the check.
+// instead, or alters one byte of an entry bundle, fails the check.
 func TestIndependentCheckScript(t *testing.T) {
 	t.Parallel()
 	python, err := exec.LookPath("python3")
@@ -114,8 +115,16 @@ func TestIndependentCheckScript(t *testing.T) {
 		body: map[string]any{"reason": "merged into the district's health measure"}})
 	f.must(http.StatusCreated, req{method: "POST", path: "/v1/indicators/" + w.numeric + "/corrections", token: "admin",
 		body: map[string]any{"corrects": half, "value": 100, "evidence": evidence, "reason": "the protocol missed the last section"}})
+	// Enough repeated reports (the same value) that the second checkpoint
+	// spans a full entry bundle and a partial one.
+	for range 240 {
+		report(third, map[string]any{"value": 1})
+	}
 	f.project()
 	second := f.checkpointSize()
+	if second <= 256 {
+		t.Fatalf("the second checkpoint has %d leaves: the fixture does not reach a second entry bundle", second)
+	}
 	if second <= first {
 		t.Fatalf("the second checkpoint %d does not follow %d", second, first)
 	}
@@ -151,6 +160,27 @@ func TestIndependentCheckScript(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, "MISMATCH") {
 		t.Errorf("recompute.py against a server publishing 13.87: %v, want exit status 1 naming the mismatch\n%s", err, out)
+	}
+
+	// A server whose entry bundle differs from the signed log by one byte
+	// fails the check before any figure is compared (exit status 1).
+	tampered := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		f.handler.ServeHTTP(rec, r)
+		body := bytes.Clone(rec.Body.Bytes())
+		if strings.HasPrefix(r.URL.Path, "/v1/audit/tlog/tile/entries/000") && len(body) > 0 {
+			// The last byte is a digit of the last leaf's stored-at
+			// time: the leaf still decodes, only its hash changes.
+			body[len(body)-1] ^= 1
+		}
+		rw.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+		rw.WriteHeader(rec.Code)
+		rw.Write(body) //nolint:errcheck // test server
+	}))
+	defer tampered.Close()
+	out, err = runCheckScript(t, python, tampered.URL, "regional", first)
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, "root MISMATCH") {
+		t.Errorf("recompute.py against a server altering one entry byte: %v, want exit status 1 naming the root mismatch\n%s", err, out)
 	}
 
 	// The figures did move between the checkpoints, so agreeing at both

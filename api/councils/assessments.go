@@ -36,14 +36,17 @@ type assessBody struct {
 	Evidence    domain.Evidence `json:"evidence"`
 }
 
-func (s *server) recordAssessment() http.Handler {
-	allow := func(ctx context.Context, r *http.Request, p principal) error {
-		if err := s.pathCouncil(ctx, r, p); err != nil {
-			return err
-		}
-		return s.memberOf("assess indicators for it", councilInPath)(ctx, r, p)
+// assessPolicy is who may record an assessment for the council in the
+// path: its current members.
+func (s *server) assessPolicy(ctx context.Context, r *http.Request, p principal) error {
+	if err := s.pathCouncil(ctx, r, p); err != nil {
+		return err
 	}
-	return write(s, allow, true,
+	return s.memberOf("assess indicators for it", councilInPath)(ctx, r, p)
+}
+
+func (s *server) recordAssessment() http.Handler {
+	return write(s, s.assessPolicy, true,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *assessBody) (commands.Result, error) {
 			return s.cfg.Commands.RecordAssessment.Handle(ctx, commands.RecordAssessment{Header: h, ID: b.ID, CouncilID: r.PathValue("id"),
 				IndicatorID: b.IndicatorID, ReportID: b.ReportID, Position: domain.AssessmentPosition(b.Position), Comment: b.Comment, Evidence: b.Evidence})
@@ -56,24 +59,27 @@ type replyBody struct {
 	Evidence domain.Evidence `json:"evidence"`
 }
 
+// replyPolicy is who may reply to the assessment in the path: the people
+// responsible for its indicator when it was assessed.
+func (s *server) replyPolicy(ctx context.Context, r *http.Request, p principal) error {
+	id := r.PathValue("id")
+	if err := validUUID("assessment", id); err != nil {
+		return err
+	}
+	a, _, err := projections.GetAssessment(ctx, s.cfg.DB, id)
+	if err != nil {
+		return err
+	}
+	if !a.IsRespondent(p.actorID) {
+		return forbidden(fmt.Sprintf("only the people responsible for indicator %s when it was assessed may reply", a.IndicatorID))
+	}
+	return nil
+}
+
 // replyToAssessment records the authenticated respondent's own reply: the
 // right of reply of the responsible deputy or official.
 func (s *server) replyToAssessment() http.Handler {
-	allow := func(ctx context.Context, r *http.Request, p principal) error {
-		id := r.PathValue("id")
-		if err := validUUID("assessment", id); err != nil {
-			return err
-		}
-		a, _, err := projections.GetAssessment(ctx, s.cfg.DB, id)
-		if err != nil {
-			return err
-		}
-		if !a.IsRespondent(p.actorID) {
-			return forbidden(fmt.Sprintf("only the people responsible for indicator %s when it was assessed may reply", a.IndicatorID))
-		}
-		return nil
-	}
-	return write(s, allow, true,
+	return write(s, s.replyPolicy, true,
 		func(ctx context.Context, r *http.Request, p principal, h commands.Header, b *replyBody) (commands.Result, error) {
 			return s.cfg.Commands.ReplyToAssessment.Handle(ctx, commands.ReplyToAssessment{Header: h, AssessmentID: r.PathValue("id"),
 				RespondentID: p.actorID, Reply: b.Reply, Evidence: b.Evidence})

@@ -249,6 +249,9 @@ func (s *server) myRating(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) ratingOf(r *http.Request, deputyID string, withEvents bool) (deputyRating, error) {
 	ctx := r.Context()
+	if err := s.refuseCheckpoint(r); err != nil {
+		return deputyRating{}, err
+	}
 	q := s.query(r)
 	axes, method, version := q.axes(), q.str("method"), q.integer("version", 1, 10000)
 	if err := q.err(); err != nil {
@@ -384,6 +387,9 @@ func (s *server) ratingsLeague(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.LeagueQuery) error {
+	if err := s.refuseCheckpoint(r); err != nil {
+		return err
+	}
 	q := s.query(r)
 	lq.Axes, lq.Method, lq.Version, lq.Period = q.axes(), q.str("method"), q.integer("version", 1, 10000), q.date("period")
 	limit := q.integer("limit", 1, s.cfg.MaxPageSize) // 0: every row

@@ -206,7 +206,10 @@ var (
 	methodParam           = queryParam("method", "A rating method's name (default: the first published, by name).", str(""))
 	versionParam          = queryParam("version", "A version of the method (default: the one in force for the period).", obj{"type": "integer", "minimum": 1})
 	periodParam           = queryParam("period", "The period's first day, YYYY-MM-DD (default: the latest period).", str(""))
-	leagueParams          = []obj{asOfParam, knownAtParam, methodParam, versionParam, periodParam,
+	// Ratings are not recomputed at a past log state (docs/rating.md): the
+	// parameter exists so that a reader who tries it learns what to ask.
+	ratingCheckpointParam = queryParam("checkpoint", "Not accepted: always a 400. Ratings are published per rating method version on the as_of/known_at axes, not recomputed at a past log state; the problem names the known_at (the checkpoint's signed_at) that asks for the ratings as known when that checkpoint was signed.", obj{"type": "integer", "minimum": 1})
+	leagueParams          = []obj{asOfParam, knownAtParam, methodParam, versionParam, periodParam, ratingCheckpointParam,
 		queryParam("limit", "At most this many rows, from the top of the table: 1 to the server's maximum (default 500); absent: every row.", obj{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})}
 	idempotencyKeyParam = obj{"name": "Idempotency-Key", "in": "header", "required": false, "schema": obj{"type": "string", "maxLength": 255},
 		"description": "Makes a retry safe: the same key with the same request (token, route, target, body) records nothing new and answers as the first time; the same key with another request is a 422. Keys are kept in the same store as the main routes'."}

@@ -166,7 +166,7 @@ func routeTable() []route {
 				params: []obj{deputyIDParam, pathParam("report_id", "The report's id (its event id).")}, body: countsSchema, errs: errsWrite}},
 		{"GET", "/v1/deputies/{id}/rating", r((*server).deputyRating),
 			operation{id: "deputyRating", summary: "A deputy's rating: score, ranks and breakdown for the latest period, the history, and every published version side by side",
-				tag: "ratings", params: []obj{deputyIDParam, asOfParam, knownAtParam, methodParam, versionParam}, result: ref("DeputyRating"), errs: []int{404}}},
+				tag: "ratings", params: []obj{deputyIDParam, asOfParam, knownAtParam, methodParam, versionParam, ratingCheckpointParam}, result: ref("DeputyRating"), errs: []int{404}}},
 
 		// Ratings.
 		{"GET", "/v1/ratings/league", r((*server).ratingsLeague),
@@ -181,7 +181,7 @@ func routeTable() []route {
 				roles: adminOnly, created: true, body: ref("RatingMethodInput"), errs: errsWrite}},
 		{"GET", "/v1/me/rating", r((*server).myRating),
 			operation{id: "myRating", summary: "Your own rating as a deputy, with the events behind each component", tag: "ratings",
-				access: "an authenticated deputy (the actor's id is the deputy's id)", params: []obj{asOfParam, knownAtParam, methodParam, versionParam},
+				access: "an authenticated deputy (the actor's id is the deputy's id)", params: []obj{asOfParam, knownAtParam, methodParam, versionParam, ratingCheckpointParam},
 				result: ref("DeputyRating"), errs: []int{401, 403, 404}}},
 	}
 }

@@ -48,7 +48,8 @@ var dynamicKeys = map[string][]string{
 	"actor.": {"admin", "officer", "council", "deputy"},
 	// The write forms: "form." + name + ".heading" / ".lead" / ".submit".
 	"form.": {"report.heading", "report.lead", "report.submit", "correct.heading", "correct.lead", "correct.submit",
-		"retarget.heading", "retarget.lead", "retarget.submit", "cancel.heading", "cancel.lead", "cancel.submit"},
+		"retarget.heading", "retarget.lead", "retarget.submit", "cancel.heading", "cancel.lead", "cancel.submit",
+		"assess.heading", "assess.lead", "assess.submit", "reply.heading", "reply.lead", "reply.submit"},
 	"scope.": {"all", "republican", "regional"},
 	"nav.":   {"home", "roadmaps", "councils", "overdue", "bodies", "audit", "methods"},
 }

@@ -116,6 +116,17 @@ func (h *Handler) deputy(q *request) (*pageData, error) {
 			it.Facts = append(it.Facts, fact{Term: t("assessment.reply"), Value: t("assessment.no_reply")})
 		}
 		replies.Timeline = append(replies.Timeline, it)
+		// The deputy's reply is an event of its own, with its own anchor
+		// (where a reply form lands).
+		for _, r := range a.Replies {
+			if r.RespondentID == id {
+				replies.Timeline = append(replies.Timeline, timelineItem{Kind: t("assessment.reply"), Badge: "status", EventID: r.EventID.String(),
+					Facts: []fact{{Term: t("event.recorded"), Value: stamp(r.At), Nowrap: true}, {Term: t("assessment.reply"), Value: r.Reply}}})
+			}
+		}
+	}
+	if d.Forms, err = h.replyForms(q, id, assessments); err != nil {
+		return nil, err
 	}
 	if len(assessments) == 0 {
 		replies.Paras = append(replies.Paras, t("deputy.no_assessments"))

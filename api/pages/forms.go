@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"promiseledger/api"
+	"promiseledger/api/councils"
 	"promiseledger/api/session"
 	"promiseledger/commands"
 	"promiseledger/domain"
@@ -108,7 +109,9 @@ type formDef struct {
 	name    string // path suffix and form id: POST /measures/{id}/report
 	page    string // the page's template and route name
 	fields  []string
-	policy  func(ctx context.Context, h *Handler, s *session.Session, id string) error
+	// policy is the API's policy for the same write; v is the posted form
+	// (an assessment names its council there).
+	policy  func(ctx context.Context, h *Handler, s *session.Session, id string, v url.Values) error
 	run     func(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error)
 	reader  string // the projector whose checkpoint the page reads
 	redisp  func(h *Handler, q *request) (*pageData, error)
@@ -117,8 +120,19 @@ type formDef struct {
 
 // formDefs lists the forms; their routes are POST <page path>/<name>.
 func formDefs() []formDef {
-	indicator := func(ctx context.Context, h *Handler, s *session.Session, id string) error {
+	indicator := func(ctx context.Context, h *Handler, s *session.Session, id string, _ url.Values) error {
 		return api.MayChangeIndicator(ctx, h.cfg.WriteDB, h.cfg.Store, s.TokenHolder, id)
+	}
+	// A deputy replies on their own page, to an assessment the API lets
+	// them answer.
+	respondent := func(ctx context.Context, h *Handler, s *session.Session, id string, v url.Values) error {
+		if id != s.Actor().ID {
+			return &pageError{status: http.StatusForbidden, key: "error.forbidden", detail: "reply on your own page"}
+		}
+		return councils.MayReply(ctx, h.cfg.WriteDB, v.Get("assessment_id"), s.Actor().ID)
+	}
+	member := func(ctx context.Context, h *Handler, s *session.Session, _ string, v url.Values) error {
+		return councils.MayAssess(ctx, h.cfg.WriteDB, v.Get("council_id"), s.Actor().ID)
 	}
 	measure := func(id string, res commands.Result) string {
 		return "/measures/" + id
@@ -132,6 +146,11 @@ func formDefs() []formDef {
 			policy: indicator, run: runRetarget, reader: projections.IndicatorsName, redisp: (*Handler).measure, landing: measure},
 		{name: "cancel", page: "measure", fields: []string{"reason"},
 			policy: indicator, run: runCancel, reader: projections.IndicatorsName, redisp: (*Handler).measure, landing: measure},
+		{name: "reply", page: "deputy", fields: []string{"assessment_id", "reply", "evidence_url", "evidence_description", "evidence_sha256"},
+			policy: respondent, run: runReply, reader: projections.CouncilsName, redisp: (*Handler).deputy,
+			landing: func(id string, _ commands.Result) string { return "/deputies/" + id }},
+		{name: "assess", page: "measure", fields: []string{"council_id", "position", "comment", "evidence_url", "evidence_description", "evidence_sha256"},
+			policy: member, run: runAssess, reader: projections.CouncilsName, redisp: (*Handler).measure, landing: measure},
 	}
 }
 
@@ -140,6 +159,8 @@ func (f formDef) pattern() string {
 	switch f.page {
 	case "measure":
 		return "POST /measures/{id}/" + f.name
+	case "deputy":
+		return "POST /deputies/{id}/" + f.name
 	}
 	panic("pages: form on unknown page " + f.page)
 }
@@ -251,6 +272,48 @@ func runRetarget(ctx context.Context, h *Handler, hd commands.Header, id string,
 	return h.cfg.Commands.RetargetIndicator.Handle(ctx, commands.RetargetIndicator{Header: hd, IndicatorID: id, Target: target, Deadline: deadline})
 }
 
+// runAssess records a council's assessment of the measure through the
+// API's RecordAssessment handler. The assessment is a new stream (its id is
+// the event id the form's key derives, so a double submit finds it); the
+// form's version is the measure's, so that an assessment of a measure that
+// changed since the page was read is refused as stale, naming the change.
+func runAssess(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error) {
+	pos := domain.AssessmentPosition(strings.TrimSpace(v.Get("position")))
+	if !pos.Valid() {
+		fe.add("position", "form.err.position")
+	}
+	comment := strings.TrimSpace(v.Get("comment"))
+	if comment == "" {
+		fe.add("comment", "form.err.comment")
+	}
+	if fe.any() {
+		return commands.Result{}, errFormInvalid
+	}
+	cur, err := h.cfg.Store.StreamVersion(ctx, domain.IndicatorStream(id))
+	if err != nil {
+		return commands.Result{}, err
+	}
+	if hd.ExpectedVersion == nil || int64(cur) != *hd.ExpectedVersion {
+		return commands.Result{}, &eventstore.ConflictError{Stream: domain.IndicatorStream(id), Expected: eventstore.Exactly(*hd.ExpectedVersion), Actual: cur}
+	}
+	fresh := int64(0)
+	hd.ExpectedVersion = &fresh
+	return h.cfg.Commands.RecordAssessment.Handle(ctx, commands.RecordAssessment{Header: hd, CouncilID: strings.TrimSpace(v.Get("council_id")),
+		IndicatorID: id, Position: pos, Comment: comment, Evidence: evidenceOf(v)})
+}
+
+// runReply records the signed-in deputy's reply through the API's
+// ReplyToAssessment handler, pinned to the assessment's version as read.
+func runReply(ctx context.Context, h *Handler, hd commands.Header, _ string, v url.Values, fe *formErrors) (commands.Result, error) {
+	reply := strings.TrimSpace(v.Get("reply"))
+	if reply == "" {
+		fe.add("reply", "form.err.reply")
+		return commands.Result{}, errFormInvalid
+	}
+	return h.cfg.Commands.ReplyToAssessment.Handle(ctx, commands.ReplyToAssessment{Header: hd, AssessmentID: strings.TrimSpace(v.Get("assessment_id")),
+		RespondentID: hd.Actor.ID, Reply: reply, Evidence: evidenceOf(v)})
+}
+
 func runCancel(ctx context.Context, h *Handler, hd commands.Header, id string, v url.Values, fe *formErrors) (commands.Result, error) {
 	if hd.Reason == "" {
 		fe.add("reason", "form.err.reason")
@@ -276,6 +339,14 @@ func domainField(f formDef, e *domain.ValidationError) (field, key string) {
 		return "evidence_description", "form.err.text"
 	case e.Field == "reason":
 		return "reason", "form.err.text"
+	case e.Field == "comment":
+		return "comment", "form.err.text"
+	case e.Field == "reply":
+		return "reply", "form.err.text"
+	case e.Field == "position":
+		return "position", "form.err.position"
+	case e.Field == "council_id" && slices.Contains(f.fields, "council_id"):
+		return "council_id", "form.err.rejected"
 	case e.Field == "value" || e.Field == "done" || e.Field == "target" || e.Field == "deadline" || e.Field == "corrects":
 		if slices.Contains(f.fields, e.Field) {
 			return e.Field, "form.err.rejected"
@@ -326,11 +397,20 @@ func (h *Handler) post(f formDef) http.Handler {
 			return
 		}
 		id := r.PathValue("id")
-		if domain.ValidateID("id", id) != nil {
+		validID := domain.ValidateID
+		if f.page == "deputy" {
+			validID = domain.ValidatePersonID
+		}
+		if validID("id", id) != nil {
 			h.fail(w, q, notFound("there is no such record"))
 			return
 		}
-		if err := f.policy(q.ctx, h, sess, id); err != nil {
+		if err := f.policy(q.ctx, h, sess, id, v); err != nil {
+			var pe *pageError
+			if errors.As(err, &pe) {
+				h.fail(w, q, pe)
+				return
+			}
 			h.fail(w, q, policyError(err))
 			return
 		}
@@ -382,16 +462,24 @@ func (h *Handler) post(f formDef) http.Handler {
 		case errors.As(err, &conflict):
 			// Show the page as it is now: wait for the projector to pass the
 			// events that made the form stale.
-			if err := h.awaitProjection(q.ctx, f.reader, commands.Result{Stream: conflict.Stream, Version: int64(conflict.Actual)}); err != nil {
+			reader := f.reader
+			if conflict.Stream == domain.IndicatorStream(id) {
+				reader = projections.IndicatorsName
+			}
+			if err := h.awaitProjection(q.ctx, reader, commands.Result{Stream: conflict.Stream, Version: int64(conflict.Actual)}); err != nil {
 				h.fail(w, q, err)
 				return
 			}
-			changes, cerr := h.changesSince(q.ctx, q.lang, id, version)
+			changes, cerr := h.changesSince(q.ctx, q.lang, conflict.Stream, version)
 			if cerr != nil {
 				h.fail(w, q, cerr)
 				return
 			}
-			h.redisplay(w, q, f, http.StatusConflict, &posted{name: f.name, values: v, problem: h.cat.t(q.lang, "form.stale"), changes: changes, fresh: true})
+			stale := h.cat.t(q.lang, "form.stale")
+			if f.page == "deputy" {
+				stale = h.cat.t(q.lang, "form.reply.stale")
+			}
+			h.redisplay(w, q, f, http.StatusConflict, &posted{name: f.name, values: v, problem: stale, changes: changes, fresh: true})
 			return
 		case errors.Is(err, domain.ErrNotFound):
 			h.fail(w, q, notFound(err.Error()))
@@ -434,6 +522,7 @@ func ruleError(err error) (field, key string, ok bool) {
 		{domain.ErrAlreadyCorrected, "corrects", "form.err.already_corrected"},
 		{domain.ErrTargetEqualsBaseline, "target", "form.err.target_baseline"},
 		{domain.ErrCancelled, "", "form.err.cancelled"},
+		{domain.ErrWithdrawn, "", "form.err.withdrawn"},
 		{domain.ErrRoadmapClosed, "", "form.err.closed"},
 		{domain.ErrValidation, "", "form.err.rejected"},
 		{domain.ErrInvalidTransition, "", "form.err.rejected"},
@@ -462,7 +551,11 @@ func plainText(s string) bool {
 
 // policyError turns an API policy's refusal into the page's.
 func policyError(err error) error {
-	switch api.PolicyStatus(err) {
+	status := api.PolicyStatus(err)
+	if status == 0 {
+		status = councils.PolicyStatus(err)
+	}
+	switch status {
 	case http.StatusForbidden:
 		return &pageError{status: http.StatusForbidden, key: "error.forbidden", detail: err.Error()}
 	case http.StatusNotFound:
@@ -495,9 +588,9 @@ func (h *Handler) redisplay(w http.ResponseWriter, q *request, f formDef, status
 	h.render(w, q, f.page, status, d)
 }
 
-// changesSince names the events appended to an indicator after version.
-func (h *Handler) changesSince(ctx context.Context, lang, id string, version int64) ([]string, error) {
-	recs, err := h.cfg.Store.ReadStream(ctx, domain.IndicatorStream(id), eventstore.Version(version+1), 20)
+// changesSince names the events appended to a stream after version.
+func (h *Handler) changesSince(ctx context.Context, lang, stream string, version int64) ([]string, error) {
+	recs, err := h.cfg.Store.ReadStream(ctx, stream, eventstore.Version(version+1), 20)
 	if err != nil {
 		return nil, err
 	}
@@ -558,12 +651,67 @@ func (h *Handler) awaitProjection(ctx context.Context, projector string, res com
 }
 
 // measureForms builds the forms a signed-in person may use on a measure's
-// page: none on a past date (forms write now), none if the API's policy
-// refuses them.
+// page: none on a past date (forms write now), none the API's policies
+// refuse: an officer's, and a council member's assessment.
 func (h *Handler) measureForms(q *request, id string, st domain.IndicatorState, version int64, reports []formOption) ([]pageForm, error) {
 	if q.sess == nil || q.hasAxes() {
 		return nil, nil
 	}
+	forms, err := h.officerForms(q, id, st, version, reports)
+	if err != nil {
+		return nil, err
+	}
+	assess, err := h.assessForm(q, id, version)
+	if err != nil || assess == nil {
+		return forms, err
+	}
+	return append(forms, *assess), nil
+}
+
+// assessForm is the assessment form, for a member of at least one
+// council: the councils offered are those the API's policy lets them
+// assess for.
+func (h *Handler) assessForm(q *request, id string, version int64) (*pageForm, error) {
+	t := func(k string) string { return h.cat.t(q.lang, k) }
+	// The candidates come from the councils read model; the API's policy
+	// has the last word on each.
+	var ids []string
+	if err := h.cfg.WriteDB.SelectContext(q.ctx, &ids, `SELECT DISTINCT council_id FROM rm_council_members
+	WHERE generation = (SELECT active_generation FROM projectors WHERE name = 'councils.v1') AND member_id = $1 AND left_at IS NULL
+	ORDER BY council_id LIMIT 50`, q.sess.Actor().ID); err != nil {
+		return nil, err
+	}
+	var opts []formOption
+	for _, cid := range ids {
+		if err := councils.MayAssess(q.ctx, h.cfg.WriteDB, cid, q.sess.Actor().ID); err != nil {
+			if councils.PolicyStatus(err) != 0 {
+				continue
+			}
+			return nil, err
+		}
+		c, err := projections.GetCouncil(q.ctx, h.cfg.DB, cid)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, formOption{Value: cid, Label: text(c.Name, q.lang)})
+	}
+	if len(opts) == 0 {
+		return nil, nil
+	}
+	f := h.buildForm(q, "assess", "/measures/"+id+"/assess", version, []formField{
+		{Name: "council_id", Label: t("form.council"), Type: "select", Options: opts},
+		{Name: "position", Label: t("form.position"), Type: "select", Options: []formOption{
+			{Value: string(domain.PositionAgree), Label: t("position.agree")}, {Value: string(domain.PositionDisagree), Label: t("position.disagree")}}},
+		{Name: "comment", Label: t("form.comment"), Type: "textarea"},
+		{Name: "evidence_url", Label: t("form.evidence_url"), Hint: t("form.evidence_url_hint"), Type: "url"},
+		{Name: "evidence_description", Label: t("form.evidence_description"), Type: "textarea"},
+		{Name: "evidence_sha256", Label: t("form.evidence_sha256"), Hint: t("form.evidence_sha256_hint"), Type: "text"},
+	})
+	return &f, nil
+}
+
+// officerForms are the forms of the people who may change the measure.
+func (h *Handler) officerForms(q *request, id string, st domain.IndicatorState, version int64, reports []formOption) ([]pageForm, error) {
 	if err := api.MayChangeIndicator(q.ctx, h.cfg.WriteDB, h.cfg.Store, q.sess.TokenHolder, id); err != nil {
 		if api.PolicyStatus(err) != 0 {
 			return nil, nil
@@ -635,4 +783,50 @@ func (h *Handler) buildForm(q *request, name, action string, version int64, fiel
 	f.Fields = fields
 	f.Hidden = []hiddenField{{"csrf", q.sess.CSRF()}, {"key", key}, {"version", ver}}
 	return f
+}
+
+// replyForms are the signed-in deputy's reply forms on their own page: one
+// per assessment the API's policy lets them answer and they have not
+// answered yet, each pinned to that assessment's version.
+func (h *Handler) replyForms(q *request, deputyID string, as []domain.AssessmentState) ([]pageForm, error) {
+	if q.sess == nil || q.hasAxes() || q.sess.Actor().ID != deputyID {
+		return nil, nil
+	}
+	t := func(k string) string { return h.cat.t(q.lang, k) }
+	var forms []pageForm
+	for _, a := range as {
+		// A refused post comes back to its form even when the assessment
+		// can no longer be answered (withdrawn meanwhile): it says why.
+		refused := q.posted != nil && q.posted.values.Get("assessment_id") == a.ID
+		if !refused && a.Withdrawn || slices.ContainsFunc(a.Replies, func(r domain.AssessmentReply) bool { return r.RespondentID == deputyID }) {
+			continue
+		}
+		if err := councils.MayReply(q.ctx, h.cfg.WriteDB, a.ID, deputyID); err != nil {
+			if councils.PolicyStatus(err) != 0 {
+				continue
+			}
+			return nil, err
+		}
+		_, version, err := projections.GetAssessment(q.ctx, h.cfg.DB, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		// Each form is one assessment's: a refused post comes back to its
+		// own form only.
+		own := *q
+		if q.posted != nil && q.posted.values.Get("assessment_id") != a.ID {
+			own.posted = nil
+		}
+		f := h.buildForm(&own, "reply", "/deputies/"+deputyID+"/reply", version, []formField{
+			{Name: "reply", Label: t("form.reply"), Type: "textarea"},
+			{Name: "evidence_url", Label: t("form.evidence_url"), Hint: t("form.evidence_url_hint"), Type: "url"},
+			{Name: "evidence_description", Label: t("form.evidence_description"), Type: "textarea"},
+			{Name: "evidence_sha256", Label: t("form.evidence_sha256"), Hint: t("form.evidence_sha256_hint"), Type: "text"},
+		})
+		f.ID = "form-reply-" + a.ID
+		f.Lead = fmt.Sprintf(t("form.reply.lead"), stamp(a.AssessedAt), t("position."+string(a.Position)), a.Comment)
+		f.Hidden = append(f.Hidden, hiddenField{"assessment_id", a.ID})
+		forms = append(forms, f)
+	}
+	return forms, nil
 }

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -203,10 +204,15 @@ func (h *Handler) measure(q *request) (*pageData, error) {
 	if d.Forms, err = h.measureForms(q, id, st, int64(len(tl.Events)), reports); err != nil {
 		return nil, err
 	}
+	assessed, err := h.measureAssessments(q, id)
+	if err != nil {
+		return nil, err
+	}
 	d.Sections = []section{
 		{ID: "state", Heading: heading, Facts: facts},
 		{ID: "timeline", Heading: fmt.Sprintf(t("measure.timeline"), len(items)), Paras: []string{t("measure.timeline_note")}, Timeline: items,
 			Links: []navLink{{Label: t("measure.history_json"), URL: "/v1/indicators/" + id + "/history"}}},
+		assessed,
 	}
 	return d, nil
 }
@@ -258,4 +264,48 @@ func milestoneWord(t func(string) string, done bool) string {
 		return t("milestone.done")
 	}
 	return t("milestone.not_done")
+}
+
+// measureAssessments is the councils' assessments of the measure (as of
+// the date shown), each with its replies: part of the measure's history,
+// though recorded in the assessments' own streams.
+func (h *Handler) measureAssessments(q *request, id string) (section, error) {
+	t := func(k string) string { return h.cat.t(q.lang, k) }
+	as, err := projections.ListAssessments(q.ctx, h.cfg.DB, projections.AssessmentFilter{IndicatorID: id, Limit: 50})
+	if err != nil {
+		return section{}, err
+	}
+	var items []timelineItem
+	for _, a := range as {
+		if q.axes.AsOf != nil && a.AssessedAt.After(*q.axes.AsOf) {
+			continue
+		}
+		name := a.CouncilID
+		if c, err := projections.GetCouncil(q.ctx, h.cfg.DB, a.CouncilID); err == nil {
+			name = text(c.Name, q.lang)
+		}
+		it := timelineItem{Kind: t("position." + string(a.Position)), Badge: "status", EventID: a.EventID.String(),
+			Facts: []fact{{Term: t("event.recorded"), Value: stamp(a.AssessedAt), Nowrap: true},
+				{Term: t("event.who"), Value: name, URL: q.link("/councils/" + a.CouncilID)},
+				{Term: t("assessment.comment"), Value: a.Comment}}}
+		if a.Evidence.URL != "" || a.Evidence.Description != "" {
+			f := fact{Term: t("event.evidence"), Value: cmp.Or(a.Evidence.Description, a.Evidence.URL)}
+			if strings.HasPrefix(a.Evidence.URL, "https://") || strings.HasPrefix(a.Evidence.URL, "http://") {
+				f.URL = a.Evidence.URL
+			}
+			it.Facts = append(it.Facts, f)
+		}
+		for _, r := range a.Replies {
+			it.Facts = append(it.Facts, fact{Term: t("assessment.reply") + " (" + stamp(r.At) + ")", Value: r.Reply, URL: q.link("/deputies/" + r.RespondentID)})
+		}
+		if a.Withdrawn {
+			it.Pending = t("assessment.withdrawn")
+		}
+		items = append(items, it)
+	}
+	sec := section{ID: "assessments", Heading: fmt.Sprintf(t("measure.assessments"), len(items)), Timeline: items}
+	if len(items) == 0 {
+		sec.Paras = []string{t("measure.no_assessments")}
+	}
+	return sec, nil
 }
