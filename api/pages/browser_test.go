@@ -1206,6 +1206,49 @@ func TestFormsInBrowser(t *testing.T) {
 		e.requireInAuditFeed(t, m[1])
 		signOut()
 	})
+	t.Run("council member assesses a measure", func(t *testing.T) {
+		e.withCouncil(t)
+		assessed := e.newIndicator(t, domain.KindNumeric)
+		// The council's read model may lag the setup: wait for the form.
+		e.client(t).awaitSignedIn("council", "/measures/"+assessed+"?lang=en", `id="form-assess"`)
+		signIn("council")
+		do("open the measure", chromedp.Navigate(e.srv.URL+"/measures/"+assessed+"?lang=en"),
+			chromedp.SendKeys(chromedp.CSS("#form-assess-comment"), "Участок не принят комиссией", chromedp.NodeVisible),
+			chromedp.SendKeys(chromedp.CSS("#form-assess-evidence-url"), "https://example.kz/council/minutes/7"))
+		submit("assess", "form-assess")
+		loc, err := chromedp.Run(browser, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := locationEventRE.FindStringSubmatch(loc)
+		if m == nil || absent("#e-"+m[1]) {
+			t.Fatalf("after assessing, %s shows no new event", loc)
+		}
+		shoot("#assessments", "measure-after-assessment-en.png")
+		e.requireInAuditFeed(t, m[1])
+		signOut()
+	})
+	t.Run("deputy replies to an assessment", func(t *testing.T) {
+		aid := e.assessed(t)
+		e.client(t).awaitSignedIn("deputy", "/deputies/"+wDeputy+"?lang=en", `id="form-reply-`+aid+`"`)
+		signIn("deputy")
+		do("open the deputy's page", chromedp.Navigate(e.srv.URL+"/deputies/"+wDeputy+"?lang=en"),
+			chromedp.SendKeys(chromedp.CSS("#form-reply-"+aid+"-reply"), "Комиссия выезжала повторно, акт приложен", chromedp.NodeVisible))
+		submit("reply", "form-reply-"+aid)
+		loc, err := chromedp.Run(browser, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := locationEventRE.FindStringSubmatch(loc)
+		if m == nil || absent("#e-"+m[1]) {
+			t.Fatalf("after replying, %s shows no new event", loc)
+		}
+		if !absent("#form-reply-" + aid) {
+			t.Error("an answered assessment still offers the reply form")
+		}
+		e.requireInAuditFeed(t, m[1])
+		signOut()
+	})
 	for _, role := range []string{"council", "deputy"} {
 		t.Run(role+" sees no officer form", func(t *testing.T) {
 			signIn(role)

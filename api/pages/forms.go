@@ -106,9 +106,9 @@ type posted struct {
 
 // formDef is one form: where it lives and what it runs.
 type formDef struct {
-	name    string // path suffix and form id: POST /measures/{id}/report
-	page    string // the page's template and route name
-	fields  []string
+	name   string // path suffix and form id: POST /measures/{id}/report
+	page   string // the page's template and route name
+	fields []string
 	// policy is the API's policy for the same write; v is the posted form
 	// (an assessment names its council there).
 	policy  func(ctx context.Context, h *Handler, s *session.Session, id string, v url.Values) error
@@ -293,7 +293,8 @@ func runAssess(ctx context.Context, h *Handler, hd commands.Header, id string, v
 	if err != nil {
 		return commands.Result{}, err
 	}
-	if hd.ExpectedVersion == nil || int64(cur) != *hd.ExpectedVersion {
+	// post always pins the form's version.
+	if int64(cur) != *hd.ExpectedVersion {
 		return commands.Result{}, &eventstore.ConflictError{Stream: domain.IndicatorStream(id), Expected: eventstore.Exactly(*hd.ExpectedVersion), Actual: cur}
 	}
 	fresh := int64(0)

@@ -69,6 +69,30 @@ func (e *writeEnv) waitFor(t *testing.T, name string) {
 	}
 }
 
+// await gets a page until it holds needle (a form the test is about to
+// use): the projectors run apart from the commands, and a test's setup
+// writes may not be on the pages yet. Bounded by a minute.
+func (c *browserClient) await(path, needle string) response {
+	c.t.Helper()
+	start := time.Now()
+	for {
+		res := c.get(path)
+		if strings.Contains(res.body, needle) || time.Since(start) > time.Minute {
+			return res
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// awaitSignedIn signs in as role and waits until path holds needle.
+func (c *browserClient) awaitSignedIn(role, path, needle string) {
+	c.t.Helper()
+	c.signIn(role)
+	if res := c.await(path, needle); !strings.Contains(res.body, needle) {
+		c.t.Fatalf("%s: %s never showed %s", role, path, needle)
+	}
+}
+
 // assessmentsOf counts the assessments of a measure in the event log.
 func (e *writeEnv) assessmentsOf(t *testing.T, id string) int {
 	t.Helper()
@@ -94,7 +118,7 @@ func TestAssessFormRecordsOnceAndTheMeasurePageShowsIt(t *testing.T) {
 	id := e.newIndicator(t, domain.KindNumeric)
 	c := e.client(t)
 	c.signIn("council")
-	page := c.get("/measures/" + id + "?lang=en")
+	page := c.await("/measures/"+id+"?lang=en", `id="form-assess"`)
 	if !strings.Contains(page.body, `<option value="`+wCouncil+`" selected>Test council</option>`) &&
 		!strings.Contains(page.body, `<option value="`+wCouncil+`">Test council</option>`) {
 		t.Errorf("the assessment form does not offer the member's council")
@@ -136,7 +160,7 @@ func TestAssessFormIsShownOnlyToCouncilMembersAndRefusedToOthers(t *testing.T) {
 	id := e.newIndicator(t, domain.KindNumeric)
 	member := e.client(t)
 	member.signIn("council")
-	form := assessForm(formValues(t, member.get("/measures/"+id+"?lang=en").body, "form-assess"))
+	form := assessForm(formValues(t, member.await("/measures/"+id+"?lang=en", `id="form-assess"`).body, "form-assess"))
 	for _, role := range []string{"officer", "deputy", "admin"} {
 		c := e.client(t)
 		c.signIn(role)
@@ -193,7 +217,7 @@ func TestAssessFormFieldErrorsInEveryLanguageAndHostileText(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, lang := range languages {
-			form := assessForm(formValues(t, c.get("/measures/"+id+"?lang="+lang).body, "form-assess"))
+			form := assessForm(formValues(t, c.await("/measures/"+id+"?lang="+lang, `id="form-assess"`).body, "form-assess"))
 			for k, v := range tc.set {
 				form.Set(k, v)
 			}
@@ -220,7 +244,7 @@ func TestStaleAssessFormIsRefusedNamingWhatChanged(t *testing.T) {
 	id := e.newIndicator(t, domain.KindNumeric)
 	c := e.client(t)
 	c.signIn("council")
-	form := assessForm(formValues(t, c.get("/measures/"+id+"?lang=en").body, "form-assess"))
+	form := assessForm(formValues(t, c.await("/measures/"+id+"?lang=en", `id="form-assess"`).body, "form-assess"))
 	// The officer reports after the member opened the page: the member
 	// would be assessing a report they have not seen.
 	v := 30.0
@@ -287,7 +311,7 @@ func TestReplyFormRecordsOnceAndTheDeputyPageShowsIt(t *testing.T) {
 	aid := e.assessed(t)
 	c := e.client(t)
 	c.signIn("deputy")
-	page := c.get("/deputies/" + wDeputy + "?lang=en")
+	page := c.await("/deputies/"+wDeputy+"?lang=en", `id="form-reply-`+aid+`"`)
 	form := replyForm(formValues(t, page.body, "form-reply-"+aid))
 	if form.Get("assessment_id") != aid {
 		t.Fatalf("the reply form names assessment %q, want %s", form.Get("assessment_id"), aid)
@@ -322,7 +346,7 @@ func TestReplyFormIsOnlyTheRespondentsAndRefusedToOthers(t *testing.T) {
 	aid := e.assessed(t)
 	deputy := e.client(t)
 	deputy.signIn("deputy")
-	form := replyForm(formValues(t, deputy.get("/deputies/"+wDeputy+"?lang=en").body, "form-reply-"+aid))
+	form := replyForm(formValues(t, deputy.await("/deputies/"+wDeputy+"?lang=en", `id="form-reply-`+aid+`"`).body, "form-reply-"+aid))
 	for _, role := range []string{"council", "officer", "other-officer", "admin"} {
 		c := e.client(t)
 		c.signIn(role)
@@ -368,12 +392,7 @@ func TestReplyFormFieldErrorsInEveryLanguageAndHostileText(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, lang := range languages {
-			pb := c.get("/deputies/"+wDeputy+"?lang="+lang).body
-			if !strings.Contains(pb, `id="form-reply-`+aid+`"`) {
-				j := strings.Index(pb, `id="replies"`)
-				t.Fatalf("DBG %s %s missing %s; forms %d; replies section: %.4000s", tc.name, lang, aid, strings.Count(pb, `class="write-form"`), pb[j:])
-			}
-			form := replyForm(formValues(t, pb, "form-reply-"+aid))
+			form := replyForm(formValues(t, c.await("/deputies/"+wDeputy+"?lang="+lang, `id="form-reply-`+aid+`"`).body, "form-reply-"+aid))
 			for k, v := range tc.set {
 				form.Set(k, v)
 			}
@@ -401,7 +420,7 @@ func TestStaleReplyFormIsRefusedNamingWhatChanged(t *testing.T) {
 	aid := e.assessed(t)
 	c := e.client(t)
 	c.signIn("deputy")
-	form := replyForm(formValues(t, c.get("/deputies/"+wDeputy+"?lang=en").body, "form-reply-"+aid))
+	form := replyForm(formValues(t, c.await("/deputies/"+wDeputy+"?lang=en", `id="form-reply-`+aid+`"`).body, "form-reply-"+aid))
 	if _, err := e.cmds.WithdrawAssessment.Handle(context.Background(), commands.WithdrawAssessment{
 		Header: commands.Header{Actor: commands.Actor{ID: wMember, Role: "council"}, Reason: "оценка отозвана советом"}, AssessmentID: aid}); err != nil {
 		t.Fatal(err)
