@@ -342,6 +342,7 @@ func (e *env) eventCount() int64 {
 
 func (e *env) head() eventstore.Position {
 	e.t.Helper()
+	pgtest.WaitVisible(e.t, e.db) // Head is the readable head; see WaitVisible
 	p, err := e.store.Head(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"promiseledger/commands"
 	"promiseledger/domain"
+	"promiseledger/eventstore/postgres/pgtest"
 )
 
 // hostileJSON is hostile text as sent: JSON string literals with the bytes
@@ -187,6 +188,7 @@ func TestEveryTextFieldOfEveryCouncilWriteRefusesHostileText(t *testing.T) {
 	for _, c := range cases {
 		for _, field := range c.fields {
 			for _, hj := range hostileJSON {
+				pgtest.WaitVisible(t, e.db) // Head is the readable head; see WaitVisible
 				before, err := e.store.Head(ctx)
 				if err != nil {
 					t.Fatal(err)
@@ -198,6 +200,7 @@ func TestEveryTextFieldOfEveryCouncilWriteRefusesHostileText(t *testing.T) {
 				if len(res.raw) > 64<<10 {
 					t.Errorf("%s %s with %s = %s: the answer echoes the text (%d bytes)", c.method, c.path, field, hj.name, len(res.raw))
 				}
+				pgtest.WaitVisible(t, e.db)
 				if after, err := e.store.Head(ctx); err != nil || after != before {
 					t.Errorf("%s %s with %s = %s appended: head %v → %v (%v)", c.method, c.path, field, hj.name, before, after, err)
 				}

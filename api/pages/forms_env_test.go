@@ -221,6 +221,10 @@ func (e *writeEnv) newIndicator(t *testing.T, kind domain.IndicatorKind) string 
 func (e *writeEnv) waitProjected(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
+	// Head is the readable head: below the oldest transaction running in
+	// the whole cluster, which other tests share. Wait until every event
+	// stored so far is readable, or Head may not reach the one just added.
+	pgtest.WaitVisible(t, e.db)
 	head, err := e.store.Head(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -354,6 +358,7 @@ func formValues(t *testing.T, body, formID string) url.Values {
 // eventsAfter counts the events stored after a position.
 func (e *writeEnv) head(t *testing.T) eventstore.Position {
 	t.Helper()
+	pgtest.WaitVisible(t, e.db) // Head is the readable head; see WaitVisible
 	p, err := e.store.Head(context.Background())
 	if err != nil {
 		t.Fatal(err)

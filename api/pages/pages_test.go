@@ -355,7 +355,13 @@ func (e *env) csv(t testing.TB, path string) [][]string {
 	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("GET %s: %d %s %.200s", path, r.status, r.header.Get("Content-Type"), r.body)
 	}
-	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	first, _, _ := strings.Cut(r.body, "\n")
+	if !strings.HasPrefix(first, "# provenance basis=") {
+		t.Fatalf("GET %s: the CSV does not start with its provenance line: %q", path, first)
+	}
+	cr := csv.NewReader(strings.NewReader(r.body))
+	cr.Comment = '#'
+	rows, err := cr.ReadAll()
 	if err != nil {
 		t.Fatalf("GET %s: CSV: %v", path, err)
 	}

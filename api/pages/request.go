@@ -461,6 +461,10 @@ func (h *Handler) writeCSV(w http.ResponseWriter, q *request, d *pageData) {
 		return
 	}
 	var buf bytes.Buffer
+	// The first line names where the numbers come from, as the API's CSV
+	// does: a "#" comment spreadsheet tools skip or show as one cell.
+	buf.WriteString(d.provenanceLine())
+	buf.WriteByte('\n')
 	cw := csv.NewWriter(&buf)
 	header, rows := d.Table.csv()
 	cw.Write(header) //nolint:errcheck // a bytes.Buffer does not fail
@@ -493,4 +497,27 @@ func assetHandler(assets fs.FS) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Write(b) //nolint:errcheck // the client went away
 	})
+}
+
+// provenanceLine is a CSV download's first line: the checkpoint the page
+// read its numbers at (or that none is signed yet), its time axes and
+// the permalink that shows the same table again.
+func (d *pageData) provenanceLine() string {
+	var b strings.Builder
+	b.WriteString("# provenance")
+	if d.CheckpointSize > 0 {
+		fmt.Fprintf(&b, " basis=latest-checkpoint tree_size=%d root_hash=%s", d.CheckpointSize, d.CheckpointRoot)
+	} else {
+		b.WriteString(" basis=live checkpoint=none")
+	}
+	if d.AsOf != "" {
+		b.WriteString(" as_of=" + d.AsOf)
+	}
+	if d.KnownAt != "" {
+		b.WriteString(" known_at=" + d.KnownAt)
+	}
+	if d.Permalink != "" {
+		b.WriteString(" permalink=" + strings.ReplaceAll(d.Permalink, " ", "%20"))
+	}
+	return b.String()
 }
