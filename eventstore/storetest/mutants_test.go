@@ -43,7 +43,11 @@ var mutants = []mutant{
 			if !exp.IsAny() && v != exp.Version() {
 				return eventstore.AppendResult{}, &eventstore.ConflictError{Stream: stream, Expected: exp, Actual: v}
 			}
-			time.Sleep(time.Millisecond) // a round trip
+			// A slow round trip: wide enough that the released racers all
+			// check before the first appends, even on a loaded CI machine
+			// (with 1 ms they sometimes ran one after another and the
+			// mutant passed RacingNoStreamAppendsOneWins).
+			time.Sleep(50 * time.Millisecond)
 			return m.Append(ctx, stream, eventstore.Any(), evs)
 		}
 	})},
