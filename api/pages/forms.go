@@ -357,6 +357,26 @@ func domainField(f formDef, e *domain.ValidationError) (field, key string) {
 }
 
 // post serves a form's POST.
+// startPost begins every POST of the pages (forms, sign-in, sign-out):
+// never cached, the shared parameter check of the URL (pattern names its
+// path values), the reader's language, and a 404 when sessions are off.
+// rt is the page the answer renders as.
+func (h *Handler) startPost(w http.ResponseWriter, r *http.Request, rt route, pattern, off string) (*request, bool) {
+	w.Header().Set("Cache-Control", "no-store")
+	q := &request{h: h, ctx: r.Context(), r: r, w: w, route: rt}
+	if err := (route{pattern: pattern}).spec().Check(r); err != nil {
+		h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: err.Error()})
+		return nil, false
+	}
+	q.lang = h.negotiate(w, r, q)
+	q.errs = nil
+	if h.cfg.Sessions == nil {
+		h.fail(w, q, notFound(off))
+		return nil, false
+	}
+	return q, true
+}
+
 func (h *Handler) post(f formDef) http.Handler {
 	rt := route{name: f.page, pattern: f.pattern()}
 	for _, r := range routeTable() {
@@ -365,16 +385,8 @@ func (h *Handler) post(f formDef) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		q := &request{h: h, ctx: r.Context(), r: r, w: w, route: rt}
-		if err := (route{pattern: f.pattern()}).spec().Check(r); err != nil {
-			h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: err.Error()})
-			return
-		}
-		q.lang = h.negotiate(w, r, q)
-		q.errs = nil
-		if h.cfg.Sessions == nil {
-			h.fail(w, q, notFound("forms are off on this server"))
+		q, ok := h.startPost(w, r, rt, f.pattern(), "forms are off on this server")
+		if !ok {
 			return
 		}
 		sess, err := h.cfg.Sessions.FromRequest(r)

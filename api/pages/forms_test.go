@@ -390,3 +390,24 @@ func TestOfficerFormsCorrectRetargetAndCancelThroughTheCommands(t *testing.T) {
 		t.Errorf("a cancelled measure still offers forms")
 	}
 }
+
+// TestSignInAndOutCheckTheirParametersLikeEveryPage: POST /signin and
+// /signout run the pages' shared parameter check, so NUL, invalid UTF-8 and
+// unknown names in the URL are a 400 and no session is made.
+func TestSignInAndOutCheckTheirParametersLikeEveryPage(t *testing.T) {
+	e := newWriteEnv(t)
+	c := e.client(t)
+	form := formValues(t, c.get("/signin?lang=en").body, "form-signin")
+	form.Set("token", e.tokens["officer"])
+	for _, path := range []string{"/signin?lang=en&x=1", "/signin?lang=%00", "/signin?lang=%ff", "/signout?lang=en&next=%00"} {
+		res := c.post(path, form)
+		if res.status != http.StatusBadRequest {
+			t.Errorf("POST %s: %d, want 400", path, res.status)
+		}
+		for _, ck := range (&http.Response{Header: res.header}).Cookies() {
+			if ck.Name == session.CookieName && ck.Value != "" {
+				t.Errorf("POST %s made a session", path)
+			}
+		}
+	}
+}

@@ -68,12 +68,8 @@ func safeNext(next string) string {
 func (h *Handler) signin() http.Handler {
 	rt := route{name: "signin", pattern: "POST /signin"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		q := &request{h: h, ctx: r.Context(), r: r, w: w, route: rt}
-		q.lang = h.negotiate(w, r, q)
-		q.errs = nil
-		if h.cfg.Sessions == nil {
-			h.fail(w, q, notFound("signing in is off on this server"))
+		q, ok := h.startPost(w, r, rt, rt.pattern, "signing in is off on this server")
+		if !ok {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -124,12 +120,8 @@ func (h *Handler) signinAgain(w http.ResponseWriter, q *request, status int, pro
 func (h *Handler) signout() http.Handler {
 	rt := route{name: "signin", pattern: "POST /signout"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		q := &request{h: h, ctx: r.Context(), r: r, w: w, route: rt}
-		q.lang = h.negotiate(w, r, q)
-		q.errs = nil
-		if h.cfg.Sessions == nil {
-			h.fail(w, q, notFound("signing in is off on this server"))
+		q, ok := h.startPost(w, r, rt, rt.pattern, "signing in is off on this server")
+		if !ok {
 			return
 		}
 		sess, err := h.cfg.Sessions.FromRequest(r)
