@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"promiseledger/api/apidoc"
+	"promiseledger/api/kernel"
 	"promiseledger/api/params"
 	"promiseledger/commands"
 	"promiseledger/eventstore"
@@ -86,6 +88,10 @@ type Mount struct {
 	Handler    http.Handler
 	Paths      map[string]any
 	KeepPrefix bool
+	// Ops describe the mount's routes (full paths) for the generated
+	// document, which reflects their types beside the API's own; a mount
+	// gives Ops or hand-written Paths.
+	Ops []apidoc.Op
 	// Patterns are mux patterns served as they are, outside /openapi.json:
 	// the HTML pages ("GET /{$}", "GET /roadmaps"...).
 	Patterns []string
@@ -146,6 +152,7 @@ type Server struct {
 	cfg      Config
 	mux      *http.ServeMux
 	routes   []route
+	served   http.Handler // mux, with problem documents for unmatched requests
 	metrics  *httpMetrics
 	openAPI  []byte
 	pageSize int
@@ -173,30 +180,25 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
 	}
-	document := openAPIDocument(s.cfg.Version)
-	paths := document["paths"].(obj)
 	s.routes = s.routeTable()
-	for _, rt := range s.routes {
+	// The document is generated from the route table's descriptors and the
+	// handlers' types; a route without a descriptor is an error.
+	document, ops, err := openAPIDocument(s.cfg.Version, s.routes, cfg.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	for i, rt := range s.routes {
 		// The route's parameters are read from its OpenAPI operation, so
 		// what the document says a route takes is what the server accepts.
-		op, _ := paths[rt.pattern].(obj)[strings.ToLower(rt.method)].(obj)
-		if op == nil {
-			return nil, fmt.Errorf("api: route %s %s is not in the OpenAPI document", rt.method, rt.pattern)
+		if err := s.responder().Handle(s.mux, rt.method, rt.pattern, ops[i].ParameterObjects(), rt.handler); err != nil {
+			return nil, fmt.Errorf("api: %w", err)
 		}
-		spec, err := params.FromOpenAPI(op["parameters"])
-		if err == nil {
-			err = spec.Covers(rt.pattern)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("api: %s %s: %w", rt.method, rt.pattern, err)
-		}
-		s.mux.Handle(rt.method+" "+rt.pattern, params.Guard(spec, rt.handler, s.refuseParams))
 	}
 	for _, m := range cfg.Mounts {
 		for _, p := range m.Patterns {
 			s.mux.Handle(p, m.Handler)
 		}
-		if len(m.Patterns) > 0 && m.Paths == nil {
+		if len(m.Patterns) > 0 && m.Paths == nil && m.Ops == nil {
 			continue
 		}
 		if !m.KeepPrefix {
@@ -211,10 +213,8 @@ func New(cfg Config) (*Server, error) {
 				s.mux.Handle(strings.ToUpper(method)+" "+path, m.Handler)
 			}
 		}
-	}
-	for _, m := range cfg.Mounts {
-		for path, item := range m.Paths {
-			paths[path] = item
+		for _, op := range m.Ops {
+			s.mux.Handle(op.Method+" "+op.Path, m.Handler)
 		}
 	}
 	doc, err := json.Marshal(document)
@@ -222,6 +222,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: openapi document: %w", err)
 	}
 	s.openAPI = doc
+	s.served = kernel.Routes(s.mux)
 	return s, nil
 }
 

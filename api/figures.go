@@ -9,25 +9,24 @@ import (
 	"strconv"
 	"time"
 
-	"promiseledger/domain"
 	"promiseledger/projections"
 	"promiseledger/projections/provenance"
 )
 
 type figuresResponse struct {
-	Figures    []projections.Figure  `json:"figures"`
-	Provenance provenance.Provenance `json:"provenance"`
+	Figures    []projections.Figure  `json:"figures" doc:"One figure per method."`
+	Provenance provenance.Provenance `json:"provenance" doc:"Where the numbers came from."`
 }
 
 // seriesResponse is a daily series in compact form: the scope once, then
 // one row per day, its values in the order of columns.
 type seriesResponse struct {
-	Scope      projections.Scope     `json:"scope"`
-	Roadmaps   int                   `json:"roadmaps"`
-	KnownAt    *time.Time            `json:"known_at,omitempty"`
-	Columns    []string              `json:"columns"`
-	Rows       [][]any               `json:"rows"`
-	Provenance provenance.Provenance `json:"provenance"`
+	Scope      projections.Scope     `json:"scope" doc:"What the series is about."`
+	Roadmaps   int                   `json:"roadmaps" doc:"Roadmaps in the scope."`
+	KnownAt    *time.Time            `json:"known_at,omitempty" doc:"The recorded-time axis, when asked for."`
+	Columns    []string              `json:"columns" doc:"The meaning of each value of a row: date, measures, done, cancelled, then METHOD.numerator, METHOD.denominator, METHOD.percent for each method shown."`
+	Rows       [][]any               `json:"rows" doc:"One per day, oldest first; values in the order of columns (a percent is null when its denominator is 0)."`
+	Provenance provenance.Provenance `json:"provenance" doc:"Where the numbers came from."`
 }
 
 // seriesColumns: the day, the measure counts, then numerator, denominator
@@ -94,13 +93,13 @@ var figureProjectors = []string{projections.CatalogName, projections.IndicatorsN
 
 // checkpoint reads ?checkpoint=N: a tree size, a positive integer.
 func (q *queryParams) checkpoint() *int64 {
-	v := q.str("checkpoint")
+	v := q.Str("checkpoint")
 	if v == "" {
 		return nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 1 || strconv.FormatInt(n, 10) != v {
-		q.bad("checkpoint", "must be the tree size of a signed checkpoint: a whole number from 1, without sign or leading zeros")
+		q.Bad("checkpoint", "must be the tree size of a signed checkpoint: a whole number from 1, without sign or leading zeros")
 		return nil
 	}
 	return &n
@@ -122,7 +121,7 @@ func (s *Server) logState(r *http.Request, size *int64, asOf, knownAt *time.Time
 	case errors.Is(err, provenance.ErrNotProjected):
 		pr := newProblem(http.StatusServiceUnavailable, ptUnavailable, "Not computed at that checkpoint yet",
 			"the read models have not yet applied every event of that checkpoint; try again after Retry-After seconds")
-		pr.header = http.Header{"Retry-After": {"1"}}
+		pr.Header = http.Header{"Retry-After": {"1"}}
 		return p, nil, pr
 	}
 	return p, cut, err
@@ -137,7 +136,7 @@ type methodsResponse struct {
 func scopeParams(q *queryParams) (projections.Scope, string) {
 	kinds := []string{string(projections.ScopeAll), string(projections.ScopeRoadmap), string(projections.ScopeTerritory),
 		string(projections.ScopeLevel), string(projections.ScopeProgram)}
-	sc := projections.Scope{Kind: projections.ScopeKind(q.enum("scope", kinds...)), ProgramID: q.id("program")}
+	sc := projections.Scope{Kind: projections.ScopeKind(q.Enum("scope", kinds...)), ProgramID: q.id("program")}
 	if sc.Kind == "" {
 		sc.Kind = projections.ScopeAll
 	}
@@ -148,16 +147,16 @@ func scopeParams(q *queryParams) (projections.Scope, string) {
 	case projections.ScopeRoadmap, projections.ScopeProgram:
 		sc.ID = q.id("id")
 	case projections.ScopeLevel:
-		sc.ID = q.enum("id", string(domain.LevelRepublican), string(domain.LevelRegional))
+		sc.ID = levelWord(q.Enum("id", levelWords()...))
 	}
-	if sc.Kind != projections.ScopeAll && sc.ID == "" && q.str("id") == "" {
-		q.bad("id", fmt.Sprintf("is required with scope=%s", sc.Kind))
+	if sc.Kind != projections.ScopeAll && sc.ID == "" && q.Str("id") == "" {
+		q.Bad("id", fmt.Sprintf("is required with scope=%s", sc.Kind))
 	}
 	var methods []string
 	for _, m := range projections.Methods {
 		methods = append(methods, m.Name)
 	}
-	return sc, q.enum("method", methods...)
+	return sc, q.Enum("method", methods...)
 }
 
 func onlyMethod(figs []projections.Figure, method string) []projections.Figure {
@@ -181,7 +180,7 @@ func (s *Server) figures(w http.ResponseWriter, r *http.Request) {
 	scope, method := scopeParams(q)
 	axes := projections.Axes{AsOf: q.instant("as_of"), KnownAt: q.instant("known_at")}
 	size := q.checkpoint()
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -213,17 +212,17 @@ func (s *Server) figureSeries(w http.ResponseWriter, r *http.Request) {
 	from, to := q.date("from", true), q.date("to", true)
 	knownAt := q.instant("known_at")
 	size := q.checkpoint()
-	format := q.enum("format", "json", "csv")
+	format := q.Enum("format", "json", "csv")
 	if from.Valid() && to.Valid() {
 		days := int(projections.EndOfDay(to).Sub(projections.EndOfDay(from))/(24*time.Hour)) + 1
 		switch {
 		case to.Before(from):
-			q.bad("to", "must not be before from")
+			q.Bad("to", "must not be before from")
 		case days > projections.MaxSeriesDays:
-			q.bad("to", fmt.Sprintf("a series has at most %d days; this one would have %d", projections.MaxSeriesDays, days))
+			q.Bad("to", fmt.Sprintf("a series has at most %d days; this one would have %d", projections.MaxSeriesDays, days))
 		}
 	}
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

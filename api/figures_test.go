@@ -85,7 +85,7 @@ func TestFiguresOnBothAxes(t *testing.T) {
 	if got := figures(""); got["share-done"].Measures != 2 || got["share-done"].Scope.Kind != "all" {
 		t.Errorf("all: %+v", got)
 	}
-	for _, q := range []string{"scope=nation", "scope=roadmap", "scope=level&id=district", "scope=territory&id=abc", "scope=roadmap&id=nope",
+	for _, q := range []string{"scope=nation", "scope=roadmap", "scope=level&id=county", "scope=territory&id=abc", "scope=roadmap&id=nope",
 		"as_of=yesterday", "known_at=2021-02-30", "method=median", "program=x"} {
 		e.must(http.StatusBadRequest, req{method: "GET", path: "/v1/figures?" + q})
 	}

@@ -18,30 +18,31 @@ import (
 // historyEvent is one event as the history routes show it: straight from
 // the event store, decoded (and upcast) by the domain's codec.
 type historyEvent struct {
-	Position string    `json:"position"`
-	Stream   string    `json:"stream"`
-	Version  int64     `json:"version"`
-	EventID  uuid.UUID `json:"event_id"`
+	Position string    `json:"position" doc:"Its place in the global log (COMMIT/PREPARE)."`
+	Stream   string    `json:"stream" doc:"The stream it belongs to."`
+	Version  int64     `json:"version" doc:"Its version within its stream."`
+	EventID  uuid.UUID `json:"event_id" doc:"The event's id."`
 	// Type is the current type; StoredType the type as stored, when an old
 	// shape was upcast on read.
-	Type          string          `json:"type"`
-	StoredType    string          `json:"stored_type,omitempty"`
-	ActorID       string          `json:"actor_id"`
-	ActorRole     string          `json:"actor_role,omitempty"`
-	Reason        string          `json:"reason,omitempty"`
-	CorrelationID string          `json:"correlation_id,omitempty"`
-	CausationID   string          `json:"causation_id,omitempty"`
-	EffectiveAt   time.Time       `json:"effective_at"`
-	RecordedAt    time.Time       `json:"recorded_at"`
-	Data          json.RawMessage `json:"data"`
+	Type          string          `json:"type" doc:"A stable event type, e.g. indicator.progress_reported.v1 (docs/events.md)."`
+	StoredType    string          `json:"stored_type,omitempty" doc:"The type as stored, when an older shape was upcast on read."`
+	ActorID       string          `json:"actor_id" doc:"Who recorded it."`
+	ActorRole     string          `json:"actor_role,omitempty" doc:"The role they acted in."`
+	Reason        string          `json:"reason,omitempty" doc:"Why."`
+	CorrelationID string          `json:"correlation_id,omitempty" format:"uuid" doc:"Everything one request caused shares it."`
+	CausationID   string          `json:"causation_id,omitempty" format:"uuid" doc:"What caused it, if anything."`
+	EffectiveAt   time.Time       `json:"effective_at" doc:"When it became true in the world."`
+	RecordedAt    time.Time       `json:"recorded_at" doc:"When the ledger learned it."`
+	Data          json.RawMessage `json:"data" type:"object" doc:"The event's data, as in docs/events.md."`
 	// ReportID is set on reports and corrections; Corrects on corrections,
 	// naming the report they correct.
-	ReportID string `json:"report_id,omitempty"`
-	Corrects string `json:"corrects,omitempty"`
+	ReportID string `json:"report_id,omitempty" format:"uuid" doc:"Reports and corrections: the report's id."`
+	Corrects string `json:"corrects,omitempty" format:"uuid" doc:"Corrections: the report corrected."`
 }
 
 type historyResponse struct {
-	Events []historyEvent `json:"events"`
+	// Items are the events, oldest first: a list, so items as everywhere.
+	Items []historyEvent `json:"items"`
 }
 
 func historyOf(rec eventstore.Recorded) (historyEvent, error) {
@@ -97,14 +98,14 @@ func (s *Server) readStream(ctx context.Context, stream string) ([]eventstore.Re
 }
 
 func (s *Server) writeHistory(w http.ResponseWriter, r *http.Request, records []eventstore.Recorded) {
-	out := historyResponse{Events: make([]historyEvent, 0, len(records))}
+	out := historyResponse{Items: make([]historyEvent, 0, len(records))}
 	for _, rec := range records {
 		h, err := historyOf(rec)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		out.Events = append(out.Events, h)
+		out.Items = append(out.Items, h)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -7,28 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"promiseledger/api/kernel/kerneltest"
 )
 
-// hostileJSON is hostile text as it arrives in a request body: each value
-// is the JSON string literal, bytes and escapes exactly as sent, so that
-// invalid UTF-8 and lone surrogates reach the server (json.Marshal would
-// have replaced them).
-var hostileJSON = []struct{ name, literal string }{
-	{"NUL", `"a\u0000b"`},
-	{"C0 escape", `"a\u001b[31mb"`},
-	{"DEL", "\"a\x7fb\""},
-	{"C1 next line", `"a\u0085b"`},
-	{"C1 raw", "\"a\xc2\x9bb\""},
-	{"invalid UTF-8", "\"a\xffb\""},
-	{"overlong slash", "\"a\xc0\xafb\""},
-	{"encoded surrogate", "\"a\xed\xa0\x80b\""},
-	{"lone high surrogate escape", `"a\ud800b"`},
-	{"lone low surrogate escape", `"\udc00"`},
-	{"replacement character", `"a\ufffdb"`},
-	{"right-to-left override", `"invoice\u202eFDP.exe"`},
-	{"first strong isolate", "\"a\u2068b\""},
-	{"1 MiB", `"` + strings.Repeat("a", 1<<20) + `"`},
-}
+// hostileJSON is the kernel's hostile text (kerneltest.HostileText) and a
+// value of 1 MiB, over the body limit with the rest of the body.
+var hostileJSON = append(slices.Clone(kerneltest.HostileText), struct{ Name, Literal string }{"1 MiB", `"` + strings.Repeat("a", 1<<20) + `"`})
 
 // withField returns body (marshalled) with the value at the dotted path
 // replaced by a raw JSON literal.
@@ -114,16 +99,16 @@ func TestEveryTextFieldOfEveryWriteRefusesHostileText(t *testing.T) {
 	for _, c := range cases {
 		for _, field := range c.fields {
 			for _, h := range hostileJSON {
-				body := withField(t, c.body, field, h.literal)
-				e.appendsNothing(c.method+" "+c.path+" "+field+" "+h.name, func() {
+				body := withField(t, c.body, field, h.Literal)
+				e.appendsNothing(c.method+" "+c.path+" "+field+" "+h.Name, func() {
 					res := e.do(req{method: c.method, path: c.path, token: "admin", body: body})
 					var p problem
 					res.decode(t, &p)
 					if res.status != http.StatusUnprocessableEntity || !slices.ContainsFunc(p.Errors, func(f fieldProblem) bool { return f.Field == field }) {
-						t.Errorf("%s %s with %s = %s: got %d %v, want 422 naming %s", c.method, c.path, field, h.name, res.status, p.Errors, field)
+						t.Errorf("%s %s with %s = %s: got %d %v, want 422 naming %s", c.method, c.path, field, h.Name, res.status, p.Errors, field)
 					}
 					if len(res.body) > 64<<10 {
-						t.Errorf("%s %s with %s = %s: the answer echoes the text (%d bytes)", c.method, c.path, field, h.name, len(res.body))
+						t.Errorf("%s %s with %s = %s: the answer echoes the text (%d bytes)", c.method, c.path, field, h.Name, len(res.body))
 					}
 				})
 			}

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"promiseledger/api/kernel"
 )
 
 // compressResponses gzips a response when the client accepts gzip, the
@@ -53,7 +55,7 @@ var requestIDNamespace = uuid.MustParse("6f1c2f0e-5b7a-4d4e-9a57-2f0b8c1d3e41")
 // (so it is safe to log and echo), and makes one otherwise.
 func requestID(r *http.Request) (string, uuid.UUID) {
 	id := r.Header.Get("X-Request-Id")
-	if !plainToken(id, 128) {
+	if !kernel.PlainToken(id, 128) {
 		u := uuid.Must(uuid.NewV7())
 		return u.String(), u
 	}
@@ -61,20 +63,6 @@ func requestID(r *http.Request) (string, uuid.UUID) {
 		return id, u
 	}
 	return id, uuid.NewSHA1(requestIDNamespace, []byte(id))
-}
-
-// plainToken reports whether s is 1..max printable ASCII characters without
-// spaces or quotes.
-func plainToken(s string, max int) bool {
-	if s == "" || len(s) > max {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c <= ' ' || c > '~' || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 type httpMetrics struct {
@@ -132,7 +120,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		route = "unmatched"
 	}
 	info := &requestInfo{id: id, correlation: correlation, route: route}
-	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+	r = r.WithContext(kernel.WithRequestID(context.WithValue(r.Context(), requestInfoKey{}, info), id))
 	w.Header().Set("X-Request-Id", id)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -149,8 +137,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			s.cfg.Logger.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "request_id", id, "route", route)
 			if sw.status == 0 {
-				s.writeProblem(sw, r, newProblem(http.StatusInternalServerError, ptInternal, "Internal error",
-					"something went wrong on our side; quote the request id when you report it"))
+				s.writeProblem(sw, r, kernel.Internal())
 			}
 		}
 		s.finish(r, info, sw, began)
@@ -164,13 +151,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		info.principal = p
 	}
-	if pattern == "" {
-		// No route: let the mux decide between 404 and 405 (it knows the
-		// allowed methods), but answer with a problem document.
-		s.mux.ServeHTTP(&muxErrorWriter{statusWriter: sw, s: s, r: r}, r)
-		return
-	}
-	s.mux.ServeHTTP(sw, r)
+	s.served.ServeHTTP(sw, r)
 }
 
 func (s *Server) finish(r *http.Request, info *requestInfo, sw *statusWriter, began time.Time) {
@@ -210,40 +191,6 @@ func (s *Server) authenticate(ctx context.Context, header string) (*principal, e
 		return nil, unauthorized("the token is unknown or revoked", true)
 	}
 	return p, nil
-}
-
-// muxErrorWriter turns the mux's plain-text 404 and 405 into problem
-// documents, keeping its Allow header.
-type muxErrorWriter struct {
-	*statusWriter
-	s        *Server
-	r        *http.Request
-	replaced bool
-}
-
-func (w *muxErrorWriter) WriteHeader(code int) {
-	if w.replaced {
-		return
-	}
-	switch code {
-	case http.StatusNotFound:
-		w.replaced = true
-		w.s.writeProblem(w.statusWriter, w.r, notFound("no route matches "+w.r.URL.Path+"; see /openapi.json"))
-	case http.StatusMethodNotAllowed:
-		w.replaced = true
-		allow := w.Header().Get("Allow")
-		w.s.writeProblem(w.statusWriter, w.r, newProblem(http.StatusMethodNotAllowed, ptMethodNotAllowed,
-			"Method not allowed", w.r.Method+" is not allowed here; allowed: "+allow))
-	default:
-		w.statusWriter.WriteHeader(code)
-	}
-}
-
-func (w *muxErrorWriter) Write(b []byte) (int, error) {
-	if w.replaced {
-		return len(b), nil
-	}
-	return w.statusWriter.Write(b)
 }
 
 // Caller returns the actor the request's token stands for, as recorded in

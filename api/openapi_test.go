@@ -121,3 +121,46 @@ func TestOpenAPIServed(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteWithoutDescriptorIsRefused: the document is made from the
+// route table's descriptors, so a route added without one stops the
+// server from starting rather than being served undocumented.
+func TestRouteWithoutDescriptorIsRefused(t *testing.T) {
+	t.Parallel()
+	s := &Server{}
+	routes := append(s.routeTable(), route{"GET", "/v1/undocumented", http.NotFoundHandler()})
+	if _, _, err := openAPIDocument("test", routes, nil); err == nil || !strings.Contains(err.Error(), "GET /v1/undocumented has no OpenAPI descriptor") {
+		t.Fatalf("err = %v, want the undocumented route named", err)
+	}
+	// A descriptor left behind by a removed route is refused too.
+	if _, _, err := openAPIDocument("test", s.routeTable()[1:], nil); err == nil || !strings.Contains(err.Error(), "names no route") {
+		t.Fatalf("err = %v, want the orphan descriptor named", err)
+	}
+}
+
+// TestWritePolicyIsDocumented: who may send a write is read from the
+// policy the handler enforces.
+func TestWritePolicyIsDocumented(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []struct {
+		method, path string
+		roles        []any
+	}{
+		{"POST", "/v1/programs", []any{"admin"}},
+		{"POST", "/v1/roadmaps/{id}/close", []any{"admin"}},
+		{"POST", "/v1/roadmaps/{id}/indicators", []any{"admin", "officer"}},
+		{"POST", "/v1/indicators/{id}/reports", []any{"admin", "officer"}},
+	} {
+		op, err := e.schemas.operation(tc.path, tc.method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := op["x-roles"].([]any); !slices.Equal(got, tc.roles) {
+			t.Errorf("%s %s: x-roles = %v, want %v", tc.method, tc.path, got, tc.roles)
+		}
+		if p, _ := op["x-policy"].(string); p == "" || !strings.Contains(op["description"].(string), p) {
+			t.Errorf("%s %s: x-policy %q is not in the description", tc.method, tc.path, p)
+		}
+	}
+}

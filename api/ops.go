@@ -13,8 +13,8 @@ import (
 )
 
 type healthResponse struct {
-	Status  string `json:"status"`
-	Version string `json:"version,omitempty"`
+	Status  string `json:"status" enum:"ok" doc:"Always ok."`
+	Version string `json:"version,omitempty" doc:"The build's version."`
 }
 
 // healthz says the process is alive; it touches nothing else.
@@ -25,16 +25,16 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 // readyCheck is one thing /readyz looked at.
 type readyCheck struct {
-	Name       string   `json:"name"`
-	OK         bool     `json:"ok"`
-	Detail     string   `json:"detail,omitempty"`
-	LagSeconds *float64 `json:"lag_seconds,omitempty"`
-	LagEvents  *int64   `json:"lag_events,omitempty"`
+	Name       string   `json:"name" doc:"database, or projector <name>."`
+	OK         bool     `json:"ok" doc:"Whether it is ready."`
+	Detail     string   `json:"detail,omitempty" doc:"What is wrong."`
+	LagSeconds *float64 `json:"lag_seconds,omitempty" doc:"Age of the oldest event the projector has not applied."`
+	LagEvents  *int64   `json:"lag_events,omitempty" doc:"Events it has not applied (-1: unknown)."`
 }
 
 type readyResponse struct {
-	Status string       `json:"status"`
-	Checks []readyCheck `json:"checks"`
+	Status string       `json:"status" enum:"ready" doc:"ready."`
+	Checks []readyCheck `json:"checks" doc:"What was checked."`
 }
 
 // readyz says whether this process should get traffic: the database

@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,30 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
+	"promiseledger/api/kernel/kerneltest"
 	"promiseledger/commands"
 	"promiseledger/eventstore/postgres/pgerr"
 )
-
-// deadDatabase returns a pool pointed at a port where no PostgreSQL
-// listens any more, and that port: every use fails as with a stopped
-// server.
-func deadDatabase(t *testing.T) (*sqlx.DB, int) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	db, err := sqlx.Open("postgres", fmt.Sprintf("postgres://ledger:secret@127.0.0.1:%d/ledger?sslmode=disable&connect_timeout=2", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, port
-}
 
 // TestDatabaseUnavailableAnswers503 sends a real error of an unreachable
 // PostgreSQL through the error mapper: 503 unavailable with Retry-After,
@@ -42,7 +21,7 @@ func deadDatabase(t *testing.T) (*sqlx.DB, int) {
 func TestDatabaseUnavailableAnswers503(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dead, _ := deadDatabase(t)
+	dead, _ := kerneltest.DeadDatabase(t)
 	err := dead.PingContext(t.Context())
 	if !pgerr.Unavailable(err) {
 		t.Fatalf("the dead database's error %v is not unavailability", err)
@@ -64,7 +43,7 @@ func TestDatabaseUnavailableAnswers503(t *testing.T) {
 // or how to log in; /healthz, a liveness check, stays 200.
 func TestReadyzNamesTheDatabaseWithoutItsAddress(t *testing.T) {
 	t.Parallel()
-	dead, port := deadDatabase(t)
+	dead, port := kerneltest.DeadDatabase(t)
 	e := newEnv(t, func(c *Config) { c.DB = dead })
 	res := e.do(req{method: "GET", path: "/readyz"})
 	var body struct {
@@ -133,7 +112,7 @@ func TestVersionlessWritesUnderContentionAllLand(t *testing.T) {
 func TestWriteContentionAnswer(t *testing.T) {
 	t.Parallel()
 	p := classify(fmt.Errorf("report progress: %w", &commands.ContentionError{Stream: "indicator-7", Attempts: 42, Spent: 5 * time.Second}))
-	if p == nil || p.Status != http.StatusConflict || p.Type != problemTypePrefix+ptWriteContention || p.header.Get("Retry-After") == "" ||
+	if p == nil || p.Status != http.StatusConflict || p.Type != problemTypePrefix+ptWriteContention || p.Header.Get("Retry-After") == "" ||
 		strings.Contains(p.Detail, "read it again") || !strings.Contains(p.Detail, "send the same request again") || p.CurrentVersion != nil {
 		t.Fatalf("contention answered %+v", p)
 	}

@@ -3,64 +3,25 @@ package api
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
-	"promiseledger/api/params"
+	"promiseledger/api/kernel"
 	"promiseledger/domain"
 	"promiseledger/projections"
 	"promiseledger/projections/provenance"
 )
 
-// queryParams reads query parameters, collecting every problem for one 400.
-type queryParams struct {
-	v    url.Values
-	errs []fieldProblem
-}
+// queryParams reads query parameters by the kernel's rules (kernel.Query),
+// with the API's own kinds of value (ids, KATO codes, dates, instants).
+type queryParams struct{ *kernel.Query }
 
-func newQuery(r *http.Request) *queryParams { return &queryParams{v: r.URL.Query()} }
-
-func (q *queryParams) bad(name, problem string) {
-	q.errs = append(q.errs, fieldProblem{Field: name, Problem: problem})
-}
-
-func (q *queryParams) str(name string) string { return strings.TrimSpace(q.v.Get(name)) }
-
-// enum reads a parameter that must be one of allowed (or absent).
-func (q *queryParams) enum(name string, allowed ...string) string {
-	v := q.str(name)
-	if v == "" {
-		return ""
-	}
-	for _, a := range allowed {
-		if v == a {
-			return v
-		}
-	}
-	q.bad(name, "must be one of "+strings.Join(allowed, ", "))
-	return ""
-}
-
-// boolean reads true or false; absent is nil.
-func (q *queryParams) boolean(name string) *bool {
-	v := q.str(name)
-	if v == "" {
-		return nil
-	}
-	b, err := params.Bool(v)
-	if err != nil {
-		q.bad(name, err.Error())
-		return nil
-	}
-	return &b
-}
+func newQuery(r *http.Request) *queryParams { return &queryParams{kernel.NewQuery(r)} }
 
 // id reads a UUID in canonical form.
 func (q *queryParams) id(name string) string {
-	v := q.str(name)
+	v := q.Str(name)
 	if v != "" && domain.ValidateID(name, v) != nil {
-		q.bad(name, "must be a UUID in canonical form (lower case, with hyphens)")
+		q.Bad(name, "must be a UUID in canonical form (lower case, with hyphens)")
 		return ""
 	}
 	return v
@@ -68,9 +29,9 @@ func (q *queryParams) id(name string) string {
 
 // kato reads a KATO code.
 func (q *queryParams) kato(name string) string {
-	v := q.str(name)
+	v := q.Str(name)
 	if v != "" && domain.ValidateKATO(name, v) != nil {
-		q.bad(name, `must be a KATO code of nine digits, or "0" for the republic`)
+		q.Bad(name, `must be a KATO code of nine digits, or "0" for the republic`)
 		return ""
 	}
 	return v
@@ -78,16 +39,16 @@ func (q *queryParams) kato(name string) string {
 
 // date reads YYYY-MM-DD.
 func (q *queryParams) date(name string, required bool) domain.Date {
-	v := q.str(name)
+	v := q.Str(name)
 	if v == "" {
 		if required {
-			q.bad(name, "is required (YYYY-MM-DD)")
+			q.Bad(name, "is required (YYYY-MM-DD)")
 		}
 		return domain.Date{}
 	}
 	d, err := domain.ParseDate(v)
 	if err != nil || !d.Valid() {
-		q.bad(name, "must be a date written YYYY-MM-DD")
+		q.Bad(name, "must be a date written YYYY-MM-DD")
 		return domain.Date{}
 	}
 	return d
@@ -97,7 +58,7 @@ func (q *queryParams) date(name string, required bool) domain.Date {
 // so "as of 2021-06-01" includes everything effective on that day; or an
 // RFC 3339 time.
 func (q *queryParams) instant(name string) *time.Time {
-	v := q.str(name)
+	v := q.Str(name)
 	if v == "" {
 		return nil
 	}
@@ -107,7 +68,7 @@ func (q *queryParams) instant(name string) *time.Time {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		q.bad(name, "must be a date (YYYY-MM-DD, meaning the end of that day in UTC) or an RFC 3339 time")
+		q.Bad(name, "must be a date (YYYY-MM-DD, meaning the end of that day in UTC) or an RFC 3339 time")
 		return nil
 	}
 	t = t.UTC()
@@ -116,49 +77,15 @@ func (q *queryParams) instant(name string) *time.Time {
 
 // limit reads the page size: DefaultPageSize when absent, at most
 // MaxPageSize.
-func (q *queryParams) limit(s *Server) int {
-	n, err := params.Limit(q.str("limit"), s.pageSize, s.cfg.MaxPageSize)
-	if err != nil {
-		q.bad("limit", err.Error())
-	}
-	return n
-}
-
-// refuseParams answers a request whose path or query params.Spec.Check
-// refused: 400, naming each parameter.
-func (s *Server) refuseParams(w http.ResponseWriter, r *http.Request, e *params.Error) {
-	fps := make([]fieldProblem, len(e.Problems))
-	for i, p := range e.Problems {
-		fps[i] = fieldProblem{Field: p.Field, Problem: p.Problem}
-	}
-	s.writeError(w, r, badRequest("some path or query parameters are invalid", fps...))
-}
-
-func (q *queryParams) err() error {
-	if len(q.errs) == 0 {
-		return nil
-	}
-	return badRequest("some query parameters are invalid", q.errs...)
-}
+func (q *queryParams) limit(s *Server) int { return q.Limit(s.pageSize, s.cfg.MaxPageSize) }
 
 // page is the envelope of every paged list.
-type page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
+type page[T any] = kernel.Page[T]
 
-// writePage answers with a page, and a Link header to the next one.
+// writePage answers with a page (kernel.Page), and a Link header to the
+// next one.
 func writePage[T any](w http.ResponseWriter, r *http.Request, items []T, next string) {
-	out := page[T]{Items: items}
-	if next != "" {
-		out.NextCursor = &next
-		u := *r.URL
-		q := u.Query()
-		q.Set("cursor", next)
-		u.RawQuery = q.Encode()
-		w.Header().Set("Link", "<"+u.RequestURI()+`>; rel="next"`)
-	}
-	writeJSON(w, http.StatusOK, out)
+	kernel.WritePage(w, r, items, next)
 }
 
 // items is the envelope of unpaged lists.
@@ -181,7 +108,7 @@ func (s *Server) listPrograms(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listTerritories(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	parent := q.kato("parent")
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -196,15 +123,15 @@ func (s *Server) listTerritories(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listRoadmaps(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	f := projections.RoadmapFilter{
-		Level:         q.enum("level", string(domain.LevelRepublican), string(domain.LevelRegional)),
-		Status:        q.enum("status", string(domain.RoadmapStatusRegistered), string(domain.RoadmapStatusActive), string(domain.RoadmapStatusClosed)),
+		Level:         levelWord(q.Enum("level", levelWords()...)),
+		Status:        q.Enum("status", string(domain.RoadmapStatusRegistered), string(domain.RoadmapStatusActive), string(domain.RoadmapStatusClosed)),
 		ProgramID:     q.id("program"),
 		TerritoryKATO: q.kato("territory"),
 		WithinKATO:    q.kato("within"),
-		Cursor:        q.str("cursor"),
+		Cursor:        q.Str("cursor"),
 		Limit:         q.limit(s),
 	}
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -218,22 +145,22 @@ func (s *Server) listRoadmaps(w http.ResponseWriter, r *http.Request) {
 
 // territoryFigures is one step of a roadmap's territory chain.
 type territoryFigures struct {
-	Territory projections.TerritoryInfo `json:"territory"`
-	Figures   []projections.Figure      `json:"figures"`
+	Territory projections.TerritoryInfo `json:"territory" doc:"The territory."`
+	Figures   []projections.Figure      `json:"figures" doc:"The figures of the roadmap's program within it, one per method."`
 }
 
 // roadmapDetail is a roadmap with everything a council member opens it
 // for.
 type roadmapDetail struct {
-	Roadmap    projections.RoadmapSummary     `json:"roadmap"`
-	Indicators []projections.IndicatorSummary `json:"indicators"`
-	Figures    []projections.Figure           `json:"figures"`
+	Roadmap    projections.RoadmapSummary     `json:"roadmap" doc:"The roadmap."`
+	Indicators []projections.IndicatorSummary `json:"indicators" doc:"All of the roadmap's indicators, by deadline."`
+	Figures    []projections.Figure           `json:"figures" doc:"Its figures, one per method."`
 	// TerritoryChain: the roadmap's territory and each one above it (its
 	// region, the republic), each with the figures of every roadmap of the
 	// same program within it.
-	TerritoryChain []territoryFigures `json:"territory_chain"`
+	TerritoryChain []territoryFigures `json:"territory_chain" doc:"The roadmap's territory first, then each territory above it up to the republic."`
 	// Provenance names the log state and instant the figures were read at.
-	Provenance provenance.Provenance `json:"provenance"`
+	Provenance provenance.Provenance `json:"provenance" doc:"Where the numbers came from."`
 }
 
 func (s *Server) getRoadmap(w http.ResponseWriter, r *http.Request) {
@@ -284,19 +211,19 @@ func (s *Server) listIndicators(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	f := projections.IndicatorFilter{
 		RoadmapID: q.id("roadmap"),
-		Status: q.enum("status", string(domain.StatusNotStarted), string(domain.StatusInProgress),
+		Status: q.Enum("status", string(domain.StatusNotStarted), string(domain.StatusInProgress),
 			string(domain.StatusDone), string(domain.StatusCancelled)),
-		ResponsibleID:        q.str("responsible"),
-		RoadmapResponsibleID: q.str("roadmap_responsible"),
-		Overdue:              q.boolean("overdue"),
+		ResponsibleID:        q.Str("responsible"),
+		RoadmapResponsibleID: q.Str("roadmap_responsible"),
+		Overdue:              q.Bool("overdue"),
 		Today:                s.today(),
-		Cursor:               q.str("cursor"),
+		Cursor:               q.Str("cursor"),
 		Limit:                q.limit(s),
 	}
-	if b := q.boolean("no_evidence"); b != nil {
+	if b := q.Bool("no_evidence"); b != nil {
 		f.NoEvidence = *b
 	}
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

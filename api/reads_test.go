@@ -315,7 +315,7 @@ func TestHistory(t *testing.T) {
 	e.must(http.StatusOK, req{method: "GET", path: "/v1/roadmaps/" + w.rm1 + "/history"}).decode(t, &h)
 	var types []string
 	var prev eventstore.Position
-	for i, ev := range h.Events {
+	for i, ev := range h.Items {
 		types = append(types, ev.Type)
 		pos, err := eventstore.ParsePosition(ev.Position)
 		if err != nil {
@@ -334,7 +334,7 @@ func TestHistory(t *testing.T) {
 	if !slices.Equal(types, want) {
 		t.Errorf("types %v\nwant  %v", types, want)
 	}
-	for _, ev := range h.Events {
+	for _, ev := range h.Items {
 		switch ev.Type {
 		case "indicator.progress_reported.v1":
 			if ev.ReportID != report || ev.ActorRole != "officer" {
@@ -347,8 +347,8 @@ func TestHistory(t *testing.T) {
 		}
 	}
 	e.must(http.StatusOK, req{method: "GET", path: "/v1/indicators/" + w.milestone + "/history"}).decode(t, &h)
-	if len(h.Events) != 2 || h.Events[0].Stream != "indicator-"+w.milestone {
-		t.Errorf("milestone history %+v", h.Events)
+	if len(h.Items) != 2 || h.Items[0].Stream != "indicator-"+w.milestone {
+		t.Errorf("milestone history %+v", h.Items)
 	}
 	for _, p := range []string{"/v1/roadmaps/0190a6a4-5e2b-7c3d-8e4f-000000000000/history", "/v1/roadmaps/x/history",
 		"/v1/indicators/0190a6a4-5e2b-7c3d-8e4f-000000000000/history", "/v1/indicators/x/history"} {

@@ -218,7 +218,7 @@ func MayChangeIndicator(ctx context.Context, db *sqlx.DB, store eventstore.Store
 	}
 	r.SetPathValue("id", indicatorID)
 	p := principal(who)
-	return s.indicatorWrite("change this measure")(ctx, r, &p)
+	return s.indicatorWrite("change this measure").allow(ctx, r, &p)
 }
 
 // PolicyStatus is the HTTP status a policy's refusal answers (403, 404),

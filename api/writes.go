@@ -13,10 +13,10 @@ import (
 
 type registerProgramBody struct {
 	writeCommon
-	ID     string      `json:"id"`
-	Name   domain.Text `json:"name"`
-	Kind   string      `json:"kind"`
-	Period periodBody  `json:"period"`
+	ID     string      `json:"id,omitempty" format:"uuid" doc:"Optional: the program's id. Default: the event's id."`
+	Name   domain.Text `json:"name" doc:"The program's name in kk, ru and en."`
+	Kind   string      `json:"kind" enum:"main,youth" doc:"The main program or the youth program."`
+	Period periodBody  `json:"period" doc:"The days the program covers."`
 }
 
 func (s *Server) registerProgram() http.Handler {
@@ -35,10 +35,10 @@ func (s *Server) registerProgram() http.Handler {
 
 type registerTerritoryBody struct {
 	writeCommon
-	KATO       string      `json:"kato"`
-	Name       domain.Text `json:"name"`
-	Kind       string      `json:"kind"`
-	ParentKATO string      `json:"parent_kato"`
+	KATO       string      `json:"kato" doc:"The KATO code: nine digits, or 0 for the republic."`
+	Name       domain.Text `json:"name" doc:"The territory's name in kk, ru and en."`
+	Kind       string      `json:"kind" enum:"republic,region,city_of_republican_significance,district,city_of_regional_significance,city_district,city_republican,city_regional" doc:"The rank of the unit; city_republican and city_regional are the territory list's short names of the city kinds."`
+	ParentKATO string      `json:"parent_kato,omitempty" doc:"The unit it belongs to. Required except for the republic."`
 }
 
 func (s *Server) registerTerritory() http.Handler {
@@ -56,12 +56,12 @@ func (s *Server) registerTerritory() http.Handler {
 
 type registerRoadmapBody struct {
 	writeCommon
-	ID            string      `json:"id"`
-	ProgramID     string      `json:"program_id"`
-	TerritoryKATO string      `json:"territory_kato"`
-	Level         string      `json:"level"`
-	Title         domain.Text `json:"title"`
-	Period        periodBody  `json:"period"`
+	ID            string      `json:"id,omitempty" format:"uuid" doc:"Optional: the roadmap's id. Default: the event's id."`
+	ProgramID     string      `json:"program_id" format:"uuid" doc:"The program the roadmap implements."`
+	TerritoryKATO string      `json:"territory_kato" doc:"The territory's KATO code."`
+	Level         string      `json:"level" enum:"republican,regional" doc:"republican exactly for the republic's roadmap; regional for every other (a region's, a city's or a district's: the program's local roadmaps)."`
+	Title         domain.Text `json:"title" doc:"The roadmap's title in kk, ru and en."`
+	Period        periodBody  `json:"period" doc:"Within the program's period."`
 }
 
 func (s *Server) registerRoadmap() http.Handler {
@@ -101,9 +101,9 @@ func (s *Server) closeRoadmap() http.Handler {
 
 type assignRoadmapResponsibleBody struct {
 	writeCommon
-	PersonID    string `json:"person_id"`
-	Role        string `json:"role"`
-	DisplayName string `json:"display_name"`
+	PersonID    string `json:"person_id" doc:"An opaque person id; an officer token with this person id may then write to the roadmap."`
+	Role        string `json:"role" enum:"deputy,official" doc:"What the person answers as."`
+	DisplayName string `json:"display_name" doc:"The name to show."`
 }
 
 func (s *Server) assignRoadmapResponsible() http.Handler {
@@ -130,15 +130,15 @@ func (s *Server) unassignRoadmapResponsible() http.Handler {
 
 type addIndicatorBody struct {
 	writeCommon
-	ID            string      `json:"id"`
-	Title         domain.Text `json:"title"`
-	Kind          string      `json:"kind"`
-	Baseline      *float64    `json:"baseline"`
-	Target        *float64    `json:"target"`
-	Unit          domain.Text `json:"unit"`
-	Deadline      string      `json:"deadline"`
-	Weight        float64     `json:"weight"`
-	ResponsibleID string      `json:"responsible_id"`
+	ID            string      `json:"id,omitempty" format:"uuid" doc:"Optional: the indicator's id. Default: the event's id."`
+	Title         domain.Text `json:"title" doc:"The measure in kk, ru and en."`
+	Kind          string      `json:"kind" enum:"milestone,numeric" doc:"milestone (done or not) or numeric (from baseline to target)."`
+	Baseline      *float64    `json:"baseline,omitempty" doc:"Numeric only: where the measure starts."`
+	Target        *float64    `json:"target,omitempty" doc:"Numeric only: where it should get; differs from the baseline."`
+	Unit          domain.Text `json:"unit,omitzero" doc:"Numeric only: the unit, in kk, ru and en."`
+	Deadline      string      `json:"deadline" format:"date" doc:"YYYY-MM-DD."`
+	Weight        float64     `json:"weight,omitempty" doc:"Weight in weighted-progress: above 0; default 1."`
+	ResponsibleID string      `json:"responsible_id,omitempty" doc:"The person answerable for the measure."`
 }
 
 func (s *Server) addIndicator() http.Handler {
@@ -168,11 +168,11 @@ func (s *Server) addIndicator() http.Handler {
 
 type reportProgressBody struct {
 	writeCommon
-	Value    *float64        `json:"value"`
-	Done     bool            `json:"done"`
-	Evidence domain.Evidence `json:"evidence"`
+	Value    *float64        `json:"value,omitempty" doc:"Numeric indicators: the reading."`
+	Done     bool            `json:"done,omitempty" doc:"Milestones: whether it is done. Numeric indicators leave it false."`
+	Evidence domain.Evidence `json:"evidence" doc:"What backs the report: a url, the sha256 of a document, or both."`
 	// AsOf is the report's name for effective_at; give either.
-	AsOf string `json:"as_of"`
+	AsOf string `json:"as_of,omitempty" format:"date-time" doc:"When the reading was true: the same as effective_at (give one); default now."`
 }
 
 func (s *Server) reportProgress() http.Handler {
@@ -196,10 +196,10 @@ func (s *Server) reportProgress() http.Handler {
 
 type correctReportBody struct {
 	writeCommon
-	Corrects string          `json:"corrects"`
-	Value    *float64        `json:"value"`
-	Done     bool            `json:"done"`
-	Evidence domain.Evidence `json:"evidence"`
+	Corrects string          `json:"corrects" format:"uuid" doc:"The report to correct: the latest of its chain."`
+	Value    *float64        `json:"value,omitempty" doc:"Numeric indicators: what the report should have said."`
+	Done     bool            `json:"done,omitempty" doc:"Milestones: what the report should have said."`
+	Evidence domain.Evidence `json:"evidence" doc:"What backs the correction."`
 }
 
 func (s *Server) correctReport() http.Handler {
@@ -213,9 +213,9 @@ func (s *Server) correctReport() http.Handler {
 
 type retargetIndicatorBody struct {
 	writeCommon
-	Target   *float64 `json:"target"`
-	Deadline *string  `json:"deadline"`
-	Weight   *float64 `json:"weight"`
+	Target   *float64 `json:"target,omitempty" doc:"Numeric only; keeps the direction. Give at least one of target, deadline, weight."`
+	Deadline *string  `json:"deadline,omitempty" format:"date" doc:"The new deadline, YYYY-MM-DD."`
+	Weight   *float64 `json:"weight,omitempty" doc:"The new weight: above 0."`
 }
 
 func (s *Server) retargetIndicator() http.Handler {
@@ -241,7 +241,7 @@ func (s *Server) retargetIndicator() http.Handler {
 
 type changeIndicatorStatusBody struct {
 	writeCommon
-	Status string `json:"status"`
+	Status string `json:"status" enum:"not_started,in_progress,done" doc:"The new status; cancel with /cancel."`
 }
 
 func (s *Server) changeIndicatorStatus() http.Handler {
@@ -262,7 +262,7 @@ func (s *Server) cancelIndicator() http.Handler {
 
 type assignIndicatorResponsibleBody struct {
 	writeCommon
-	PersonID string `json:"person_id"`
+	PersonID string `json:"person_id" doc:"The new responsible person."`
 }
 
 func (s *Server) assignIndicatorResponsible() http.Handler {

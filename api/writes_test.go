@@ -75,16 +75,16 @@ func TestWriteRoutes(t *testing.T) {
 		{domain.TypeIndicatorStatusChanged, "official-9", "officer"},
 		{domain.TypeIndicatorResponsibleAssigned, "official-9", "officer"},
 	}
-	if len(h.Events) != len(want) {
-		t.Fatalf("history has %d events, want %d", len(h.Events), len(want))
+	if len(h.Items) != len(want) {
+		t.Fatalf("history has %d events, want %d", len(h.Items), len(want))
 	}
 	for i, w := range want {
-		got := h.Events[i]
+		got := h.Items[i]
 		if got.Type != w.typ || got.ActorID != w.actor || got.ActorRole != w.role {
 			t.Errorf("event %d: %s by %s/%s, want %s by %s/%s", i, got.Type, got.ActorID, got.ActorRole, w.typ, w.actor, w.role)
 		}
 	}
-	if c := h.Events[2]; c.Corrects != report || c.Reason != "a typo in the protocol" {
+	if c := h.Items[2]; c.Corrects != report || c.Reason != "a typo in the protocol" {
 		t.Errorf("correction: corrects %s reason %q", c.Corrects, c.Reason)
 	}
 

@@ -163,6 +163,7 @@ type Handlers struct {
 	AssignDeputyResponsibility  AssignDeputyResponsibilityHandler
 	ReleaseDeputyResponsibility ReleaseDeputyResponsibilityHandler
 	ReportDeputyActivity        ReportDeputyActivityHandler
+	ReplyToRating               ReplyToRatingHandler
 	CorrectDeputyActivity       CorrectDeputyActivityHandler
 	PublishRatingMethod         PublishRatingMethodHandler
 }
@@ -210,6 +211,7 @@ func New(deps Deps) (*Handlers, error) {
 		AssignDeputyResponsibility:  AssignDeputyResponsibilityHandler{r},
 		ReleaseDeputyResponsibility: ReleaseDeputyResponsibilityHandler{r},
 		ReportDeputyActivity:        ReportDeputyActivityHandler{r},
+		ReplyToRating:               ReplyToRatingHandler{r},
 		CorrectDeputyActivity:       CorrectDeputyActivityHandler{r},
 		PublishRatingMethod:         PublishRatingMethodHandler{r},
 	}, nil

@@ -49,6 +49,7 @@ var decoders = map[string]func([]byte) (Event, error){
 	TypeDeputyResponsibilityReleased:  decodeAs[DeputyResponsibilityReleased],
 	TypeDeputyActivityReported:        decodeAs[DeputyActivityReported],
 	TypeDeputyActivityCorrected:       decodeAs[DeputyActivityCorrected],
+	TypeDeputyRatingReplied:           decodeAs[DeputyRatingReplied],
 	TypeRatingMethodPublished:         decodeAs[RatingMethodPublished],
 }
 

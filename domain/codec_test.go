@@ -170,7 +170,7 @@ func TestCodecErrors(t *testing.T) {
 func TestEventTypesAreVersioned(t *testing.T) {
 	t.Parallel()
 	types := domain.EventTypes()
-	if len(types) != 37 || !slices.IsSorted(types) {
+	if len(types) != 38 || !slices.IsSorted(types) {
 		t.Fatalf("EventTypes() = %v", types)
 	}
 	for _, typ := range types {

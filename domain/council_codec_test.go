@@ -53,6 +53,9 @@ var councilRoundTrips = []struct {
 	{domain.DeputyActivityCorrected{DeputyID: deputyID, ReportID: "rep-2", Corrects: "rep-1", ActivityCounts: domain.ActivityCounts{ReceptionsHeld: 1}},
 		`{"deputy_id":"deputy-17","report_id":"rep-2","corrects":"rep-1","receptions_held":1,"people_received":0,"appeals_handled":0,` +
 			`"outcomes":{"positive":0,"explained":0,"rejected":0,"pending":0}}`},
+	{domain.DeputyRatingReplied{DeputyID: deputyID, Method: "faction-rating", Version: 2, Period: domain.Period{Start: domain.NewDate(2021, 4, 1), End: domain.NewDate(2021, 6, 30)},
+		Reply: "Receptions were suspended in May."},
+		`{"deputy_id":"deputy-17","method":"faction-rating","version":2,"period":{"start":"2021-04-01","end":"2021-06-30"},"reply":"Receptions were suspended in May."}`},
 	{ratingV2, `{"method":"faction-rating","version":2,"title":{"kk":"Фракция рейтингі","ru":"Рейтинг фракции","en":"Faction rating"},` +
 		`"summary":"Receptions against a target, positive appeals.","formula":{"period":{"kind":"quarter","from":"2021-01-01"},"components":[` +
 		`{"key":"receptions","title":{"kk":"Receptions (kk)","ru":"Receptions (ru)","en":"Receptions"},"source":"receptions_held","weight":1,"normalization":{"kind":"ratio_to_target","target":6}},` +

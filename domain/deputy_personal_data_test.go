@@ -76,6 +76,7 @@ var publicPersonFields = map[string]map[string]string{
 	TypeDeputyResponsibilityReleased: {"deputy_id": "an opaque id of an elected deputy"},
 	TypeDeputyActivityReported:       {"deputy_id": "an opaque id of an elected deputy"},
 	TypeDeputyActivityCorrected:      {"deputy_id": "an opaque id of an elected deputy"},
+	TypeDeputyRatingReplied:          {"deputy_id": "an opaque id of the elected deputy whose own reply this is"},
 }
 
 const metadataType = "(metadata)"

@@ -66,6 +66,8 @@ type DeputyState struct {
 	Responsibilities []Responsibility `json:"responsibilities"`
 	// Activity holds every report and correction in stream order.
 	Activity []ActivityReport `json:"activity"`
+	// RatingReplies are the deputy's replies to their ratings, in order.
+	RatingReplies []RatingReply `json:"rating_replies,omitempty"`
 
 	last time.Time // effective time of the latest lifecycle event
 }
@@ -139,6 +141,10 @@ func (s *DeputyState) Apply(ev Event, m Meta) error {
 		}
 		s.Activity = append(s.Activity, ActivityReport{ID: e.ReportID, Period: e.Period, ActivityCounts: e.ActivityCounts,
 			EffectiveAt: at, RecordedAt: m.RecordedAt, EventID: m.EventID, ActorID: m.ActorID, Reason: m.Reason})
+	case DeputyRatingReplied:
+		lifecycle = false
+		s.RatingReplies = append(s.RatingReplies, RatingReply{Method: e.Method, Version: e.Version, Period: e.Period, Reply: e.Reply,
+			Evidence: e.Evidence, RepliedAt: at, RecordedAt: m.RecordedAt, EventID: m.EventID})
 	case DeputyActivityCorrected:
 		lifecycle = false
 		if s.reportIndex(e.ReportID) >= 0 {
@@ -265,5 +271,6 @@ func (s DeputyState) clone() DeputyState {
 	c.Faction = slices.Clone(s.Faction)
 	c.Responsibilities = slices.Clone(s.Responsibilities)
 	c.Activity = slices.Clone(s.Activity)
+	c.RatingReplies = slices.Clone(s.RatingReplies)
 	return c
 }

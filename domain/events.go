@@ -61,9 +61,9 @@ type RoadmapClosed struct {
 
 // Responsible is a deputy or an official answerable for a roadmap.
 type Responsible struct {
-	PersonID    string          `json:"person_id"`
-	Role        ResponsibleRole `json:"role"`
-	DisplayName string          `json:"display_name"`
+	PersonID    string          `json:"person_id" doc:"An opaque person id."`
+	Role        ResponsibleRole `json:"role" doc:"What the person answers as."`
+	DisplayName string          `json:"display_name" doc:"The name to show."`
 }
 
 // RoadmapResponsibleAssigned: a person became answerable for the roadmap.

@@ -68,19 +68,19 @@ func (s IndicatorStatus) rank() int {
 // IndicatorState. A correction is a report too: Corrects names the report it
 // replaces, and that report's CorrectedBy names it back.
 type Report struct {
-	ID          string    `json:"id"`
-	EventID     uuid.UUID `json:"event_id"`
-	Corrects    string    `json:"corrects,omitempty"`
-	CorrectedBy string    `json:"corrected_by,omitempty"`
-	Value       *float64  `json:"value,omitempty"`
-	Done        bool      `json:"done"`
+	ID          string    `json:"id" format:"uuid" doc:"The report's id (its event id)."`
+	EventID     uuid.UUID `json:"event_id" doc:"The event that recorded it."`
+	Corrects    string    `json:"corrects,omitempty" format:"uuid" doc:"Corrections: the report this one corrects."`
+	CorrectedBy string    `json:"corrected_by,omitempty" format:"uuid" doc:"The correction that replaced this report."`
+	Value       *float64  `json:"value,omitempty" doc:"Numeric indicators: the reading."`
+	Done        bool      `json:"done" doc:"Milestones: whether it was done."`
 	// AsOf is when the reading was true; a correction's is the AsOf of the
 	// report it corrects.
-	AsOf       time.Time `json:"as_of"`
-	Evidence   Evidence  `json:"evidence"`
-	ActorID    string    `json:"actor_id"`
-	Reason     string    `json:"reason,omitempty"`
-	RecordedAt time.Time `json:"recorded_at"`
+	AsOf       time.Time `json:"as_of" doc:"When the reading was true (a correction's is that of the report it corrects)."`
+	Evidence   Evidence  `json:"evidence" doc:"What backs it."`
+	ActorID    string    `json:"actor_id" doc:"Who recorded it."`
+	Reason     string    `json:"reason,omitempty" doc:"Why (corrections)."`
+	RecordedAt time.Time `json:"recorded_at" doc:"When the ledger learned it."`
 }
 
 // Superseded reports whether a later correction replaced this report.

@@ -197,6 +197,10 @@ func checkStored(v *validator, ev Event) (stream string, known bool) {
 	case DeputyActivityCorrected:
 		validatePersonID(v, "deputy_id", e.DeputyID)
 		return DeputyStream(e.DeputyID), true
+	case DeputyRatingReplied:
+		validatePersonID(v, "deputy_id", e.DeputyID)
+		storedPeriod(v, "period", e.Period)
+		return DeputyStream(e.DeputyID), true
 	case RatingMethodPublished:
 		validatePersonID(v, "method", e.Method)
 		v.check(e.Version > 0, "version", "must be above 0")

@@ -13,9 +13,9 @@ import (
 
 // Text is a user-facing name in the three languages the ledger publishes.
 type Text struct {
-	KK string `json:"kk"`
-	RU string `json:"ru"`
-	EN string `json:"en"`
+	KK string `json:"kk" doc:"Kazakh."`
+	RU string `json:"ru" doc:"Russian."`
+	EN string `json:"en" doc:"English."`
 }
 
 // IsZero reports whether no language is given.
@@ -157,8 +157,8 @@ func (d Date) validate(v *validator, field string) {
 
 // Period is a closed range of days.
 type Period struct {
-	Start Date `json:"start"`
-	End   Date `json:"end"`
+	Start Date `json:"start" doc:"The first day."`
+	End   Date `json:"end" doc:"The last day."`
 }
 
 // Contains reports whether q lies entirely within p.
@@ -248,9 +248,9 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // Evidence backs a report: a public link, the SHA-256 of a document, or both.
 type Evidence struct {
-	URL         string `json:"url,omitempty"`
-	SHA256      string `json:"sha256,omitempty"`
-	Description string `json:"description,omitempty"`
+	URL         string `json:"url,omitempty" format:"uri" doc:"A public link: an absolute http or https URL."`
+	SHA256      string `json:"sha256,omitempty" doc:"The SHA-256 of a document: 64 hexadecimal digits (stored lower case)."`
+	Description string `json:"description,omitempty" doc:"What the evidence is."`
 }
 
 func (e Evidence) normalized() Evidence {

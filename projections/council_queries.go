@@ -386,14 +386,13 @@ type BodyRates struct {
 	Rejected       int `json:"rejected"`
 	Implemented    int `json:"implemented"`
 	NotImplemented int `json:"not_implemented"`
-	// AnswerRate = answered / due; OnTimeRate = answered on time / due;
-	// AcceptanceRate = (accepted + partially accepted) / answered;
-	// ImplementationRate = implemented / judged. Null when the
-	// denominator is 0.
-	AnswerRate         *float64 `json:"answer_rate"`
-	OnTimeRate         *float64 `json:"on_time_rate"`
-	AcceptanceRate     *float64 `json:"acceptance_rate"`
-	ImplementationRate *float64 `json:"implementation_rate"`
+	// The rates are percentages, 0–100, like every figure of the ledger:
+	// 100 × numerator ÷ denominator computed exactly and rounded half to
+	// even to two decimals (decimal.go); null when the denominator is 0.
+	AnswerPercent         *float64 `json:"answer_percent" doc:"100 × answered ÷ due, two decimals; null when nothing is due."`
+	OnTimePercent         *float64 `json:"on_time_percent" doc:"100 × answered on time ÷ due, two decimals; null when nothing is due."`
+	AcceptancePercent     *float64 `json:"acceptance_percent" doc:"100 × (accepted + partially accepted) ÷ answered, two decimals; null when nothing was answered."`
+	ImplementationPercent *float64 `json:"implementation_percent" doc:"100 × implemented ÷ judged, two decimals; null when nothing was judged."`
 }
 
 // ComputeBodyRates sums recommendations per state body, judging deadlines
@@ -441,10 +440,10 @@ func ComputeBodyRates(views []RecommendationView, on time.Time) []BodyRates {
 	out := make([]BodyRates, 0, len(by))
 	for _, id := range keysOf(by) {
 		b := *by[id]
-		b.AnswerRate = ratio(b.Answered, b.Due)
-		b.OnTimeRate = ratio(b.AnsweredOnTime, b.Due)
-		b.AcceptanceRate = ratio(b.Accepted+b.Partially, b.Answered)
-		b.ImplementationRate = ratio(b.Implemented, b.Implemented+b.NotImplemented)
+		b.AnswerPercent = ratePercent(b.Answered, b.Due)
+		b.OnTimePercent = ratePercent(b.AnsweredOnTime, b.Due)
+		b.AcceptancePercent = ratePercent(b.Accepted+b.Partially, b.Answered)
+		b.ImplementationPercent = ratePercent(b.Implemented, b.Implemented+b.NotImplemented)
 		out = append(out, b)
 	}
 	return out
@@ -459,11 +458,11 @@ func keysOf[V any](m map[string]V) []string {
 	return out
 }
 
-func ratio(num, den int) *float64 {
+func ratePercent(num, den int) *float64 {
 	if den == 0 {
 		return nil
 	}
-	r := roundRatio(int64(num), int64(den), 4) // exact, half-even (docs/methodology.md)
+	r := roundRatio(100*int64(num), int64(den), 2) // exact, half-even, as figures' percent (docs/methodology.md)
 	return &r
 }
 

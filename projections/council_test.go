@@ -179,16 +179,16 @@ func TestCouncilReadModels(t *testing.T) {
 		t.Fatalf("rates: %v %+v", err, rates)
 	}
 	ak, mi := rates[0], rates[1]
-	if ak.BodyID != akimat.ID || ak.Submitted != 2 || ak.Due != 2 || ak.Answered != 1 || ak.Overdue != 1 || *ak.AnswerRate != 0.5 ||
-		*ak.AcceptanceRate != 1 || *ak.ImplementationRate != 1 || *ak.OnTimeRate != 0.5 {
+	if ak.BodyID != akimat.ID || ak.Submitted != 2 || ak.Due != 2 || ak.Answered != 1 || ak.Overdue != 1 || *ak.AnswerPercent != 50 ||
+		*ak.AcceptancePercent != 100 || *ak.ImplementationPercent != 100 || *ak.OnTimePercent != 50 {
 		t.Errorf("akimat: %+v", ak)
 	}
-	if mi.Submitted != 1 || mi.Answered != 1 || mi.AnsweredOnTime != 0 || *mi.AcceptanceRate != 0 || mi.ImplementationRate != nil {
+	if mi.Submitted != 1 || mi.Answered != 1 || mi.AnsweredOnTime != 0 || *mi.AcceptancePercent != 0 || mi.ImplementationPercent != nil {
 		t.Errorf("ministry: %+v", mi)
 	}
 	// As of 03-25: only c answered; d not yet due... b and d are due on 03-31.
 	early, err := projections.StateBodyRates(ctx, e.db, &projections.Axes{AsOf: ptr(at9("2021-03-25"))}, at9("2021-03-25"))
-	if err != nil || early[0].Due != 1 || early[0].Answered != 1 || early[1].Due != 0 || early[1].AnswerRate != nil {
+	if err != nil || early[0].Due != 1 || early[0].Answered != 1 || early[1].Due != 0 || early[1].AnswerPercent != nil {
 		t.Errorf("rates as of 03-25: %v %+v", err, early)
 	}
 }

@@ -54,10 +54,6 @@ func percentHundredths(num, den int64) int64 {
 	return roundHalfEven(n, big.NewInt(den)).Int64()
 }
 
-// microFloat is the binary64 nearest to a count of millionths; it prints
-// (shortest form, as encoding/json does) as the exact 6-place decimal.
-func microFloat(m int64) float64 { return float64(m) / microPerUnit }
-
 // completionRat is domain.IndicatorState.Completion computed exactly from
 // the decimals the events state.
 func completionRat(s domain.IndicatorState) *big.Rat {

@@ -20,12 +20,12 @@ import (
 // percentage. docs/methodology.md defines each one; every figure names the
 // method and version that produced it.
 type Method struct {
-	Name        string `json:"name"`
-	Version     int    `json:"version"`
-	Summary     string `json:"summary"`
-	Numerator   string `json:"numerator"`
-	Denominator string `json:"denominator"`
-	Since       string `json:"since"`
+	Name        string `json:"name" doc:"The method's name."`
+	Version     int    `json:"version" doc:"Its version: a change of rule is a new version beside the old one."`
+	Summary     string `json:"summary" doc:"What it computes."`
+	Numerator   string `json:"numerator" doc:"What it counts."`
+	Denominator string `json:"denominator" doc:"Over what."`
+	Since       string `json:"since" format:"date" doc:"The method applies to figures from this date."`
 }
 
 // The methods. A change of rule is a new version beside the old one, never
@@ -66,16 +66,16 @@ const (
 	ScopeAll       ScopeKind = "all"
 	ScopeRoadmap   ScopeKind = "roadmap"
 	ScopeTerritory ScopeKind = "territory" // the territory and every territory below it
-	ScopeLevel     ScopeKind = "level"     // republican or regional
+	ScopeLevel     ScopeKind = "level"     // republican, regional or district (LevelWords)
 	ScopeProgram   ScopeKind = "program"
 )
 
 // Scope selects roadmaps. ProgramID, when set, narrows any kind to one
 // program.
 type Scope struct {
-	Kind      ScopeKind `json:"kind"`
-	ID        string    `json:"id,omitempty"`
-	ProgramID string    `json:"program_id,omitempty"`
+	Kind      ScopeKind `json:"kind" enum:"all,roadmap,territory,level,program" doc:"What the figure is about."`
+	ID        string    `json:"id,omitempty" doc:"The scope's id: a roadmap's UUID, a KATO code, a level or a program's UUID."`
+	ProgramID string    `json:"program_id,omitempty" format:"uuid" doc:"The program the scope is narrowed to."`
 }
 
 // ErrUnknownScope: the scope names nothing the ledger knows.
@@ -83,18 +83,18 @@ var ErrUnknownScope = errors.New("unknown scope")
 
 // Figure is one implementation percentage.
 type Figure struct {
-	Scope         Scope      `json:"scope"`
-	Method        string     `json:"method"`
-	MethodVersion int        `json:"method_version"`
-	Numerator     float64    `json:"numerator"`
-	Denominator   float64    `json:"denominator"`
-	Percent       *float64   `json:"percent"` // null when the denominator is 0
-	Roadmaps      int        `json:"roadmaps"`
-	Measures      int        `json:"measures"` // added and not cancelled
-	Done          int        `json:"done"`
-	Cancelled     int        `json:"cancelled"`
-	AsOf          *time.Time `json:"as_of,omitempty"`    // effective time axis
-	KnownAt       *time.Time `json:"known_at,omitempty"` // recorded time axis
+	Scope         Scope      `json:"scope" doc:"What the figure is about."`
+	Method        string     `json:"method" doc:"The method that produced it (see /v1/methods)."`
+	MethodVersion int        `json:"method_version" doc:"The method's version."`
+	Numerator     float64    `json:"numerator" doc:"Exact: the sum of each measure's contribution rounded half-even to 6 decimals (docs/methodology.md)."`
+	Denominator   float64    `json:"denominator" doc:"Exact, like the numerator."`
+	Percent       *float64   `json:"percent" doc:"A percentage, 0–100: 100 × numerator / denominator computed exactly, rounded half to even to two decimals (13.875 → 13.88, 25.625 → 25.62); null when the denominator is 0."` // null when the denominator is 0
+	Roadmaps      int        `json:"roadmaps" doc:"Roadmaps in the scope."`
+	Measures      int        `json:"measures" doc:"Indicators added and not cancelled."` // added and not cancelled
+	Done          int        `json:"done" doc:"Indicators done."`
+	Cancelled     int        `json:"cancelled" doc:"Indicators cancelled (left out of every denominator)."`
+	AsOf          *time.Time `json:"as_of,omitempty" doc:"The effective-time axis, when asked for."`   // effective time axis
+	KnownAt       *time.Time `json:"known_at,omitempty" doc:"The recorded-time axis, when asked for."` // recorded time axis
 }
 
 // sums are additive over measures, so figures of any scope are sums of its
@@ -165,10 +165,14 @@ func RoadmapsInScope(ctx context.Context, db sqlx.QueryerContext, s Scope) ([]st
 	case ScopeRoadmap:
 		where, args = `roadmap_id = $2`, append(args, s.ID)
 	case ScopeLevel:
-		if s.ID != string(domain.LevelRepublican) && s.ID != string(domain.LevelRegional) {
-			return nil, fmt.Errorf("level %q (want republican or regional): %w", s.ID, ErrUnknownScope)
+		switch s.ID {
+		case string(domain.LevelRepublican), string(domain.LevelRegional):
+			where, args = `level = $2`, append(args, s.ID)
+		case LevelDistrict:
+			where = `level = '` + string(domain.LevelRegional) + `' AND kato IN ` + districtRank
+		default:
+			return nil, fmt.Errorf("level %q (want republican, regional or district): %w", s.ID, ErrUnknownScope)
 		}
-		where, args = `level = $2`, append(args, s.ID)
 	case ScopeProgram:
 		where, args = `program_id = $2`, append(args, s.ID)
 	case ScopeTerritory:
@@ -393,8 +397,8 @@ WHERE generation = $1 AND indicator_id = ANY($2) ORDER BY indicator_id, version`
 // Point is one day of a series: both methods as the measures stood at the
 // end of that day (UTC).
 type Point struct {
-	Date    string   `json:"date"`
-	Figures []Figure `json:"figures"`
+	Date    string   `json:"date" format:"date" doc:"The day (the figures stand at its end, UTC)."`
+	Figures []Figure `json:"figures" doc:"One figure per method."`
 }
 
 // EndOfDay is the last instant of d's date in UTC: "as of 2021-06-01"

@@ -109,6 +109,10 @@ func (e *env) loadEveryEventType() {
 	do(e.cmd.CorrectDeputyActivity.Handle(ctx, commands.CorrectDeputyActivity{Header: recount, DeputyID: "deputy-A",
 		Corrects: fx.reportA, Counts: domain.ActivityCounts{ReceptionsHeld: 11, PeopleReceived: 80, AppealsHandled: 40,
 			Outcomes: domain.AppealOutcomes{Positive: 30, Explained: 6, Rejected: 2, Pending: 2}}}))
+	ratingReply := hd("2021-07-29", "")
+	ratingReply.Actor = commands.Actor{ID: "deputy-A", Role: "deputy"}
+	do(e.cmd.ReplyToRating.Handle(ctx, commands.ReplyToRating{Header: ratingReply, DeputyID: "deputy-A", Method: "faction-rating", Version: 1,
+		Period: domain.Period{Start: domain.NewDate(2021, 4, 1), End: domain.NewDate(2021, 6, 30)}, Reply: "Receptions were suspended in May.", Evidence: ev}))
 	do(e.cmd.CloseRoadmap.Handle(ctx, commands.CloseRoadmap{Header: hd("2021-07-30", "the term ended"), RoadmapID: fx.roadmap2}))
 }
 

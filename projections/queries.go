@@ -28,24 +28,24 @@ var ErrInvalidCursor = errors.New("invalid page cursor")
 // RoadmapSummary is a roadmap as the catalog projector knows it, with the
 // measure counts the indicators projector keeps for it.
 type RoadmapSummary struct {
-	ID            string               `json:"id"`
-	ProgramID     string               `json:"program_id"`
-	TerritoryKATO string               `json:"territory_kato"`
-	Level         domain.RoadmapLevel  `json:"level"`
-	Title         domain.Text          `json:"title"`
-	Status        domain.RoadmapStatus `json:"status"`
-	Period        domain.Period        `json:"period"`
-	Responsibles  []domain.Responsible `json:"responsibles"`
+	ID            string               `json:"id" format:"uuid" doc:"The roadmap's id."`
+	ProgramID     string               `json:"program_id" format:"uuid" doc:"The program it implements."`
+	TerritoryKATO string               `json:"territory_kato" doc:"Its territory's KATO code."`
+	Level         domain.RoadmapLevel  `json:"level" doc:"republican for the republic's roadmap; regional for every other (a region's, a city's or a district's)."`
+	Title         domain.Text          `json:"title" doc:"Its title."`
+	Status        domain.RoadmapStatus `json:"status" doc:"registered, then active, then closed."`
+	Period        domain.Period        `json:"period" doc:"The days it covers."`
+	Responsibles  []domain.Responsible `json:"responsibles" doc:"The persons answerable for it, in order of assignment."`
 	// Version is the roadmap stream's version as projected: pass it back in
 	// If-Match to pin a write to what was read.
-	Version      int64     `json:"version"`
-	RegisteredAt time.Time `json:"registered_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	Version      int64     `json:"version" doc:"The roadmap stream's version: send it back in If-Match to pin a write to what you read."`
+	RegisteredAt time.Time `json:"registered_at" doc:"When it was registered."`
+	UpdatedAt    time.Time `json:"updated_at" doc:"When its last event was recorded."`
 	// Measures are the indicators added and not cancelled; Done and
 	// Cancelled count by status.
-	Measures  int `json:"measures"`
-	Done      int `json:"done"`
-	Cancelled int `json:"cancelled"`
+	Measures  int `json:"measures" doc:"Indicators added and not cancelled."`
+	Done      int `json:"done" doc:"Indicators done."`
+	Cancelled int `json:"cancelled" doc:"Indicators cancelled."`
 }
 
 // RoadmapFilter selects roadmaps. Empty fields do not filter.
@@ -94,6 +94,20 @@ FROM rm_roadmaps r
 LEFT JOIN rm_roadmap_figures f ON f.generation = ` + indicatorsGen + ` AND f.roadmap_id = r.roadmap_id
 WHERE r.generation = ` + catalogGen
 
+// LevelDistrict is the level word of the roadmaps of territories of
+// district rank (districts, cities of regional significance, city
+// districts): their stored level is regional, like every roadmap below the
+// republic, and district is the word the councils and the league use for
+// that rank, so roadmap lists and figures take it too.
+const LevelDistrict = "district"
+
+// LevelWords are the levels a roadmap list or a figure's scope takes.
+var LevelWords = []string{string(domain.LevelRepublican), string(domain.LevelRegional), LevelDistrict}
+
+// districtRank is the set of codes of the territories of district rank.
+var districtRank = `(SELECT kato FROM rm_territories WHERE generation = ` + catalogGen + ` AND kind IN ('` +
+	string(domain.TerritoryDistrict) + `', '` + string(domain.TerritoryCityOfRegionalSignificance) + `', '` + string(domain.TerritoryCityDistrict) + `'))`
+
 // withinTerritory is the set of a territory's code and every code below it.
 func withinTerritory(param string) string {
 	return `(WITH RECURSIVE t(kato) AS (
@@ -105,7 +119,12 @@ func withinTerritory(param string) string {
 // ListRoadmaps returns one page of the roadmaps f selects.
 func ListRoadmaps(ctx context.Context, db sqlx.QueryerContext, f RoadmapFilter) (RoadmapPage, error) {
 	var w sqlWhere
-	w.eq("r.level", f.Level)
+	if f.Level == LevelDistrict {
+		w.eq("r.level", string(domain.LevelRegional))
+		w.add("r.kato IN " + districtRank)
+	} else {
+		w.eq("r.level", f.Level)
+	}
 	w.eq("r.status", f.Status)
 	w.eq("r.program_id", f.ProgramID)
 	w.eq("r.kato", f.TerritoryKATO)
@@ -195,33 +214,33 @@ func periodOf(start, end sql.NullString) (domain.Period, error) {
 
 // IndicatorSummary is an indicator's current state without its reports.
 type IndicatorSummary struct {
-	ID        string                 `json:"id"`
-	RoadmapID string                 `json:"roadmap_id"`
-	Title     domain.Text            `json:"title"`
-	Kind      domain.IndicatorKind   `json:"kind"`
-	Status    domain.IndicatorStatus `json:"status"`
+	ID        string                 `json:"id" format:"uuid" doc:"The indicator's id."`
+	RoadmapID string                 `json:"roadmap_id" format:"uuid" doc:"Its roadmap."`
+	Title     domain.Text            `json:"title" doc:"The measure."`
+	Kind      domain.IndicatorKind   `json:"kind" doc:"milestone (done or not) or numeric (from baseline to target)."`
+	Status    domain.IndicatorStatus `json:"status" doc:"Derived from reports, re-targets and explicit changes."`
 	// Overdue is derived against the date the query was given: neither done
 	// nor cancelled, and the deadline is before that date.
-	Overdue    bool             `json:"overdue"`
-	Deadline   domain.Date      `json:"deadline"`
-	Weight     float64          `json:"weight"`
-	Completion float64          `json:"completion"`
-	Baseline   *float64         `json:"baseline,omitempty"`
-	Target     *float64         `json:"target,omitempty"`
-	Unit       domain.Text      `json:"unit,omitzero"`
-	Direction  domain.Direction `json:"direction,omitempty"`
+	Overdue    bool             `json:"overdue" doc:"Neither done nor cancelled, and the deadline is before today (in Kazakhstan)."`
+	Deadline   domain.Date      `json:"deadline" doc:"When it is due."`
+	Weight     float64          `json:"weight" doc:"Its weight in weighted-progress."`
+	Completion float64          `json:"completion" doc:"Share achieved, 0 to 1: 1 when done; for numeric indicators (latest − baseline)/(target − baseline), clamped."`
+	Baseline   *float64         `json:"baseline,omitempty" doc:"Numeric indicators only: where the measure starts."`
+	Target     *float64         `json:"target,omitempty" doc:"Numeric indicators only: the target in force."`
+	Unit       domain.Text      `json:"unit,omitzero" doc:"Numeric indicators only: the unit."`
+	Direction  domain.Direction `json:"direction,omitempty" doc:"Numeric indicators only: derived from baseline and target."`
 	// LatestValue and LatestAsOf are the reading of the report with the
 	// latest as_of, after corrections.
-	LatestValue   *float64   `json:"latest_value,omitempty"`
-	LatestAsOf    *time.Time `json:"latest_as_of,omitempty"`
-	ResponsibleID string     `json:"responsible_id,omitempty"`
+	LatestValue   *float64   `json:"latest_value,omitempty" doc:"The reading of the report with the latest as_of, after corrections."`
+	LatestAsOf    *time.Time `json:"latest_as_of,omitempty" doc:"The as_of of that report."`
+	ResponsibleID string     `json:"responsible_id,omitempty" doc:"The indicator's responsible person."`
 	// ReportCount counts original reports, CorrectionCount corrections.
-	ReportCount     int  `json:"report_count"`
-	CorrectionCount int  `json:"correction_count"`
-	HasEvidence     bool `json:"has_evidence"`
+	ReportCount     int  `json:"report_count" doc:"Original reports."`
+	CorrectionCount int  `json:"correction_count" doc:"Corrections."`
+	HasEvidence     bool `json:"has_evidence" doc:"A report in force carries evidence."`
 	// Version is the indicator stream's version as projected.
-	Version   int64     `json:"version"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version" doc:"The indicator stream's version: send it back in If-Match."`
+	UpdatedAt time.Time `json:"updated_at" doc:"When its last event was recorded."`
 }
 
 // IndicatorDetail is an indicator with every report and correction, in
@@ -229,9 +248,9 @@ type IndicatorSummary struct {
 // that report names it back (corrected_by).
 type IndicatorDetail struct {
 	IndicatorSummary
-	Reports     []domain.Report `json:"reports"`
-	AddedAt     time.Time       `json:"added_at"`
-	CancelledAt *time.Time      `json:"cancelled_at,omitempty"`
+	Reports     []domain.Report `json:"reports" doc:"Every report and correction, in the order recorded."`
+	AddedAt     time.Time       `json:"added_at" doc:"When the indicator took effect."`
+	CancelledAt *time.Time      `json:"cancelled_at,omitempty" doc:"When it was cancelled, if it was."`
 }
 
 // IndicatorFilter selects indicators. Empty fields do not filter.
@@ -412,10 +431,10 @@ func RoadmapIndicatorIDs(ctx context.Context, db sqlx.QueryerContext, roadmapID 
 
 // TerritoryInfo is a registered territory.
 type TerritoryInfo struct {
-	KATO       string      `json:"kato"`
-	Name       domain.Text `json:"name"`
-	Kind       string      `json:"kind"`
-	ParentKATO string      `json:"parent_kato,omitempty"`
+	KATO       string      `json:"kato" doc:"KATO code: nine digits, or 0 for the republic."`
+	Name       domain.Text `json:"name" doc:"Its name."`
+	Kind       string      `json:"kind" doc:"republic, region, city_of_republican_significance, district, city_of_regional_significance or city_district."`
+	ParentKATO string      `json:"parent_kato,omitempty" doc:"The unit it belongs to; absent for the republic."`
 }
 
 type territoryRow struct {
@@ -480,10 +499,10 @@ ORDER BY up.depth`
 
 // ProgramInfo is a registered election program.
 type ProgramInfo struct {
-	ID     string        `json:"id"`
-	Name   domain.Text   `json:"name"`
-	Kind   string        `json:"kind"`
-	Period domain.Period `json:"period"`
+	ID     string        `json:"id" format:"uuid" doc:"The program's id."`
+	Name   domain.Text   `json:"name" doc:"Its name."`
+	Kind   string        `json:"kind" enum:"main,youth" doc:"The main program or the youth program."`
+	Period domain.Period `json:"period" doc:"The days it covers."`
 }
 
 // ListPrograms returns every registered program, ordered by the start of its

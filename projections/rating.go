@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -143,7 +144,10 @@ func (Ratings) ApplyDeferred(ctx context.Context, tx *sqlx.Tx, gen int, events [
 	if len(levels) == 0 {
 		return nil
 	}
-	const mark = `INSERT INTO rm_rating_pending_levels (generation, level) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
+	// DO UPDATE, not DO NOTHING: a new row version (a new xmin) tells
+	// SettleLive the level was marked again after it read the mark.
+	const mark = `INSERT INTO rm_rating_pending_levels (generation, level) SELECT $1, unnest($2::text[])
+ON CONFLICT (generation, level) DO UPDATE SET level = EXCLUDED.level`
 	if _, err := tx.ExecContext(ctx, mark, gen, pq.StringArray(levels)); err != nil {
 		return fmt.Errorf("mark pending levels: %w", err)
 	}
@@ -174,6 +178,94 @@ func (Ratings) Settle(ctx context.Context, tx *sqlx.Tx, gen int) error {
 	}
 	return nil
 }
+
+// SettleLive is Settle for the live path, in two transactions so that the
+// recomputation, seconds on a large level, holds no transaction id: the
+// store hands out the log only below the oldest running transaction id of
+// the cluster, so a writing transaction open that long held every
+// projector's next events back (a median lag of 12 s at 500 appends/s).
+// The levels are computed in a read-only snapshot, then written in a short
+// transaction. It returns the checkpoint the snapshot had: the ratings now
+// stored cover every event up to it.
+//
+// A level marked pending again meanwhile keeps its mark (the next settle
+// recomputes it) but is saved, being newer than what is stored; a level
+// whose mark is gone was settled by someone else and is left alone; a
+// generation switched meanwhile by a rebuild was settled by the rebuild.
+func (Ratings) SettleLive(ctx context.Context, db *sqlx.DB) (eventstore.Position, error) {
+	ro, err := db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return eventstore.Start, err
+	}
+	defer ro.Rollback() //nolint:errcheck // read-only
+	var gen int
+	var commit, prepare int64
+	const active = `SELECT p.active_generation, c.position_commit, c.position_prepare
+FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation WHERE p.name = $1`
+	if err := ro.QueryRowxContext(ctx, active, RatingsName).Scan(&gen, &commit, &prepare); err != nil {
+		return eventstore.Start, fmt.Errorf("active generation: %w", err)
+	}
+	covered := eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+	var pending []struct {
+		Level string `db:"level"`
+		Mark  string `db:"mark"`
+	}
+	if err := ro.SelectContext(ctx, &pending, `SELECT level, xmin::text AS mark FROM rm_rating_pending_levels WHERE generation = $1 ORDER BY level`, gen); err != nil {
+		return eventstore.Start, fmt.Errorf("pending levels: %w", err)
+	}
+	if len(pending) == 0 {
+		return covered, nil
+	}
+	computed := make([][]levelRow, len(pending))
+	for i, p := range pending {
+		views, err := computeLevel(ctx, ro, gen, p.Level, Axes{})
+		if err != nil {
+			return eventstore.Start, fmt.Errorf("ratings of the %s level: %w", p.Level, err)
+		}
+		computed[i] = levelRowsOf(views)
+	}
+	if settleLiveComputed != nil {
+		settleLiveComputed(ctx, gen)
+	}
+	if err := ro.Rollback(); err != nil {
+		return eventstore.Start, err
+	}
+	tx, err := beginProjection(ctx, db)
+	if err != nil {
+		return eventstore.Start, err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	st, err := lockActive(ctx, tx, RatingsName)
+	if err != nil {
+		return eventstore.Start, err
+	}
+	if st.gen != gen {
+		return covered, nil
+	}
+	if err := fastCompression(ctx, tx); err != nil {
+		return eventstore.Start, err
+	}
+	for i, p := range pending {
+		const unmark = `WITH gone AS (
+	DELETE FROM rm_rating_pending_levels WHERE generation = $1 AND level = $2 AND xmin::text = $3 RETURNING 1
+) SELECT EXISTS (SELECT 1 FROM gone) OR EXISTS (SELECT 1 FROM rm_rating_pending_levels WHERE generation = $1 AND level = $2)`
+		var mine bool
+		if err := tx.QueryRowxContext(ctx, unmark, gen, p.Level, p.Mark).Scan(&mine); err != nil {
+			return eventstore.Start, fmt.Errorf("pending level %s: %w", p.Level, err)
+		}
+		if !mine {
+			continue
+		}
+		if err := saveLevelRows(ctx, tx, gen, p.Level, computed[i]); err != nil {
+			return eventstore.Start, fmt.Errorf("save ratings of the %s level: %w", p.Level, err)
+		}
+	}
+	return covered, tx.Commit()
+}
+
+// settleLiveComputed, when set (tests only), runs in SettleLive after the
+// levels are computed, before they are written.
+var settleLiveComputed func(ctx context.Context, gen int)
 
 func (b ratingBatch) saveIndexes(ctx context.Context, tx *sqlx.Tx, gen int) error {
 	if n := len(b.registered); n > 0 {
@@ -310,6 +402,29 @@ func (b ratingBatch) levels(ctx context.Context, tx *sqlx.Tx, gen int) ([]string
 // stored already: the rest are inserted, after deleting the rows whose
 // digest no view has (changed or gone).
 func saveLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, views []DeputyRatingView) error {
+	return saveLevelRows(ctx, tx, gen, level, levelRowsOf(views))
+}
+
+// levelRow is a rating ready to store: its JSON and the digest of it.
+type levelRow struct {
+	view   DeputyRatingView
+	body   []byte
+	digest string
+}
+
+// levelRowsOf encodes views and digests them, work done before the writing
+// transaction on the live path (SettleLive).
+func levelRowsOf(views []DeputyRatingView) []levelRow {
+	rows := make([]levelRow, len(views))
+	for i, v := range views {
+		body := jsonOf(v)
+		sum := sha256.Sum256(body)
+		rows[i] = levelRow{view: v, body: body, digest: hex.EncodeToString(sum[:])}
+	}
+	return rows
+}
+
+func saveLevelRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, rows []levelRow) error {
 	var stored []string
 	if err := sqlx.SelectContext(ctx, tx, &stored, `SELECT digest FROM rm_deputy_ratings WHERE generation = $1 AND level = $2`, gen, level); err != nil {
 		return err
@@ -325,10 +440,8 @@ func saveLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, views []
 		scores                                               []any
 		bodies                                               [][]byte
 	)
-	for _, v := range views {
-		body := jsonOf(v)
-		sum := sha256.Sum256(body)
-		digest := hex.EncodeToString(sum[:])
+	for _, row := range rows {
+		v, body, digest := row.view, row.body, row.digest
 		if gone[digest] {
 			delete(gone, digest)
 			continue

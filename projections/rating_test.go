@@ -3,13 +3,18 @@ package projections_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"promiseledger/commands"
 	"promiseledger/domain"
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
 )
 
@@ -302,4 +307,130 @@ func TestNewMethodVersionKeepsOldRatings(t *testing.T) {
 func republish(c commands.PublishRatingMethod, version int) commands.PublishRatingMethod {
 	c.Version, c.Header = version, admin("")
 	return c
+}
+
+// TestRatingLiveSettleHoldsNoTransactionIDWhileComputing: on the live path
+// the ratings recompute their levels while no transaction of the database
+// holds a transaction id (one held for the seconds a level takes held the
+// log back from every projector), and a level marked pending again while
+// it was computed stays pending and is settled next time, to ratings equal
+// to a fresh computation. Not parallel: it sets a package hook.
+func TestRatingLiveSettleHoldsNoTransactionIDWhileComputing(t *testing.T) {
+	e := newEnv(t)
+	e.loadRatingFixture()
+	ctx := context.Background()
+	calls, remarked := 0, false
+	defer projections.SetSettleLiveComputed(func(ctx context.Context, gen int) {
+		calls++
+		var holding []string
+		if err := e.db.SelectContext(ctx, &holding, `SELECT coalesce(query, '') FROM pg_stat_activity
+WHERE datname = current_database() AND backend_xid IS NOT NULL`); err != nil {
+			t.Error(err)
+			return
+		}
+		if len(holding) > 0 {
+			t.Errorf("while the levels were computed, %d transactions held an id: %q", len(holding), holding)
+		}
+		if !remarked {
+			remarked = true
+			const mark = `INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, 'district')
+ON CONFLICT (generation, level) DO UPDATE SET level = EXCLUDED.level`
+			if _, err := e.db.ExecContext(ctx, mark, gen); err != nil {
+				t.Error(err)
+			}
+		}
+	})()
+	e.settle(1000, councilProjectors...)
+	if calls == 0 {
+		t.Fatal("the live path never settled the ratings outside the batch's transaction")
+	}
+	var pending []string
+	if err := e.db.SelectContext(ctx, &pending, `SELECT level FROM rm_rating_pending_levels`); err != nil {
+		t.Fatal(err)
+	}
+	if !remarked || !slices.Equal(pending, []string{"district"}) {
+		t.Fatalf("pending after a level was marked again while it was computed: %q, want [district]", pending)
+	}
+	if err := projections.Process(ctx, e.db, projections.Ratings{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.SelectContext(ctx, &pending, `SELECT level FROM rm_rating_pending_levels`); err != nil || len(pending) != 0 {
+		t.Fatalf("pending after the next settle: %q (%v)", pending, err)
+	}
+	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
+		t.Error("the live read model differs from a fresh computation")
+	}
+}
+
+// TestRouterSettlesRatingsApartFromBatches: under the router the ratings
+// store each batch's facts and recompute the levels in a loop of their own;
+// once it has settled past the last event, the served ratings equal a fresh
+// computation and a rebuild from scratch, with nothing left pending.
+func TestRouterSettlesRatingsApartFromBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.loadRatingFixture()
+	e.publishV2()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var covered eventstore.Position
+	settles := 0
+	r, err := projections.NewRouterWithConfig(ctx, projections.RouterConfig{DB: e.db, Store: e.store, Projectors: councilProjectors, MaxBatch: 7,
+		Settled: func(name string, pos eventstore.Position) {
+			mu.Lock()
+			defer mu.Unlock()
+			settles++
+			if covered.Less(pos) {
+				covered = pos
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	pgtest.WaitVisible(t, e.db)
+	head, err := e.store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		through := !covered.Less(head)
+		mu.Unlock()
+		if through {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ratings never settled through the head of the log %s (covered %s)", head, covered)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	var pending int
+	if err := e.db.Get(&pending, `SELECT count(*) FROM rm_rating_pending_levels`); err != nil || pending != 0 {
+		t.Fatalf("%d levels still pending (%v)", pending, err)
+	}
+	fresh, err := projections.RatingsAt(context.Background(), e.db, "district", projections.Axes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
+		t.Error("the ratings settled by the router differ from a fresh computation")
+	}
+	live := dumpTables(t, e.db, projections.RatingsName)
+	if _, err := projections.Rebuild(context.Background(), e.db, e.store, projections.Ratings{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpTables(t, e.db, projections.RatingsName); got != live {
+		t.Errorf("rebuild differs from the read model the router settled\nlive:\n%s\nrebuilt:\n%s", live, got)
+	}
+	t.Logf("%d settles", settles)
 }

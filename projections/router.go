@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -32,6 +33,10 @@ type RouterConfig struct {
 	// Applied, when set, is called after a projector committed a batch
 	// (benchmarks measure lag with it).
 	Applied func(projector string, events []eventstore.Recorded)
+	// Settled, when set, is called after a projector that settles apart
+	// from its batches (the ratings) committed work covering every event up
+	// to covered (benchmarks measure lag with it).
+	Settled func(projector string, covered eventstore.Position)
 	// NoLease turns off the per-projector lease (AdvisoryLease); tests that
 	// race two routers on purpose use it.
 	NoLease bool
@@ -73,9 +78,21 @@ func (c RouterConfig) Validate() error {
 
 // Router runs every projector as a Watermill handler.
 type Router struct {
-	cfg    RouterConfig
-	router *message.Router
-	sub    *logsub.Subscriber
+	cfg     RouterConfig
+	router  *message.Router
+	sub     *logsub.Subscriber
+	settles []settleLoop
+}
+
+// settleLoop settles a liveSettler apart from its batches: the handler
+// applies a batch (facts, marks) in a short transaction and asks for a
+// settle; the loop recomputes whatever is pending, once for every batch
+// that arrived while it computed. A batch no longer waits for the
+// recomputation of the last, so the projector keeps up with the log even
+// when a level takes longer to compute than batches take to arrive.
+type settleLoop struct {
+	p   liveSettler
+	due chan struct{}
 }
 
 // NewRouterWithConfig registers the projectors and wires the middleware:
@@ -118,14 +135,30 @@ func NewRouterWithConfig(ctx context.Context, cfg RouterConfig) (*Router, error)
 }
 
 func (r *Router) add(p Projector, logger watermill.LoggerAdapter) {
-	var h *message.Handler
-	h = r.router.AddConsumerHandler(p.Name(), p.Name(), r.sub, func(msg *message.Message) error {
+	var due chan struct{}
+	if l, ok := p.(liveSettler); ok {
+		due = make(chan struct{}, 1)
+		due <- struct{}{} // whatever an earlier run left pending
+		r.settles = append(r.settles, settleLoop{p: l, due: due})
+	}
+	h := r.router.AddConsumerHandler(p.Name(), p.Name(), r.sub, func(msg *message.Message) error {
 		events, err := logsub.Decode(msg.Payload)
 		if err != nil {
 			return err
 		}
-		if err := Process(msg.Context(), r.cfg.DB, p, events); err != nil {
+		if due == nil {
+			err = Process(msg.Context(), r.cfg.DB, p, events)
+		} else {
+			err = process(msg.Context(), r.cfg.DB, p, events, true)
+		}
+		if err != nil {
 			return err
+		}
+		if due != nil {
+			select {
+			case due <- struct{}{}:
+			default: // a settle is due already; it will see this batch
+			}
 		}
 		if r.cfg.Applied != nil {
 			r.cfg.Applied(p.Name(), events)
@@ -182,11 +215,52 @@ func (r *Router) Run(ctx context.Context) error {
 	if _, err := r.cfg.DB.ExecContext(ctx, `UPDATE projectors SET stopped = false WHERE stopped`); err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
+	loops, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, l := range r.settles {
+		wg.Go(func() { r.settle(loops, l) })
+	}
 	err := r.router.Run(ctx)
+	stop()
+	wg.Wait()
 	if cerr := r.sub.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// settle runs one settleLoop until ctx ends. A failed settle is retried
+// with backoff; the pending marks stay in the database meanwhile, so
+// nothing is lost, only late.
+func (r *Router) settle(ctx context.Context, l settleLoop) {
+	name := l.p.Name()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.due:
+		}
+		wait := r.cfg.RetryInterval
+		for {
+			covered, err := l.p.SettleLive(ctx, r.cfg.DB)
+			if err == nil {
+				if r.cfg.Settled != nil {
+					r.cfg.Settled(name, covered)
+				}
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			r.cfg.Logger.Warn("projector could not settle; retrying", "projector", name, "err", err, "retry_in", wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 5*time.Second)
+		}
+	}
 }
 
 // Running is closed once every handler runs.

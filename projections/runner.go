@@ -108,15 +108,6 @@ WHERE p.name = $1 FOR UPDATE OF p`
 	return st, nil
 }
 
-func generationCheckpoint(ctx context.Context, q sqlx.QueryerContext, name string, gen int) (eventstore.Position, error) {
-	var c, p int64
-	err := q.QueryRowxContext(ctx, `SELECT position_commit, position_prepare FROM projector_checkpoints WHERE name = $1 AND generation = $2`, name, gen).Scan(&c, &p)
-	if err != nil {
-		return eventstore.Start, fmt.Errorf("checkpoint of %s generation %d: %w", name, gen, err)
-	}
-	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
-}
-
 // after drops the events at or before pos: redelivered events change nothing.
 func after(events []eventstore.Recorded, pos eventstore.Position) []eventstore.Recorded {
 	for i, e := range events {
@@ -188,9 +179,32 @@ func beginProjection(ctx context.Context, db *sqlx.DB) (*sqlx.Tx, error) {
 }
 
 // Process applies one delivered batch to the active generation of p: the
-// whole of a projector's live path, and what its Watermill handler calls.
+// whole of a projector's live path. A liveSettler's batch is applied
+// deferred and its pending work then settled by SettleLive before Process
+// returns; the router instead settles those in a loop of their own (see
+// settleLoop), so that batches do not wait for the recomputation.
 func Process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded) error {
-	return process(ctx, db, p, events, false)
+	l, ok := p.(liveSettler)
+	if !ok {
+		return process(ctx, db, p, events, false)
+	}
+	if err := process(ctx, db, p, events, true); err != nil {
+		return err
+	}
+	// On an error the batch is delivered again: its events are applied
+	// already and skipped, and the settling is tried again.
+	if _, err := l.SettleLive(ctx, db); err != nil {
+		return fmt.Errorf("%s: settle: %w", p.Name(), err)
+	}
+	return nil
+}
+
+// liveSettler is a deferringProjector that settles its active generation
+// outside the batch's transaction (see Ratings.SettleLive).
+type liveSettler interface {
+	Projector
+	deferringProjector
+	SettleLive(ctx context.Context, db *sqlx.DB) (eventstore.Position, error)
 }
 
 // settle does the pending work of a deferringProjector's generation gen

@@ -627,7 +627,7 @@ func (c client) verifyStream(ctx context.Context, rep *VerifyReport, cp translog
 			return nil
 		}
 		current = h.CurrentVersion
-		for _, e := range h.Events {
+		for _, e := range h.Items {
 			if e.LeafIndex <= last || e.LeafIndex >= cp.TreeSize {
 				// Out of order, repeated, or outside the checkpoint: the
 				// pages cannot be trusted to end.
@@ -663,14 +663,14 @@ func (c client) verifyStream(ctx context.Context, rep *VerifyReport, cp translog
 				present = append(present, Event{LeafIndex: e.LeafIndex, EventID: e.EventID, Stream: e.Stream, Version: e.Version})
 			}
 		}
-		if h.NextCursor == "" {
+		if h.NextCursor == nil {
 			break
 		}
-		if len(h.Events) == 0 {
+		if len(h.Items) == 0 {
 			rep.find(KindIncomplete, -1, "the history of %q offers a next page after an empty one", stream)
 			return nil
 		}
-		cursor = h.NextCursor
+		cursor = *h.NextCursor
 	}
 	for _, i := range translog.Displaced(len(positions), func(i, j int) bool { return positions[i].Less(positions[j]) }) {
 		e := present[i]

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"promiseledger/api/kernel"
 	"promiseledger/api/params"
 	"promiseledger/projections/translog"
 )
@@ -60,7 +61,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.After, f.Limit = paged.After, paged.Limit
-	page := EventsPage{Events: []Event{}}
+	page := EventsPage{Items: []Event{}}
 	cp, err := h.latest(r.Context())
 	if err != nil {
 		return err
@@ -70,16 +71,24 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 		page.Checkpoint = &ref
 	}
 	err = translog.ScanFeed(r.Context(), h.cfg.DB, f, func(fe translog.FeedEvent) error {
-		page.Events = append(page.Events, eventOf(fe))
+		page.Items = append(page.Items, eventOf(fe))
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if len(page.Events) == limit {
-		page.NextCursor = strconv.FormatInt(page.Events[len(page.Events)-1].LeafIndex, 10)
+	if len(page.Items) == limit {
+		page.NextCursor = nextCursor(w, r, page.Items)
 	}
 	return writeJSON(w, http.StatusOK, page)
+}
+
+// nextCursor continues a full page after its last event, by the kernel's
+// convention: next_cursor in the body, a Link rel=next header.
+func nextCursor(w http.ResponseWriter, r *http.Request, page []Event) *string {
+	next := strconv.FormatInt(page[len(page)-1].LeafIndex, 10)
+	kernel.LinkNext(w, r, next)
+	return &next
 }
 
 // pageParams reads a paged list's cursor and limit (between 1 and
@@ -294,7 +303,7 @@ func (h *handler) streamHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := StreamHistory{Stream: stream, Checkpoint: refOf(cp), Note: signed, Events: []Event{}}
+	out := StreamHistory{Stream: stream, Checkpoint: refOf(cp), Note: signed, Items: []Event{}}
 	if h.cfg.Store != nil {
 		v, err := h.cfg.Store.StreamVersion(ctx, stream)
 		if err != nil {
@@ -318,10 +327,10 @@ func (h *handler) streamHistory(w http.ResponseWriter, r *http.Request) error {
 		}
 		e := eventOf(fe)
 		e.Proof = hashesB64(proof)
-		out.Events = append(out.Events, e)
+		out.Items = append(out.Items, e)
 	}
-	if len(out.Events) == limit {
-		out.NextCursor = strconv.FormatInt(out.Events[len(out.Events)-1].LeafIndex, 10)
+	if len(out.Items) == limit {
+		out.NextCursor = nextCursor(w, r, out.Items)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -9,22 +9,18 @@
 package audit
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/mod/sumdb/note"
 
+	"promiseledger/api/kernel"
 	"promiseledger/api/params"
 	"promiseledger/eventstore"
-	"promiseledger/eventstore/postgres/pgerr"
-	"promiseledger/projections/translog"
 )
 
 // Config configures the audit handler.
@@ -95,6 +91,7 @@ type handler struct {
 	log       note.Verifier
 	witnesses []note.Verifier
 	mux       *http.ServeMux
+	routed    http.Handler // mux, with problem documents for unmatched requests
 }
 
 // route is one entry of the route table; OpenAPIPaths documents exactly
@@ -136,136 +133,39 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		vs, _ := witnessVerifiers(w)
 		h.witnesses = append(h.witnesses, vs...)
 	}
-	doc := OpenAPIPaths()
-	for _, r := range h.routes() {
-		// What the route's OpenAPI operation declares is what it accepts.
-		op, _ := doc[openAPIPath(r.pattern)].(obj)[strings.ToLower(r.method)].(obj)
-		if op == nil {
-			return nil, fmt.Errorf("audit: route %s %s is not documented", r.method, r.pattern)
-		}
-		spec, err := params.FromOpenAPI(op["parameters"])
-		if err == nil {
-			err = spec.Covers(r.pattern)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("audit: %s %s: %w", r.method, r.pattern, err)
-		}
-		h.mux.Handle(r.method+" "+r.pattern, params.Guard(spec, h.wrap(r.handle), h.refuseParams))
+	routes := h.routes()
+	ops, err := operations(routes)
+	if err != nil {
+		return nil, err
 	}
-	h.mux.Handle("/", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		// The mux answers a known path with the wrong method here too.
-		probe := r.Clone(r.Context())
-		for _, m := range []string{"GET", "POST"} {
-			probe.Method = m
-			if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
-				w.Header().Set("Allow", m)
-				return newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
-					fmt.Sprintf("%s is not allowed here; use %s", r.Method, m))
-			}
+	rs := h.responder()
+	for i, r := range routes {
+		// What the route's OpenAPI operation declares is what it accepts.
+		if err := rs.Handle(h.mux, r.method, r.pattern, ops[i].ParameterObjects(), rs.Wrap(r.handle)); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
 		}
-		return newProblem(http.StatusNotFound, "not-found", "Not found", "no such audit resource")
-	}))
+	}
+	h.routed = kernel.Routes(h.mux)
 	return h, nil
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.routed.ServeHTTP(w, r) }
 
-func (h *handler) wrap(f func(http.ResponseWriter, *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := f(w, r); err != nil {
-			h.writeError(w, r, err)
-		}
-	})
-}
+// The problems, their mapping from errors and the JSON writer are the
+// kernel's, as on every route group: instance is the full path
+// (/v1/audit/...) and request_id the edge's.
+type problem = kernel.Problem
 
-// problemTypePrefix is shared with the main API: the problem types are the
-// same stable identifiers.
-const problemTypePrefix = "urn:promiseledger:problem:"
-
-// problem is an RFC 9457 problem detail.
-type problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-	// Errors names each parameter at fault.
-	Errors []params.Problem `json:"errors,omitempty"`
-
-	header http.Header // extra response headers (Retry-After)
-}
-
-// refuseParams answers a request whose path or query params.Spec.Check
-// refused: 400, naming each parameter.
-func (h *handler) refuseParams(w http.ResponseWriter, r *http.Request, e *params.Error) {
-	p := badRequest("some path or query parameters are invalid")
-	p.Errors = e.Problems
-	h.writeError(w, r, p)
-}
-
-func (p *problem) Error() string { return p.Title + ": " + p.Detail }
-
-func newProblem(status int, slug, title, detail string) *problem {
-	return &problem{Type: problemTypePrefix + slug, Title: title, Status: status, Detail: detail}
-}
+var newProblem = kernel.New
 
 func badRequest(format string, args ...any) *problem {
-	return newProblem(http.StatusBadRequest, "bad-request", "Bad request", fmt.Sprintf(format, args...))
+	return kernel.BadRequest(fmt.Sprintf(format, args...))
 }
 
-// classify maps errors to problems; this is the one place where error
-// kinds become HTTP statuses.
-func classify(err error) *problem {
-	var p *problem
-	switch {
-	case errors.As(err, &p):
-		return p
-	case errors.Is(err, translog.ErrNotFound):
-		return newProblem(http.StatusNotFound, "not-found", "Not found", err.Error())
-	case errors.Is(err, translog.ErrInvalid):
-		return badRequest("%s", err.Error())
-	case pgerr.Unavailable(err):
-		// A passing condition, not a bug: the same answer as the main API.
-		p = newProblem(http.StatusServiceUnavailable, "unavailable", "Service temporarily unavailable",
-			"the database cannot be reached just now; try again after Retry-After seconds")
-		p.header = http.Header{"Retry-After": {strconv.Itoa(int(pgerr.RetryAfter / time.Second))}}
-		return p
-	}
-	return nil
-}
-
-// writeError answers with err's problem. Unexpected errors are logged
-// here, once, and their text is not shown.
-func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	p := classify(err)
-	if p == nil {
-		if r.Context().Err() != nil {
-			return // the client went away
-		}
-		h.cfg.Logger.ErrorContext(r.Context(), "audit request failed", "err", err, "method", r.Method, "path", r.URL.Path)
-		p = newProblem(http.StatusInternalServerError, "internal", "Internal error", "something went wrong on our side")
-	}
-	out := *p
-	out.Instance = r.URL.Path
-	b, _ := json.Marshal(out)
-	for k, vs := range p.header {
-		w.Header()[k] = vs
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
-	w.WriteHeader(out.Status)
-	w.Write(append(b, '\n')) //nolint:errcheck // the client went away
-}
+func (h *handler) responder() kernel.Responder { return kernel.Responder{Logger: h.cfg.Logger} }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
-	w.WriteHeader(status)
-	w.Write(append(b, '\n')) //nolint:errcheck // the client went away
+	kernel.WriteJSON(w, status, v)
 	return nil
 }
 

@@ -55,7 +55,7 @@ func TestEventsPagesAndFilters(t *testing.T) {
 		if page.Checkpoint == nil || page.Checkpoint.TreeSize != cp.TreeSize || page.Checkpoint.RootHash != cp.RootHash.String() {
 			t.Fatalf("page names checkpoint %+v", page.Checkpoint)
 		}
-		for _, e := range page.Events {
+		for _, e := range page.Items {
 			seen = append(seen, e.LeafIndex)
 			r, err := e.Recorded()
 			if err != nil || translog.LeafHash(r).String() != e.LeafHash {
@@ -65,10 +65,10 @@ func TestEventsPagesAndFilters(t *testing.T) {
 				t.Fatalf("leaf %d: JSON data not parsed", e.LeafIndex)
 			}
 		}
-		if page.NextCursor == "" {
+		if page.NextCursor == nil {
 			break
 		}
-		cursor = page.NextCursor
+		cursor = *page.NextCursor
 		if pages > 10 {
 			t.Fatal("paging does not end")
 		}
@@ -79,7 +79,7 @@ func TestEventsPagesAndFilters(t *testing.T) {
 	var page audit.EventsPage
 	getJSON(t, s.base+"/events?actor=officer-2&effective_from=2021-03-01T12:00:00Z&effective_to=2021-03-03", &page)
 	var got []int64
-	for _, e := range page.Events {
+	for _, e := range page.Items {
 		got = append(got, e.LeafIndex)
 	}
 	// Event i: actor officer-(i%7), effective 09:00 on 2021-03-01 + i hours.
@@ -142,10 +142,10 @@ func TestExports(t *testing.T) {
 	// Stream history: every event with a proof that verifies.
 	var h audit.StreamHistory
 	getJSON(t, s.base+"/streams/"+s.Events(t)[5].Stream+"/history", &h)
-	if h.Checkpoint.TreeSize != 40 || len(h.Events) == 0 || h.CurrentVersion == nil {
+	if h.Checkpoint.TreeSize != 40 || len(h.Items) == 0 || h.CurrentVersion == nil {
 		t.Fatalf("history %+v", h)
 	}
-	for _, e := range h.Events {
+	for _, e := range h.Items {
 		leaf, _ := tlog.ParseHash(e.LeafHash)
 		var proof tlog.RecordProof
 		for _, p := range e.Proof {
@@ -156,14 +156,14 @@ func TestExports(t *testing.T) {
 			t.Errorf("leaf %d: %v", e.LeafIndex, err)
 		}
 	}
-	if *h.CurrentVersion != h.Events[len(h.Events)-1].Version {
-		t.Errorf("current version %d, last in history %d", *h.CurrentVersion, h.Events[len(h.Events)-1].Version)
+	if *h.CurrentVersion != h.Items[len(h.Items)-1].Version {
+		t.Errorf("current version %d, last in history %d", *h.CurrentVersion, h.Items[len(h.Items)-1].Version)
 	}
 
 	// Proofs by event id and consistency.
 	var ip audit.InclusionProof
-	getJSON(t, s.base+"/proof/inclusion?event_id="+h.Events[0].EventID+"&tree_size=30", &ip)
-	if ip.LeafIndex != h.Events[0].LeafIndex || ip.TreeSize != 30 || ip.RootHash != cp.RootHash.String() {
+	getJSON(t, s.base+"/proof/inclusion?event_id="+h.Items[0].EventID+"&tree_size=30", &ip)
+	if ip.LeafIndex != h.Items[0].LeafIndex || ip.TreeSize != 30 || ip.RootHash != cp.RootHash.String() {
 		t.Errorf("inclusion proof %+v", ip)
 	}
 	var cpf audit.ConsistencyProof
@@ -284,10 +284,10 @@ func TestStreamHistoryPages(t *testing.T) {
 	for pages := 0; ; pages++ {
 		var h audit.StreamHistory
 		getJSON(t, base+"&limit=3&cursor="+cursor, &h)
-		if h.Checkpoint.TreeSize != cp.TreeSize || len(h.Events) > 3 {
-			t.Fatalf("page %d: checkpoint %d, %d events", pages, h.Checkpoint.TreeSize, len(h.Events))
+		if h.Checkpoint.TreeSize != cp.TreeSize || len(h.Items) > 3 {
+			t.Fatalf("page %d: checkpoint %d, %d events", pages, h.Checkpoint.TreeSize, len(h.Items))
 		}
-		for _, e := range h.Events {
+		for _, e := range h.Items {
 			leaf, _ := tlog.ParseHash(e.LeafHash)
 			var proof tlog.RecordProof
 			for _, p := range e.Proof {
@@ -299,10 +299,10 @@ func TestStreamHistoryPages(t *testing.T) {
 			}
 			got = append(got, e.LeafIndex)
 		}
-		if h.NextCursor == "" {
+		if h.NextCursor == nil {
 			break
 		}
-		cursor = h.NextCursor
+		cursor = *h.NextCursor
 		if pages > len(want) {
 			t.Fatal("paging does not end")
 		}
@@ -313,8 +313,8 @@ func TestStreamHistoryPages(t *testing.T) {
 	// Without a limit, a page is the default size (50 here): all of them.
 	var h audit.StreamHistory
 	getJSON(t, base, &h)
-	if len(h.Events) != len(want) || h.NextCursor != "" {
-		t.Errorf("one default page: %d events, next cursor %q; want %d and none", len(h.Events), h.NextCursor, len(want))
+	if len(h.Items) != len(want) || h.NextCursor != nil {
+		t.Errorf("one default page: %d events, next cursor %v; want %d and none", len(h.Items), h.NextCursor, len(want))
 	}
 	if resp := get(t, s.base+"/streams/"+stream+"/history?limit=51"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("limit=51: status %d, want 400", resp.StatusCode)

@@ -1,16 +1,20 @@
 package audit
 
 import (
+	"fmt"
 	"strings"
 
+	"promiseledger/api/apidoc"
 	"promiseledger/api/params"
 )
 
-// PathPrefix is where the main API mounts the handler; OpenAPIPaths uses
-// it.
+// PathPrefix is where the main API mounts the handler; the operations'
+// paths start with it.
 const PathPrefix = "/v1/audit"
 
-type obj = map[string]any
+// The OpenAPI description of the audit routes is generated (package
+// apidoc) from the descriptors below and the Go types the handlers write
+// (wire.go); a route without a descriptor stops NewHandler.
 
 // openAPIPath is the OpenAPI path of a route pattern: a wildcard that
 // takes the rest of the path ({tile...}) is an ordinary path parameter
@@ -19,40 +23,13 @@ func openAPIPath(pattern string) string {
 	return PathPrefix + strings.ReplaceAll(pattern, "...}", "}")
 }
 
-func param(name, in, desc string, schema obj, required bool) obj {
-	return obj{"name": name, "in": in, "description": desc, "required": required, "schema": schema}
-}
-
-func query(name, desc string, schema obj) obj { return param(name, "query", desc, schema, false) }
-
 var (
-	intSchema   = obj{"type": "integer", "minimum": 0}
-	strSchema   = obj{"type": "string"}
-	b64Schema   = obj{"type": "string", "contentEncoding": "base64"}
-	timeSchema  = obj{"type": "string", "description": "An RFC 3339 time, or a date YYYY-MM-DD (midnight UTC)."}
-	problemResp = obj{"description": "An RFC 9457 problem.", "content": obj{"application/problem+json": obj{"schema": obj{
-		"type": "object", "required": []string{"type", "title", "status"},
-		"properties": obj{"type": strSchema, "title": strSchema, "status": intSchema, "detail": strSchema, "instance": strSchema,
-			"errors": obj{"type": "array", "description": "Each parameter at fault (400).", "items": obj{"type": "object", "required": []string{"field", "problem"},
-				"properties": obj{"field": strSchema, "problem": strSchema}}}},
-	}}}}
-	checkpointRefSchema = obj{"type": "object", "required": []string{"origin", "tree_size", "root_hash"}, "additionalProperties": false,
-		"properties": obj{"origin": strSchema, "tree_size": intSchema, "root_hash": b64Schema}}
-	eventSchema = obj{"type": "object", "required": []string{"leaf_index", "event_id", "leaf_hash", "stream", "version", "type"},
-		"additionalProperties": false,
-		"properties": obj{
-			"leaf_index": intSchema, "event_id": obj{"type": "string", "format": "uuid"}, "leaf_hash": b64Schema,
-			"missing": obj{"type": "boolean", "description": "The log holds no copy of this leaf's bytes (only a leaf logged before copies were kept, whose event had changed or gone by then); only the leaf's fields are given."},
-			"stream":  strSchema, "version": intSchema, "type": strSchema,
-			"stored_at":    obj{"type": "string", "format": "date-time"},
-			"stored_at_ns": obj{"type": "string", "description": "stored_at in nanoseconds since 1970, decimal: the value the leaf hashes."},
-			"position":     obj{"type": "string", "description": "Where the event store had the event when it was logged, COMMIT/PREPARE (not part of the leaf)."},
-			"data_base64":  b64Schema, "metadata_base64": b64Schema,
-			"data":     obj{"description": "data as JSON, when it is JSON"},
-			"metadata": obj{"description": "metadata as JSON, when it is JSON"},
-			"proof":    obj{"type": "array", "items": b64Schema, "description": "Inclusion proof in the checkpoint (stream history only)."},
-		}}
-	filterParams = []obj{
+	intSchema  = apidoc.Schema{"type": "integer", "minimum": 0}
+	strSchema  = apidoc.Schema{"type": "string"}
+	timeSchema = apidoc.Schema{"type": "string", "description": "An RFC 3339 time, or a date YYYY-MM-DD (midnight UTC)."}
+	query      = func(name, desc string, s apidoc.Schema) apidoc.Param { return apidoc.QueryParam(name, desc, s) }
+
+	filterParams = []apidoc.Param{
 		query("stream", "Only this stream.", strSchema),
 		query("type", "Only this event type.", strSchema),
 		query("actor", "Only events whose metadata names this actor_id.", strSchema),
@@ -63,100 +40,129 @@ var (
 	}
 	checkpointParam = query("checkpoint", "Tree size of the checkpoint (default: the latest).", intSchema)
 	limitParam      = query("limit", "Page size: 1 to the server's maximum, LEDGER_MAX_PAGE_SIZE (default 500, the same as every list of the API); 100 when absent. Above the maximum is a 400.",
-		obj{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})
+		apidoc.Schema{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})
+	noteHeaders = map[string]string{
+		"Audit-Tree-Size": "The checkpoint's tree size.",
+		"Audit-Log-Key":   "The log's verifier key (as GET /v1/audit/key): check the note with it, and compare it with the key you pinned.",
+	}
+	noteSchema = apidoc.Schema{"type": "string",
+		"description": "A signed note: \"<origin>\\n<tree size>\\n<base64 root>\\n\", a blank line, the log's signature line and the witnesses' cosignature lines."}
 )
 
-func jsonResp(desc string, schema obj) obj {
-	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+// auditDoc is what the document says of one route beside its types.
+type auditDoc struct {
+	id, summary string
+	params      []apidoc.Param
+	ok          apidoc.Response
+	request     apidoc.Schema // text bodies (cosignatures)
+	errs        []int
 }
 
-func noteResp(desc string) obj {
-	return obj{"description": desc, "headers": obj{
-		"Audit-Tree-Size": obj{"description": "The checkpoint's tree size.", "schema": intSchema},
-		"Audit-Log-Key":   obj{"description": "The log's verifier key (as GET /v1/audit/key): check the note with it, and compare it with the key you pinned.", "schema": strSchema},
-	}, "content": obj{"text/plain": obj{"schema": obj{"type": "string",
-		"description": "A signed note: \"<origin>\\n<tree size>\\n<base64 root>\\n\", a blank line, the log's signature line and the witnesses' cosignature lines."}}}}
+func noteAnswer() apidoc.Response {
+	return apidoc.Response{Status: 200, Description: "The checkpoint.", Headers: noteHeaders,
+		Content: []apidoc.Content{{Media: "text/plain", Schema: noteSchema}}}
 }
 
-// OpenAPIPaths returns the OpenAPI 3.1 paths object of the audit API,
-// under PathPrefix, for the main API document to merge. Schemas are
-// inline, so the fragment needs no components.
-func OpenAPIPaths() map[string]any {
-	p := func(s string) string { return PathPrefix + s }
-	withFilters := func(extra ...obj) []obj { return append(append([]obj{}, filterParams...), extra...) }
-	get := func(summary string, params []obj, ok obj) obj {
-		op := obj{"summary": summary, "tags": []string{"audit"}, "responses": obj{"200": ok, "400": problemResp, "404": problemResp, "503": problemResp}}
-		if len(params) > 0 {
-			op["parameters"] = params
-		}
-		return obj{"get": op}
+func jsonAnswer(status int, desc string, body any) apidoc.Response {
+	return apidoc.Response{Status: status, Description: desc, Body: body}
+}
+
+// routeDocs describe every route of (*handler).routes, keyed by
+// "METHOD pattern".
+func routeDocs() map[string]auditDoc {
+	withFilters := func(extra ...apidoc.Param) []apidoc.Param {
+		return append(append([]apidoc.Param{}, filterParams...), extra...)
 	}
-	tiles := get("C2SP tlog-tiles: a hash tile (tile/<L>/<N>[.p/<W>]) or an entry bundle (tile/entries/<N>[.p/<W>]) within the latest checkpoint. An entry is a leaf's exact bytes (docs/audit.md). Full tiles are immutable (Cache-Control: immutable); partial ones are cached for 60 s.",
-		[]obj{{"name": "tile", "in": "path", "required": true, "allowReserved": true, "schema": strSchema,
-			"description": "The rest of the tile path after tile/, several segments: 0/x001/234, 1/005.p/17, entries/000."}},
-		obj{"description": "The tile's bytes.", "headers": obj{"Cache-Control": obj{"schema": strSchema}},
-			"content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "contentEncoding": "binary"}}}})
-	// An entry bundle cannot carry a leaf above 65535 bytes.
-	tiles["get"].(obj)["responses"].(obj)["501"] = problemResp
-	return map[string]any{
-		p("/checkpoint"): get("The latest signed checkpoint, with witnesses' cosignatures.",
-			[]obj{query("cosigned", "The latest checkpoint with at least this many cosignatures.", intSchema)},
-			noteResp("The checkpoint.")),
-		p("/checkpoints/{size}"): get("The checkpoint of one tree size.",
-			[]obj{param("size", "path", "Tree size.", intSchema, true)}, noteResp("The checkpoint.")),
-		p("/proof/inclusion"): get("Proof that a leaf is in a tree (RFC 6962 audit path).",
-			[]obj{query("index", "Leaf index (or give event_id).", intSchema), query("event_id", "Event id (or give index).", obj{"type": "string", "format": "uuid"}),
+	reads := []int{400, 404, 503}
+	return map[string]auditDoc{
+		"GET /checkpoint": {id: "auditCheckpoint", summary: "The latest signed checkpoint, with witnesses' cosignatures.",
+			params: []apidoc.Param{query("cosigned", "The latest checkpoint with at least this many cosignatures.", intSchema)}, ok: noteAnswer(), errs: reads},
+		"GET /checkpoints/{size}": {id: "auditCheckpointAt", summary: "The checkpoint of one tree size.",
+			params: []apidoc.Param{{Name: "size", In: "path", Description: "Tree size.", Required: true, Schema: intSchema}}, ok: noteAnswer(), errs: reads},
+		"GET /proof/inclusion": {id: "auditInclusionProof", summary: "Proof that a leaf is in a tree (RFC 6962 audit path).",
+			params: []apidoc.Param{query("index", "Leaf index (or give event_id).", intSchema),
+				query("event_id", "Event id (or give index).", apidoc.Schema{"type": "string", "format": "uuid"}),
 				query("tree_size", "Tree size (default: the latest checkpoint).", intSchema)},
-			jsonResp("The proof.", obj{"type": "object", "additionalProperties": false,
-				"required":   []string{"leaf_index", "event_id", "tree_size", "leaf_hash", "root_hash", "proof"},
-				"properties": obj{"leaf_index": intSchema, "event_id": strSchema, "tree_size": intSchema, "leaf_hash": b64Schema, "root_hash": b64Schema, "proof": obj{"type": "array", "items": b64Schema}}})),
-		p("/proof/consistency"): get("Proof that a tree is a prefix of a larger one (RFC 6962).",
-			[]obj{param("old", "query", "The smaller tree size.", intSchema, true), query("new", "The larger tree size (default: the latest checkpoint).", intSchema)},
-			jsonResp("The proof.", obj{"type": "object", "additionalProperties": false,
-				"required":   []string{"old_size", "new_size", "old_root", "new_root", "proof"},
-				"properties": obj{"old_size": intSchema, "new_size": intSchema, "old_root": b64Schema, "new_root": b64Schema, "proof": obj{"type": "array", "items": b64Schema}}})),
-		p("/events"): get("The logged events, oldest first, one page at a time.",
-			withFilters(query("cursor", "next_cursor of the previous page.", strSchema), limitParam),
-			jsonResp("A page.", obj{"type": "object", "additionalProperties": false, "required": []string{"checkpoint", "events"},
-				"properties": obj{"checkpoint": obj{"oneOf": []obj{checkpointRefSchema, {"type": "null"}}},
-					"events": obj{"type": "array", "items": eventSchema}, "next_cursor": strSchema}})),
-		p("/events.ndjson"): get("Every event of a checkpoint, one JSON object a line: a header naming the checkpoint, the events, an end line.",
-			withFilters(checkpointParam),
-			obj{"description": "The export.", "content": obj{"application/x-ndjson": obj{"schema": strSchema}}}),
-		p("/events.csv"): get("Every event of a checkpoint as CSV; the first line is a comment naming the checkpoint, the last a comment \"# end events=N\" (without it the download was cut).",
-			withFilters(checkpointParam),
-			obj{"description": "The export.", "content": obj{"text/csv": obj{"schema": strSchema}}}),
-		p("/streams/{stream}/history"): get("The events of one stream in a checkpoint, oldest first, each with its inclusion proof, one page at a time.",
-			[]obj{param("stream", "path", "Stream name.", strSchema, true), checkpointParam,
-				query("cursor", "next_cursor of the previous page (ask with the same checkpoint).", strSchema),
-				limitParam},
-			jsonResp("A page of the history.", obj{"type": "object", "additionalProperties": false, "required": []string{"stream", "checkpoint", "note", "events"},
-				"properties": obj{"stream": strSchema, "checkpoint": checkpointRefSchema, "note": strSchema, "current_version": intSchema,
-					"events":      obj{"type": "array", "items": eventSchema},
-					"next_cursor": obj{"type": "string", "description": "Continues the history; absent on the last page."}}})),
-		p("/key"): get("The log's public key, which signs every checkpoint. Pin the key the operator published out of band (docs/operations.md), not this answer alone.",
-			nil, jsonResp("The key.", obj{"type": "object", "additionalProperties": false,
-				"required": []string{"origin", "verifier_key", "algorithm", "public_key", "key_hash", "tiles_url"},
-				"properties": obj{"origin": strSchema,
-					"verifier_key": obj{"type": "string", "description": "Signed-note verifier key, <name>+<key hash>+<base64 key>: what `ledger verify --key` takes."},
-					"algorithm":    obj{"type": "string", "enum": []string{"Ed25519"}},
-					"public_key":   obj{"type": "string", "contentEncoding": "base64", "description": "The raw 32-byte Ed25519 public key."},
-					"key_hash":     obj{"type": "string", "description": "The note key hash, 8 hex digits."},
-					"tiles_url":    obj{"type": "string", "description": "The log's C2SP tlog-tiles prefix on this server."}}})),
-		p(TilesPrefix + "/checkpoint"): get("C2SP tlog-tiles: the latest checkpoint (signed note with cosignatures). Cache-Control: max-age=5.",
-			nil, noteResp("The checkpoint.")),
-		p(TilesPrefix + "/tile/{tile}"): tiles,
-		p("/cosignatures"): obj{"post": obj{
-			"summary": "A witness submits a checkpoint with its cosignature added.",
-			"tags":    []string{"audit"},
-			"requestBody": obj{"required": true, "content": obj{"text/plain": obj{"schema": obj{"type": "string",
-				"description": "The checkpoint note with the witness's signature line."}}}},
-			"responses": obj{
-				"201": jsonResp("Stored.", obj{"type": "object", "additionalProperties": false, "required": []string{"tree_size", "witnesses"},
-					"properties": obj{"tree_size": intSchema, "witnesses": obj{"type": "array", "items": strSchema}}}),
-				"400": problemResp, "403": problemResp, "404": problemResp, "409": problemResp, "413": problemResp, "422": problemResp,
-				"503": problemResp,
-			},
-		}},
+			ok: jsonAnswer(200, "The proof.", InclusionProof{}), errs: reads},
+		"GET /proof/consistency": {id: "auditConsistencyProof", summary: "Proof that a tree is a prefix of a larger one (RFC 6962).",
+			params: []apidoc.Param{query("old", "The smaller tree size.", intSchema).Require(), query("new", "The larger tree size (default: the latest checkpoint).", intSchema)},
+			ok:     jsonAnswer(200, "The proof.", ConsistencyProof{}), errs: reads},
+		"GET /events": {id: "auditEvents", summary: "The logged events, oldest first, one page at a time.",
+			params: withFilters(query("cursor", "next_cursor of the previous page.", strSchema), limitParam),
+			ok:     jsonAnswer(200, "A page.", EventsPage{}), errs: reads},
+		"GET /events.ndjson": {id: "auditEventsNDJSON", summary: "Every event of a checkpoint, one JSON object a line: a header naming the checkpoint, the events, an end line.",
+			params: withFilters(checkpointParam),
+			ok:     apidoc.Response{Status: 200, Description: "The export.", Content: []apidoc.Content{{Media: "application/x-ndjson", Schema: strSchema}}}, errs: reads},
+		"GET /events.csv": {id: "auditEventsCSV", summary: "Every event of a checkpoint as CSV; the first line is a comment naming the checkpoint, the last a comment \"# end events=N\" (without it the download was cut).",
+			params: withFilters(checkpointParam),
+			ok:     apidoc.Response{Status: 200, Description: "The export.", Content: []apidoc.Content{{Media: "text/csv", Schema: strSchema}}}, errs: reads},
+		"GET /streams/{stream}/history": {id: "auditStreamHistory", summary: "The events of one stream in a checkpoint, oldest first, each with its inclusion proof, one page at a time.",
+			params: []apidoc.Param{apidoc.PathParam("stream", "Stream name."), checkpointParam,
+				query("cursor", "next_cursor of the previous page (ask with the same checkpoint).", strSchema), limitParam},
+			ok: jsonAnswer(200, "A page of the history.", StreamHistory{}), errs: reads},
+		"POST /cosignatures": {id: "auditAddCosignature", summary: "A witness submits a checkpoint with its cosignature added.",
+			request: apidoc.Schema{"type": "string", "description": "The checkpoint note with the witness's signature line."},
+			ok:      jsonAnswer(201, "Stored.", CosignatureReceipt{}), errs: []int{400, 403, 404, 409, 413, 422, 503}},
+		"GET /key": {id: "auditKey", summary: "The log's public key, which signs every checkpoint. Pin the key the operator published out of band (docs/operations.md), not this answer alone.",
+			ok: jsonAnswer(200, "The key.", LogKey{}), errs: reads},
+		"GET " + TilesPrefix + "/checkpoint": {id: "tlogCheckpoint", summary: "C2SP tlog-tiles: the latest checkpoint (signed note with cosignatures). Cache-Control: max-age=5.",
+			ok: noteAnswer(), errs: reads},
+		"GET " + TilesPrefix + "/tile/{tile...}": {id: "tlogTile",
+			summary: "C2SP tlog-tiles: a hash tile (tile/<L>/<N>[.p/<W>]) or an entry bundle (tile/entries/<N>[.p/<W>]) within the latest checkpoint. An entry is a leaf's exact bytes (docs/audit.md). Full tiles are immutable (Cache-Control: immutable); partial ones are cached for 60 s.",
+			params:  []apidoc.Param{apidoc.PathParam("tile", "The rest of the tile path after tile/, several segments: 0/x001/234, 1/005.p/17, entries/000.")},
+			ok: apidoc.Response{Status: 200, Description: "The tile's bytes.", Headers: map[string]string{"Cache-Control": "immutable for a full tile; max-age=60 for a partial one."},
+				Content: []apidoc.Content{{Media: "application/octet-stream", Schema: apidoc.Schema{"type": "string", "contentEncoding": "binary"}}}},
+			// An entry bundle cannot carry a leaf above 65535 bytes.
+			errs: []int{400, 404, 501, 503}},
 	}
+}
+
+// Operations describes the audit routes under PathPrefix, for the API's
+// /openapi.json (api.Mount.Ops).
+func Operations() []apidoc.Op {
+	ops, err := operations((&handler{}).routes())
+	if err != nil {
+		panic(err) // the route table is code: TestOpenAPIPathsMatchRoutes builds it
+	}
+	return ops
+}
+
+func operations(routes []route) ([]apidoc.Op, error) {
+	docs := routeDocs()
+	var ops []apidoc.Op
+	for _, r := range routes {
+		key := r.method + " " + r.pattern
+		d, ok := docs[key]
+		if !ok {
+			return nil, fmt.Errorf("audit: route %s has no OpenAPI descriptor", key)
+		}
+		delete(docs, key)
+		o := apidoc.Op{Method: r.method, Path: openAPIPath(r.pattern), ID: d.id, Tag: "audit", Summary: d.summary,
+			Description: d.summary + " Public: no credentials needed.", Params: d.params, Responses: []apidoc.Response{d.ok}}
+		if d.request != nil {
+			o.RequestContent, o.RequestRequired = []apidoc.Content{{Media: "text/plain", Schema: d.request}}, true
+			o.Description = d.summary + " A witness is recognised by its signature: no token is needed."
+		}
+		for _, code := range d.errs {
+			o.Responses = append(o.Responses, apidoc.Response{Status: code, Description: "An RFC 9457 problem.", Body: problem{}, Media: "application/problem+json"})
+		}
+		ops = append(ops, o)
+	}
+	for key := range docs {
+		return nil, fmt.Errorf("audit: descriptor %s names no route", key)
+	}
+	return ops, nil
+}
+
+// responseHeaders: every header the operations name has its own text.
+var responseHeaders = map[string]string{}
+
+// OpenAPIPaths returns the path items of the audit routes, keyed by full
+// path, as a document of their own would hold them.
+func OpenAPIPaths() map[string]any {
+	doc, err := apidoc.Build(apidoc.Info{Title: "audit"}, apidoc.NewReflector(), responseHeaders, Operations())
+	if err != nil {
+		panic(err)
+	}
+	return doc["paths"].(apidoc.Schema)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
 
+	"promiseledger/api/kernel"
 	"promiseledger/projections/translog"
 )
 
@@ -160,12 +161,9 @@ const maxCosignedNote = 64 << 10
 // verified and kept; the text must be exactly a checkpoint the log signed.
 func (h *handler) addCosignature(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxCosignedNote+1))
+	body, err := kernel.ReadLimited(w, r, maxCosignedNote)
 	if err != nil {
-		return badRequest("read body: %v", err)
-	}
-	if len(body) > maxCosignedNote {
-		return newProblem(http.StatusRequestEntityTooLarge, "body-too-large", "Body too large", "a cosigned checkpoint is a few hundred bytes")
+		return err
 	}
 	n, err := note.Open(body, note.VerifierList(append([]note.Verifier{h.log}, h.witnesses...)...))
 	var invalid *note.InvalidSignatureError

@@ -114,9 +114,10 @@ type EventsPage struct {
 	// Checkpoint is the latest checkpoint: events with a smaller leaf index
 	// can be proved in it.
 	Checkpoint *CheckpointRef `json:"checkpoint"`
-	Events     []Event        `json:"events"`
-	// NextCursor continues the listing (absent on the last page).
-	NextCursor string `json:"next_cursor,omitempty"`
+	// Items are the page's events, in log order.
+	Items []Event `json:"items"`
+	// NextCursor continues the listing (null on the last page).
+	NextCursor *string `json:"next_cursor"`
 }
 
 // ExportHeader is the first line of GET /events.ndjson.
@@ -164,11 +165,12 @@ type StreamHistory struct {
 	Note       string        `json:"note"`
 	// CurrentVersion is the stream's version in the store now; events
 	// above the checkpoint's last one are not in this history yet.
-	CurrentVersion *int64  `json:"current_version,omitempty"`
-	Events         []Event `json:"events"`
-	// NextCursor continues the history (absent on the last page): ask
+	CurrentVersion *int64 `json:"current_version,omitempty"`
+	// Items are the page's events, each with its inclusion proof.
+	Items []Event `json:"items"`
+	// NextCursor continues the history (null on the last page): ask
 	// again with cursor=NextCursor and the same checkpoint.
-	NextCursor string `json:"next_cursor,omitempty"`
+	NextCursor *string `json:"next_cursor"`
 }
 
 // CosignatureReceipt is the answer of POST /cosignatures.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"promiseledger/api/kernel"
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/projections"
@@ -28,12 +29,12 @@ func (s *server) assessmentCouncil(ctx context.Context, r *http.Request) (string
 
 type assessBody struct {
 	writeCommon
-	ID          string          `json:"id"`
+	ID          string          `json:"id,omitempty" format:"uuid" doc:"Optional: the assessment's id. Default: the event's id."`
 	IndicatorID string          `json:"indicator_id"`
-	ReportID    string          `json:"report_id"`
+	ReportID    string          `json:"report_id,omitempty" doc:"The report assessed; default the latest."`
 	Position    string          `json:"position"`
 	Comment     string          `json:"comment"`
-	Evidence    domain.Evidence `json:"evidence"`
+	Evidence    domain.Evidence `json:"evidence,omitzero" doc:"What backs the position."`
 }
 
 // assessPolicy is who may record an assessment for the council in the
@@ -56,7 +57,7 @@ func (s *server) recordAssessment() http.Handler {
 type replyBody struct {
 	writeCommon
 	Reply    string          `json:"reply"`
-	Evidence domain.Evidence `json:"evidence"`
+	Evidence domain.Evidence `json:"evidence,omitzero" doc:"What backs the reply."`
 }
 
 // replyPolicy is who may reply to the assessment in the path: the people
@@ -71,7 +72,7 @@ func (s *server) replyPolicy(ctx context.Context, r *http.Request, p principal) 
 		return err
 	}
 	if !a.IsRespondent(p.actorID) {
-		return forbidden(fmt.Sprintf("only the people responsible for indicator %s when it was assessed may reply", a.IndicatorID))
+		return kernel.Forbidden(fmt.Sprintf("only the people responsible for indicator %s when it was assessed may reply", a.IndicatorID))
 	}
 	return nil
 }
@@ -95,15 +96,15 @@ func (s *server) withdrawAssessment() http.Handler {
 
 func (s *server) listAssessments(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
-	f := projections.AssessmentFilter{CouncilID: q.str("council_id"), IndicatorID: q.str("indicator_id"), RespondentID: q.str("respondent_id"), Limit: q.limit()}
-	if err := q.err(); err != nil {
+	f := projections.AssessmentFilter{CouncilID: q.Str("council_id"), IndicatorID: q.Str("indicator_id"), RespondentID: q.Str("respondent_id"), Limit: q.limit()}
+	if err := q.Err(); err != nil {
 		return err
 	}
 	as, err := projections.ListAssessments(r.Context(), s.cfg.DB, f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newPage(as, ""))
+	kernel.WritePage(w, r, as, "")
 	return nil
 }
 
@@ -117,6 +118,6 @@ func (s *server) getAssessment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", `"`+itoa(version)+`"`)
-	writeJSON(w, http.StatusOK, a)
+	kernel.WriteJSON(w, http.StatusOK, a)
 	return nil
 }

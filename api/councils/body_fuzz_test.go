@@ -3,15 +3,15 @@ package councils
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"promiseledger/api/kernel"
+	"promiseledger/api/kernel/kerneltest"
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/eventstore/memory"
@@ -27,7 +27,7 @@ const (
 	fzIndicator = "0190a6a4-5e2b-7c3d-8e4f-00000000c006"
 )
 
-// fuzzRoute decodes a body with the package's own decodeBody and header
+// fuzzRoute decodes a body with the package's own readCommand
 // into the route's own body type and runs the command its handler runs.
 // The routes' policies read the read models (PostgreSQL); the fuzz target
 // leaves them out to run thousands of bodies a second on an in-memory store.
@@ -41,10 +41,7 @@ type fuzzRoute struct {
 func decodeRun[T any, B commandBody[T]](run func(ctx context.Context, s *server, h commands.Header, b B) (commands.Result, error)) func(context.Context, *server, http.ResponseWriter, *http.Request, principal) (commands.Result, error) {
 	return func(ctx context.Context, s *server, w http.ResponseWriter, r *http.Request, p principal) (commands.Result, error) {
 		var body T
-		if err := s.decodeBody(w, r, &body); err != nil {
-			return commands.Result{}, err
-		}
-		h, err := s.header(r, p, B(&body).common())
+		h, err := readCommand[T, B](s, w, r, p, &body)
 		if err != nil {
 			return commands.Result{}, err
 		}
@@ -113,18 +110,7 @@ var fuzzRoutes = []fuzzRoute{
 // assessment deputy-1 may reply to, and deputy-1, on an in-memory store.
 func fuzzWorld(t *testing.T) (*server, *memory.Store) {
 	t.Helper()
-	store := memory.New()
-	var mu sync.Mutex
-	clock := time.Date(2021, 3, 1, 9, 0, 0, 0, time.UTC)
-	cmd, err := commands.New(commands.Deps{Store: store, Clock: func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		clock = clock.Add(time.Second)
-		return clock
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, cmd := kerneltest.MemoryCommands(t, time.Date(2021, 3, 1, 9, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	h := commands.Header{Actor: commands.Actor{ID: "admin-1", Role: RoleAdmin}, EffectiveAt: time.Date(2021, 2, 1, 0, 0, 0, 0, time.UTC)}
 	m := commands.Header{Actor: commands.Actor{ID: "member-1", Role: "council"}}
@@ -189,7 +175,7 @@ func FuzzCouncilBodies(f *testing.F) {
 		r.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		_, err = rt.run(ctx, s, w, r, rt.who)
-		if err != nil && classify(err) == nil {
+		if err != nil && kernel.Classify(err) == nil {
 			t.Fatalf("route %d, body %q: an unexpected error (a 500): %v", route, body, err)
 		}
 		appended, rerr := store.ReadAll(ctx, before, 100)
@@ -200,43 +186,9 @@ func FuzzCouncilBodies(f *testing.F) {
 			t.Fatalf("route %d, body %q: refused (%v) but appended %d events", route, body, err, len(appended))
 		}
 		for _, rec := range appended {
-			ev, m, derr := domain.Decode(rec.Type, rec.Data, rec.Metadata)
-			if derr != nil {
-				t.Fatalf("stored %s does not decode: %v", rec.Type, derr)
-			}
-			typ, data, meta, eerr := domain.Encode(ev, m)
-			if eerr != nil || typ != rec.Type || !bytes.Equal(data, rec.Data) || !bytes.Equal(meta, rec.Metadata) {
-				t.Fatalf("the codec changed a stored %s: %s → %s", rec.Type, rec.Data, data)
-			}
-			for _, raw := range [][]byte{rec.Data, rec.Metadata} {
-				var v any
-				if jerr := json.Unmarshal(raw, &v); jerr != nil || domain.CheckJSONText(raw) != nil {
-					t.Fatalf("stored %s is not clean JSON text: %s", rec.Type, raw)
-				}
-				eachString(v, func(str string) {
-					if verr := domain.ValidateText("", str, true, 0); verr != nil {
-						t.Fatalf("stored %s holds %q: %v", rec.Type, str, verr)
-					}
-				})
-			}
+			kerneltest.CheckStored(t, rec)
 		}
 	})
-}
-
-func eachString(v any, fn func(string)) {
-	switch v := v.(type) {
-	case string:
-		fn(v)
-	case []any:
-		for _, e := range v {
-			eachString(e, fn)
-		}
-	case map[string]any:
-		for k, e := range v {
-			fn(k)
-			eachString(e, fn)
-		}
-	}
 }
 
 // TestFuzzCouncilSeedsAreAccepted: each route's seed body is accepted, so

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
+	"promiseledger/api/kernel"
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/projections"
@@ -51,7 +53,7 @@ func (s *server) memberOf(action string, councilID func(ctx context.Context, r *
 			return err
 		}
 		if !ok {
-			return forbidden(fmt.Sprintf("only current members of council %s may %s", id, action))
+			return kernel.Forbidden(fmt.Sprintf("only current members of council %s may %s", id, action))
 		}
 		return nil
 	}
@@ -61,7 +63,7 @@ func councilInPath(_ context.Context, r *http.Request) (string, error) { return 
 
 type registerCouncilBody struct {
 	writeCommon
-	ID            string      `json:"id"`
+	ID            string      `json:"id,omitempty" format:"uuid" doc:"Optional: the council's id. Default: the event's id."`
 	TerritoryKATO string      `json:"territory_kato"`
 	Level         string      `json:"level"`
 	Name          domain.Text `json:"name"`
@@ -103,16 +105,16 @@ func (s *server) leaveCouncil() http.Handler {
 
 func (s *server) listCouncils(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
-	f := projections.CouncilFilter{Level: q.oneOf("level", "republican", "regional", "district"), TerritoryKATO: q.str("kato"),
-		WithinKATO: q.str("within"), Cursor: q.str("cursor"), Limit: q.limit()}
-	if err := q.err(); err != nil {
+	f := projections.CouncilFilter{Level: q.Enum("level", "republican", "regional", "district"), TerritoryKATO: q.Str("kato"),
+		WithinKATO: q.Str("within"), Cursor: q.Str("cursor"), Limit: q.limit()}
+	if err := q.Err(); err != nil {
 		return err
 	}
 	p, err := projections.ListCouncils(r.Context(), s.cfg.DB, f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newPage(p.Items, p.NextCursor))
+	kernel.WritePage(w, r, p.Items, p.NextCursor)
 	return nil
 }
 
@@ -125,8 +127,15 @@ func (s *server) getCouncil(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	kernel.WriteJSON(w, http.StatusOK, c)
 	return nil
+}
+
+// councilMembersAnswer is a council's members as of a time.
+type councilMembersAnswer struct {
+	CouncilID string                          `json:"council_id" doc:"The council."`
+	AsOf      *time.Time                      `json:"as_of,omitempty" doc:"The time asked for, when one was; absent: now."`
+	Items     []projections.CouncilMemberView `json:"items" doc:"Membership periods."`
 }
 
 func (s *server) councilMembers(w http.ResponseWriter, r *http.Request) error {
@@ -134,15 +143,15 @@ func (s *server) councilMembers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := s.query(r)
-	asOf, former := q.at("as_of"), q.boolean("former")
-	if err := q.err(); err != nil {
+	asOf, former := q.at("as_of"), q.flag("former")
+	if err := q.Err(); err != nil {
 		return err
 	}
 	ms, err := projections.CouncilMembers(r.Context(), s.cfg.DB, r.PathValue("id"), asOf, former)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"council_id": r.PathValue("id"), "as_of": asOf, "items": ms})
+	kernel.WriteJSON(w, http.StatusOK, councilMembersAnswer{CouncilID: r.PathValue("id"), AsOf: asOf, Items: ms})
 	return nil
 }
 
@@ -166,7 +175,7 @@ func (s *server) councilLeague(w http.ResponseWriter, r *http.Request) error {
 	} else if a, ok := domain.ParseAssemblyID(id); ok {
 		assembly = a.ID()
 	} else {
-		return notFound(fmt.Sprintf("no council or assembly %q", id))
+		return kernel.NotFound(fmt.Sprintf("no council or assembly %q", id))
 	}
 	return s.league(w, r, projections.LeagueQuery{AssemblyID: assembly})
 }

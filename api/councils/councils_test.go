@@ -244,7 +244,7 @@ func TestRecommendationsOverHTTP(t *testing.T) {
 	e.expect(e.do("POST", "/v1/councils/"+id+"/recommendations", "stranger/council", draft), 403)
 	e.expect(e.do("POST", "/v1/councils/"+id+"/recommendations", admin, draft), 403) // an admin is no member
 	first := e.expect(e.do("POST", "/v1/councils/"+id+"/recommendations", "member-1/council", draft, "Idempotency-Key", "draft-1"), 201)
-	again := e.expect(e.do("POST", "/v1/councils/"+id+"/recommendations", "member-1/council", draft, "Idempotency-Key", "draft-1"), 200)
+	again := e.expect(e.do("POST", "/v1/councils/"+id+"/recommendations", "member-1/council", draft, "Idempotency-Key", "draft-1"), 201)
 	if again.body["id"] != first.body["id"] || again.body["duplicate"] != true || again.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay: %s after %s", again.raw, first.raw)
 	}
@@ -295,7 +295,7 @@ func TestRecommendationsOverHTTP(t *testing.T) {
 		t.Fatalf("recommendation: %s", got.raw)
 	}
 	rates := e.expect(e.do("GET", "/v1/state-bodies/rates", "", nil), 200)
-	if !strings.Contains(rates.raw, `"answer_rate":1`) || !strings.Contains(rates.raw, `"on_time_rate":0`) {
+	if !strings.Contains(rates.raw, `"answer_percent":100`) || !strings.Contains(rates.raw, `"on_time_percent":0`) {
 		t.Fatalf("rates: %s", rates.raw)
 	}
 	e.expect(e.do("GET", "/v1/recommendations/0190a1b2-c3d4-7e5f-8a9b-0000000000ff", "", nil), 404)
@@ -382,7 +382,7 @@ func TestAssessmentsAndRatingsOverHTTP(t *testing.T) {
 		t.Fatalf("deputy-2 rating: %s", r.raw)
 	}
 	league := e.expect(e.do("GET", "/v1/ratings/league?level=regional", "", nil), 200)
-	rows := league.body["rows"].([]any)
+	rows := league.body["items"].([]any)
 	if len(rows) != 2 || rows[0].(map[string]any)["deputy_id"] != "deputy-2" {
 		t.Fatalf("league: %s", league.raw)
 	}
@@ -399,8 +399,8 @@ func TestAssessmentsAndRatingsOverHTTP(t *testing.T) {
 	e.expect(e.do("GET", "/v1/ratings/league", "", nil), 400)
 	// limit cuts the table from the top (ranks stay those of the whole
 	// table), and never goes past the configured maximum.
-	if top := e.expect(e.do("GET", "/v1/ratings/league?level=regional&limit=1", "", nil), 200); len(top.body["rows"].([]any)) != 1 ||
-		top.body["rows"].([]any)[0].(map[string]any)["deputy_id"] != "deputy-2" {
+	if top := e.expect(e.do("GET", "/v1/ratings/league?level=regional&limit=1", "", nil), 200); len(top.body["items"].([]any)) != 1 ||
+		top.body["items"].([]any)[0].(map[string]any)["deputy_id"] != "deputy-2" {
 		t.Fatalf("league limit=1: %s", top.raw)
 	}
 	e.expect(e.do("GET", "/v1/ratings/league?level=regional&limit=501", "", nil), 400)
@@ -492,7 +492,7 @@ func TestUnmatchedRequestsGetProblems(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("PUT", "/v1/councils", nil))
-	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, POST" || rec.Header().Get("Content-Type") != "application/problem+json" {
+	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, HEAD, POST" || rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Errorf("PUT /v1/councils: %d %v", rec.Code, rec.Header())
 	}
 	rec = httptest.NewRecorder()

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"promiseledger/api/kernel"
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/projections"
@@ -17,7 +18,7 @@ import (
 // pathDeputy answers 404 for a malformed deputy id in the path.
 func pathDeputy(_ context.Context, r *http.Request, _ principal) error {
 	if domain.ValidatePersonID("id", r.PathValue("id")) != nil {
-		return notFound(fmt.Sprintf("no deputy %q", r.PathValue("id")))
+		return kernel.NotFound(fmt.Sprintf("no deputy %q", r.PathValue("id")))
 	}
 	return nil
 }
@@ -112,7 +113,7 @@ func (s *server) correctActivity() http.Handler {
 type publishMethodBody struct {
 	writeCommon
 	Method        string               `json:"method"`
-	Version       int                  `json:"version"`
+	Version       int                  `json:"version,omitempty" doc:"Optional: the next version."`
 	Title         domain.Text          `json:"title"`
 	Summary       string               `json:"summary"`
 	Formula       domain.RatingFormula `json:"formula"`
@@ -129,16 +130,16 @@ func (s *server) publishMethod() http.Handler {
 
 func (s *server) listDeputies(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
-	f := projections.DeputyFilter{Level: q.oneOf("level", "republican", "regional", "district"), AssemblyID: q.str("assembly_id"),
-		Cursor: q.str("cursor"), Limit: q.limit()}
-	if err := q.err(); err != nil {
+	f := projections.DeputyFilter{Level: q.Enum("level", "republican", "regional", "district"), AssemblyID: q.Str("assembly_id"),
+		Cursor: q.Str("cursor"), Limit: q.limit()}
+	if err := q.Err(); err != nil {
 		return err
 	}
 	p, err := projections.ListDeputies(r.Context(), s.cfg.DB, f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newPage(p.Items, p.NextCursor))
+	kernel.WritePage(w, r, p.Items, p.NextCursor)
 	return nil
 }
 
@@ -151,7 +152,7 @@ func (s *server) getDeputy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", `"`+itoa(d.Version)+`"`)
-	writeJSON(w, http.StatusOK, d)
+	kernel.WriteJSON(w, http.StatusOK, d)
 	return nil
 }
 
@@ -224,7 +225,7 @@ func (s *server) deputyRating(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	kernel.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -237,13 +238,13 @@ func (s *server) myRating(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "private, no-store")
 	if _, err := projections.GetDeputy(r.Context(), s.cfg.DB, p.actorID); err != nil {
-		return forbidden("only a registered deputy has a rating: your credentials name no deputy")
+		return kernel.Forbidden("only a registered deputy has a rating: your credentials name no deputy")
 	}
 	out, err := s.ratingOf(r, p.actorID, true)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	kernel.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -253,8 +254,8 @@ func (s *server) ratingOf(r *http.Request, deputyID string, withEvents bool) (de
 		return deputyRating{}, err
 	}
 	q := s.query(r)
-	axes, method, version := q.axes(), q.str("method"), q.integer("version", 1, 10000)
-	if err := q.err(); err != nil {
+	axes, method, version := q.axes(), q.Str("method"), q.Int("version", 1, 10000)
+	if err := q.Err(); err != nil {
 		return deputyRating{}, err
 	}
 	d, err := projections.GetDeputy(ctx, s.cfg.DB, deputyID)
@@ -359,7 +360,9 @@ type leagueTable struct {
 	Level       domain.CouncilLevel `json:"level"`
 	AssemblyID  string              `json:"assembly_id,omitempty"`
 	AsOf        *time.Time          `json:"as_of"`
-	Rows        []leagueRow         `json:"rows"`
+	// Items are the deputies by rank, then the unrated: a list of records,
+	// so items as in every list answer.
+	Items []leagueRow `json:"items"`
 	// Provenance names the log state, method and instants of the answer.
 	Provenance provenance.Provenance `json:"provenance"`
 }
@@ -376,11 +379,11 @@ func (s *server) ratingProvenance(r *http.Request, axes *projections.Axes, metho
 
 func (s *server) ratingsLeague(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
-	level := q.oneOf("level", "republican", "regional", "district")
-	if q.str("level") == "" {
-		q.errs = append(q.errs, fieldProblem{Field: "level", Problem: "is required: republican, regional or district"})
+	level := q.Enum("level", "republican", "regional", "district")
+	if q.Str("level") == "" {
+		q.Bad("level", "is required: republican, regional or district")
 	}
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		return err
 	}
 	return s.league(w, r, projections.LeagueQuery{Level: level})
@@ -391,9 +394,9 @@ func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.L
 		return err
 	}
 	q := s.query(r)
-	lq.Axes, lq.Method, lq.Version, lq.Period = q.axes(), q.str("method"), q.integer("version", 1, 10000), q.date("period")
-	limit := q.integer("limit", 1, s.cfg.MaxPageSize) // 0: every row
-	if err := q.err(); err != nil {
+	lq.Axes, lq.Method, lq.Version, lq.Period = q.axes(), q.Str("method"), q.Int("version", 1, 10000), q.Date("period")
+	limit := q.Int("limit", 1, s.cfg.MaxPageSize) // 0: every row
+	if err := q.Err(); err != nil {
 		return err
 	}
 	l, err := projections.LeagueTable(r.Context(), s.cfg.DB, lq)
@@ -401,7 +404,7 @@ func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.L
 		return err
 	}
 	out := leagueTable{Method: l.Method, Version: l.Version, Versions: l.Versions, InForce: l.InForce, Period: l.Period,
-		Provisional: l.Provisional, Level: l.Level, AssemblyID: l.AssemblyID, Rows: make([]leagueRow, 0, len(l.Rows))}
+		Provisional: l.Provisional, Level: l.Level, AssemblyID: l.AssemblyID, Items: make([]leagueRow, 0, len(l.Rows))}
 	if lq.Axes != nil {
 		out.AsOf = lq.Axes.AsOf
 	}
@@ -409,27 +412,27 @@ func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.L
 		l.Rows = l.Rows[:limit] // the top of the table; ranks are over every row
 	}
 	for _, v := range l.Rows {
-		out.Rows = append(out.Rows, leagueRow{DeputyID: v.DeputyID, DisplayName: v.DisplayName, AssemblyID: v.AssemblyID, Rated: v.Rated,
+		out.Items = append(out.Items, leagueRow{DeputyID: v.DeputyID, DisplayName: v.DisplayName, AssemblyID: v.AssemblyID, Rated: v.Rated,
 			NotRated: v.NotRated, Score: v.Score, RankAssembly: v.RankAssembly, AssemblyRated: v.AssemblyRated, RankLevel: v.RankLevel,
 			LevelRated: v.LevelRated, FactionDays: v.FactionDays})
 	}
 	if out.Provenance, err = s.ratingProvenance(r, lq.Axes, l.Method, l.Version); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	kernel.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 func (s *server) listMethods(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
 	axes := q.axes()
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		return err
 	}
 	ms, err := projections.RatingMethods(r.Context(), s.cfg.DB, axes)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newPage(ms, ""))
+	kernel.WritePage(w, r, ms, "")
 	return nil
 }

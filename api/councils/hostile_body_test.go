@@ -5,32 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"promiseledger/api/kernel/kerneltest"
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/eventstore/postgres/pgtest"
 )
 
-// hostileJSON is hostile text as sent: JSON string literals with the bytes
-// and escapes a client put on the wire (json.Marshal would replace
-// invalid UTF-8). The long one is 1 MiB less room for the rest of the
-// body, so it passes the 1 MiB body limit and reaches the field's rules.
-var hostileJSON = []struct{ name, literal string }{
-	{"NUL", `"a\u0000b"`},
-	{"C0 escape", `"a\u001b[31mb"`},
-	{"C1 next line", `"a\u0085b"`},
-	{"invalid UTF-8", "\"a\xffb\""},
-	{"overlong slash", "\"a\xc0\xafb\""},
-	{"encoded surrogate", "\"a\xed\xa0\x80b\""},
-	{"lone high surrogate escape", `"a\ud800b"`},
-	{"lone low surrogate escape", `"\udc00"`},
-	{"replacement character", `"a\ufffdb"`},
-	{"right-to-left override", `"invoice\u202eFDP.exe"`},
-	{"first strong isolate", "\"a\u2068b\""},
-	{"about 1 MiB", `"` + strings.Repeat("a", 1<<20-8<<10) + `"`},
-}
+// hostileJSON is the kernel's hostile text (kerneltest.HostileText) and a
+// value of 1 MiB less room for the rest of the body, so it passes the 1 MiB
+// body limit and reaches the field's rules.
+var hostileJSON = append(slices.Clone(kerneltest.HostileText), struct{ Name, Literal string }{"about 1 MiB", `"` + strings.Repeat("a", 1<<20-8<<10) + `"`})
 
 // rawDo sends a raw body as who.
 func (e *env) rawDo(method, path, who string, body []byte) response {
@@ -193,16 +181,16 @@ func TestEveryTextFieldOfEveryCouncilWriteRefusesHostileText(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				res := e.rawDo(c.method, c.path, c.who, withField(t, c.body, field, hj.literal))
+				res := e.rawDo(c.method, c.path, c.who, withField(t, c.body, field, hj.Literal))
 				if res.status != 422 || !strings.Contains(res.raw, `"field":"`+field+`"`) {
-					t.Errorf("%s %s with %s = %s: got %d, want 422 naming %s: %.300s", c.method, c.path, field, hj.name, res.status, field, res.raw)
+					t.Errorf("%s %s with %s = %s: got %d, want 422 naming %s: %.300s", c.method, c.path, field, hj.Name, res.status, field, res.raw)
 				}
 				if len(res.raw) > 64<<10 {
-					t.Errorf("%s %s with %s = %s: the answer echoes the text (%d bytes)", c.method, c.path, field, hj.name, len(res.raw))
+					t.Errorf("%s %s with %s = %s: the answer echoes the text (%d bytes)", c.method, c.path, field, hj.Name, len(res.raw))
 				}
 				pgtest.WaitVisible(t, e.db)
 				if after, err := e.store.Head(ctx); err != nil || after != before {
-					t.Errorf("%s %s with %s = %s appended: head %v → %v (%v)", c.method, c.path, field, hj.name, before, after, err)
+					t.Errorf("%s %s with %s = %s appended: head %v → %v (%v)", c.method, c.path, field, hj.Name, before, after, err)
 				}
 			}
 		}

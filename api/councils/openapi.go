@@ -1,90 +1,100 @@
 package councils
 
 import (
-	"fmt"
-	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
+	"promiseledger/api/apidoc"
+	"promiseledger/api/kernel"
 	"promiseledger/api/params"
+	"promiseledger/domain"
 )
 
-// The OpenAPI 3.1 description of this package's routes, as Go data. Schemas
-// are inlined (no $ref), so the path items can be merged into any document
-// as they are.
+// The OpenAPI description of this package's routes is generated (package
+// apidoc) from the route table's descriptors (routes.go) and the Go types
+// the handlers decode and encode; who may call a role-gated route is the
+// same variable its policy checks (x-roles).
 
-type obj = map[string]any
-
-// OpenAPIPaths returns an OpenAPI 3.1 path item for every route of the
-// handler, keyed by path ("/v1/councils/{id}"). Each call returns fresh
-// maps, so the caller may change them.
-func OpenAPIPaths() map[string]any {
-	paths := map[string]any{}
-	for _, rt := range routeTable() {
-		path := patternPath(rt.pattern)
-		item, _ := paths[path].(obj)
-		if item == nil {
-			item = obj{}
-			paths[path] = item
-		}
-		item[strings.ToLower(rt.method)] = operationObject(rt)
+// Operations describes every route of the handler, for the API's
+// /openapi.json (api.Mount.Ops), which reflects their types beside the
+// main routes'.
+func Operations() []apidoc.Op {
+	table := routeTable()
+	ops := make([]apidoc.Op, len(table))
+	for i, rt := range table {
+		ops[i] = operationOf(rt)
 	}
-	return paths
+	return ops
 }
 
-func operationObject(rt route) obj {
+// OpenAPIPaths returns the path items of this package's routes, keyed by
+// path ("/v1/councils/{id}"), as a document of their own would hold them
+// (their $refs point into that document's components).
+func OpenAPIPaths() map[string]any {
+	doc, err := apidoc.Build(apidoc.Info{Title: "councils"}, apidoc.NewReflector(), responseHeaders, Operations())
+	if err != nil {
+		panic(err) // the route table is code: a test builds it
+	}
+	return doc["paths"].(apidoc.Schema)
+}
+
+var responseHeaders = map[string]string{
+	"Retry-After":      "Seconds to wait before trying again.",
+	"WWW-Authenticate": "Bearer challenge.",
+}
+
+func operationOf(rt route) apidoc.Op {
 	op := rt.op
-	o := obj{"operationId": "councils_" + op.id, "summary": op.summary, "tags": []string{op.tag}}
+	o := apidoc.Op{Method: rt.method, Path: patternPath(rt.pattern), ID: "councils_" + op.id, Tag: op.tag, Summary: op.summary,
+		Roles: slices.Clone(op.roles)}
 	desc := "Public: no credentials needed."
 	switch {
 	case len(op.roles) > 0:
 		// x-roles is the machine-readable "who may call": a test calls the
 		// route with every role's token and expects 403 exactly for the others.
-		desc = "Who may call: a token with the role " + strings.Join(op.roles, " or ") + "."
-		o["x-roles"] = slices.Clone(op.roles)
-		o["security"] = []obj{{"bearer": []string{}}}
+		o.Policy = "a token with the role " + strings.Join(op.roles, " or ")
+		desc = op.summary + "."
 	case op.access != "":
-		desc = "Who may call: " + op.access + "."
-		o["security"] = []obj{{"bearer": []string{}}}
+		o.Policy = op.access
+		desc = op.summary + "."
 	}
 	if rt.method != http.MethodGet {
 		desc += " Writes take an Idempotency-Key header (a retry with the same key answers as the first time, with duplicate: true), " +
 			"If-Match (or expected_version) to pin the stream version, reason and effective_at; the actor is the authenticated person, never a body field."
 	}
-	o["description"] = desc
-	params := append([]obj(nil), op.params...)
+	o.Description = desc
+	o.Params = slices.Clone(op.params)
 	if rt.method != http.MethodGet {
-		params = append(params, idempotencyKeyParam, ifMatchParam)
-	}
-	if len(params) > 0 {
-		o["parameters"] = params
+		o.Params = append(o.Params, idempotencyKeyParam, ifMatchParam)
 	}
 	if op.body != nil {
-		o["requestBody"] = obj{"required": rt.method == http.MethodPost,
-			"content": obj{"application/json": obj{"schema": op.body}}}
+		o.Request, o.RequestRequired = op.body, rt.method == http.MethodPost
 	}
-	responses := obj{}
 	switch {
 	case rt.method != http.MethodGet && op.created:
-		responses["201"] = jsonResponse("Recorded.", writeResultSchema)
-		responses["200"] = jsonResponse("Already recorded by an earlier request with the same Idempotency-Key (duplicate: true).", writeResultSchema)
+		o.Responses = append(o.Responses,
+			apidoc.Response{Status: 201, Description: "Recorded.", Body: writeResult{}},
+			apidoc.Response{Status: 200, Description: "Already recorded by an earlier request with the same Idempotency-Key (duplicate: true).", Body: writeResult{}})
 	case rt.method != http.MethodGet:
-		responses["200"] = jsonResponse("Recorded (or replayed, with duplicate: true).", writeResultSchema)
+		o.Responses = append(o.Responses, apidoc.Response{Status: 200, Description: "Recorded (or replayed, with duplicate: true).", Body: writeResult{}})
 	default:
-		responses["200"] = jsonResponse("OK.", op.result)
+		o.Responses = append(o.Responses, apidoc.Response{Status: 200, Description: "OK.", Body: op.result})
 	}
 	for _, code := range append([]int{400, 500, 503}, op.errs...) {
+		desc := problemDescriptions[code]
 		if code == 400 && rt.method == http.MethodGet {
-			responses["400"] = obj{"description": badParamsDescription,
-				"content": obj{"application/problem+json": obj{"schema": problemSchema}}}
-			continue
+			desc = badParamsDescription
 		}
-		responses[strconv.Itoa(code)] = obj{"description": problemDescriptions[code],
-			"content": obj{"application/problem+json": obj{"schema": problemSchema}}}
+		r := apidoc.Response{Status: code, Description: desc, Body: kernel.Problem{}, Media: "application/problem+json"}
+		switch code {
+		case 401:
+			r.Headers = map[string]string{"WWW-Authenticate": ""}
+		case 409, 503:
+			r.Headers = map[string]string{"Retry-After": ""}
+		}
+		o.Responses = append(o.Responses, r)
 	}
-	o["responses"] = responses
 	return o
 }
 
@@ -110,310 +120,52 @@ var problemDescriptions = map[int]string{
 		"(a write sent again with the same Idempotency-Key is recorded once).",
 }
 
-func jsonResponse(desc string, schema obj) obj {
-	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
-}
-
-func str(desc string) obj { return obj{"type": "string", "description": desc} }
-
-func enum(desc string, values ...string) obj {
-	return obj{"type": "string", "enum": values, "description": desc}
-}
-
-func num(desc string) obj     { return obj{"type": "number", "description": desc} }
-func integer(desc string) obj { return obj{"type": "integer", "description": desc} }
-func boolean(desc string) obj { return obj{"type": "boolean", "description": desc} }
-func nullable(o obj) obj {
-	c := maps.Clone(o)
-	c["type"] = []any{o["type"], "null"}
-	return c
-}
-
-func array(items obj, desc string) obj {
-	return obj{"type": "array", "items": items, "description": desc}
-}
-
-func object(desc string, required []string, props obj) obj {
-	o := obj{"type": "object", "properties": props, "description": desc}
-	if len(required) > 0 {
-		o["required"] = required
-	}
-	return o
-}
-
-func merge(os ...obj) obj {
-	out := obj{}
-	for _, o := range os {
-		maps.Copy(out, o)
-	}
-	return out
-}
-
-func withProps(base obj, props obj) obj {
-	o := maps.Clone(base)
-	p := maps.Clone(base["properties"].(obj))
-	maps.Copy(p, props)
-	o["properties"] = p
-	return o
-}
-
-func pageOf(items obj) obj {
-	return object("One page.", []string{"items", "next_cursor"}, obj{
-		"items":       array(items, ""),
-		"next_cursor": nullable(str("Pass as cursor= for the next page; null on the last.")),
-	})
-}
-
-// ref returns a named schema, inlined.
-func ref(name string) obj {
-	s, ok := schemas()[name]
-	if !ok {
-		panic(fmt.Sprintf("councils: no schema %q", name))
-	}
-	return s
-}
-
 // Parameters.
 
-func pathParam(name, desc string) obj {
-	return obj{"name": name, "in": "path", "required": true, "description": desc, "schema": obj{"type": "string"}}
-}
+func str() apidoc.Schema { return apidoc.Schema{"type": "string"} }
 
-func queryParam(name, desc string, schema obj) obj {
-	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": schema}
-}
+func queryParam(name, desc string) apidoc.Param { return apidoc.QueryParam(name, desc, str()) }
 
-func requiredQuery(name, desc string, schema obj) obj {
-	p := queryParam(name, desc, schema)
-	p["required"] = true
-	return p
+func boolParam(name, desc string) apidoc.Param {
+	return apidoc.QueryParam(name, desc, apidoc.Schema{"type": "boolean"})
 }
-
-func boolParam(name, desc string) obj { return queryParam(name, desc, obj{"type": "boolean"}) }
 
 var (
+	pathParam             = apidoc.PathParam
 	councilIDParam        = pathParam("id", "The council's id (a UUID). A malformed id is 404; bytes that are not text (NUL, invalid UTF-8, control characters) are 400.")
 	recommendationIDParam = pathParam("id", "The recommendation's id (a UUID).")
 	assessmentIDParam     = pathParam("id", "The assessment's id (a UUID).")
 	deputyIDParam         = pathParam("id", "The deputy's person id.")
-	levelParam            = queryParam("level", "republican, regional or district.", enum("", "republican", "regional", "district"))
-	katoParam             = queryParam("kato", "Exactly this territory.", str(""))
-	withinParam           = queryParam("within", "This territory and every territory below it.", str(""))
-	limitParam            = queryParam("limit", "Page size: 1 to the server's maximum, LEDGER_MAX_PAGE_SIZE (default 500); 50 when absent. Larger is a 400.", obj{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})
-	cursorParam           = queryParam("cursor", "The next_cursor of the previous page.", str(""))
-	asOfParam             = queryParam("as_of", "As things stood then: events effective by this time (RFC 3339, or a date meaning the end of that day, UTC; capped at now).", str(""))
-	knownAtParam          = queryParam("known_at", "As the ledger knew it then: events recorded by this time.", str(""))
-	methodParam           = queryParam("method", "A rating method's name (default: the first published, by name).", str(""))
-	versionParam          = queryParam("version", "A version of the method (default: the one in force for the period).", obj{"type": "integer", "minimum": 1})
-	periodParam           = queryParam("period", "The period's first day, YYYY-MM-DD (default: the latest period).", str(""))
+	levelParam            = apidoc.QueryParam("level", "republican (the Mazhilis, the republic's council), regional (a region's or a city of republican significance's) or district (a district's or a city of regional significance's).",
+		apidoc.Schema{"type": "string", "enum": []string{"republican", "regional", "district"}})
+	katoParam    = queryParam("kato", "Exactly this territory.")
+	withinParam  = queryParam("within", "This territory and every territory below it.")
+	limitSchema  = apidoc.Schema{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize}
+	limitParam   = apidoc.QueryParam("limit", "Page size: 1 to the server's maximum, LEDGER_MAX_PAGE_SIZE (default 500); 50 when absent. Larger is a 400.", limitSchema)
+	cursorParam  = queryParam("cursor", "The next_cursor of the previous page.")
+	asOfParam    = queryParam("as_of", "As things stood then: events effective by this time (RFC 3339, or a date meaning the end of that day, UTC; capped at now).")
+	knownAtParam = queryParam("known_at", "As the ledger knew it then: events recorded by this time.")
+	methodParam  = queryParam("method", "A rating method's name (default: the first published, by name).")
+	versionParam = apidoc.QueryParam("version", "A version of the method (default: the one in force for the period).", apidoc.Schema{"type": "integer", "minimum": 1})
+	periodParam  = queryParam("period", "The period's first day, YYYY-MM-DD (default: the latest period).")
 	// Ratings are not recomputed at a past log state (docs/rating.md): the
 	// parameter exists so that a reader who tries it learns what to ask.
-	ratingCheckpointParam = queryParam("checkpoint", "Not accepted: always a 400. Ratings are published per rating method version on the as_of/known_at axes, not recomputed at a past log state; the problem names the known_at (the checkpoint's signed_at) that asks for the ratings as known when that checkpoint was signed.", obj{"type": "integer", "minimum": 1})
-	leagueParams          = []obj{asOfParam, knownAtParam, methodParam, versionParam, periodParam, ratingCheckpointParam,
-		queryParam("limit", "At most this many rows, from the top of the table: 1 to the server's maximum (default 500); absent: every row.", obj{"type": "integer", "minimum": 1, "maximum": params.DefaultMaxPageSize})}
-	idempotencyKeyParam = obj{"name": "Idempotency-Key", "in": "header", "required": false, "schema": obj{"type": "string", "maxLength": 255},
-		"description": "Makes a retry safe: the same key with the same request (token, route, target, body) records nothing new and answers as the first time; the same key with another request is a 422. Keys are kept in the same store as the main routes'."}
-	ifMatchParam = obj{"name": "If-Match", "in": "header", "required": false, "schema": obj{"type": "string"},
-		"description": `The stream version you read, quoted ("7"); 409 if it has moved on.`}
-	recommendationListParams = []obj{
-		queryParam("body_id", "A state body's id.", str("")),
-		queryParam("status", "drafted, submitted, acknowledged, answered, implemented, not_implemented or withdrawn.",
-			enum("", "drafted", "submitted", "acknowledged", "answered", "implemented", "not_implemented", "withdrawn")),
+	ratingCheckpointParam = apidoc.QueryParam("checkpoint", "Not accepted: always a 400. Ratings are published per rating method version on the as_of/known_at axes, not recomputed at a past log state; the problem names the known_at (the checkpoint's signed_at) that asks for the ratings as known when that checkpoint was signed.",
+		apidoc.Schema{"type": "integer", "minimum": 1})
+	leagueParams = []apidoc.Param{asOfParam, knownAtParam, methodParam, versionParam, periodParam, ratingCheckpointParam,
+		apidoc.QueryParam("limit", "At most this many rows, from the top of the table: 1 to the server's maximum (default 500); absent: every row.", limitSchema)}
+	idempotencyKeyParam = apidoc.HeaderParam("Idempotency-Key", "Makes a retry safe: the same key with the same request (token, route, target, body) records nothing new and answers as the first time; the same key with another request is a 422. Keys are kept in the same store as the main routes'.",
+		apidoc.Schema{"type": "string", "maxLength": 255})
+	ifMatchParam             = apidoc.HeaderParam("If-Match", `The stream version you read, quoted ("7"); 409 if it has moved on.`, str())
+	recommendationListParams = []apidoc.Param{
+		queryParam("body_id", "A state body's id."),
+		apidoc.QueryParam("status", "drafted, submitted, acknowledged, answered, implemented, not_implemented or withdrawn.",
+			apidoc.Schema{"type": "string", "enum": domain.RecommendationStatus("").Enum()}),
 		boolParam("overdue", "true: only those whose answer is overdue (today, or on the as_of date); false or absent: all."),
 		asOfParam, knownAtParam, limitParam, cursorParam,
 	}
 	// overdueListParams: /v1/recommendations/overdue lists overdue ones by
 	// definition, so it does not take overdue (overdue=false there would
 	// say the opposite of what it answers).
-	overdueListParams = slices.DeleteFunc(slices.Clone(recommendationListParams), func(p obj) bool { return p["name"] == "overdue" })
+	overdueListParams = slices.DeleteFunc(slices.Clone(recommendationListParams), func(p apidoc.Param) bool { return p.Name == "overdue" })
 )
-
-// Schemas.
-
-var (
-	text         = object("A text in Kazakh, Russian and English.", []string{"kk", "ru", "en"}, obj{"kk": str(""), "ru": str(""), "en": str("")})
-	date         = obj{"type": "string", "format": "date", "description": "YYYY-MM-DD."}
-	instant      = obj{"type": "string", "format": "date-time"}
-	period       = object("A closed range of days.", []string{"start", "end"}, obj{"start": date, "end": date})
-	evidence     = object("A public link, the SHA-256 of a document, or both.", nil, obj{"url": str(""), "sha256": str(""), "description": str("")})
-	commonFields = obj{
-		"reason":           str("Why; required for corrections, withdrawals, leaving, releasing and revised verdicts."),
-		"effective_at":     str("When the fact became true (RFC 3339); default now."),
-		"expected_version": integer("The stream version you read; If-Match wins over it."),
-	}
-	reasonSchema  = object("", nil, commonFields)
-	problemSchema = object("An RFC 9457 problem.", []string{"type", "title", "status"}, obj{
-		"type": str(""), "title": str(""), "status": integer(""), "detail": str(""), "instance": str(""),
-		"errors":          array(object("", []string{"field", "problem"}, obj{"field": str(""), "problem": str("")}), ""),
-		"state":           str("Where the record stands (illegal transitions)."),
-		"allowed_from":    array(str(""), "The states the move is allowed from."),
-		"current_version": integer("The stream's version (version conflicts)."),
-	})
-	writeResultSchema = object("What a write recorded.", []string{"id", "stream", "version", "event_ids", "duplicate"}, obj{
-		"id": str("The aggregate's id."), "stream": str(""), "version": integer(""), "event_ids": array(str(""), ""), "duplicate": boolean(""),
-	})
-	registerCouncilSchema = withProps(object("", []string{"territory_kato", "level", "name"}, obj{
-		"id": str("Optional UUID; default the event's id."), "territory_kato": str(""),
-		"level": enum("", "republican", "regional", "district"), "name": text,
-	}), commonFields)
-	joinSchema = withProps(object("Only an id, a role and a public display name are recorded.", []string{"member_id", "role", "display_name"}, obj{
-		"member_id": str("An opaque person id."), "role": enum("", "chair", "member"), "display_name": str("A public name: no contact data."),
-	}), commonFields)
-	linksSchema = object("", nil, obj{"roadmap_ids": array(str(""), ""), "indicator_ids": array(str(""), ""), "topics": array(str("A slug."), "")})
-	draftSchema = withProps(object("", []string{"title", "proposal", "addressee"}, obj{
-		"id": str("Optional UUID."), "title": text, "proposal": text,
-		"addressee": object("The state body.", []string{"id", "name"}, obj{"id": str("A slug."), "name": text}),
-		"links":     linksSchema,
-	}), commonFields)
-	submitSchema      = withProps(object("", nil, obj{"response_deadline": date}), commonFields)
-	acknowledgeSchema = withProps(object("", nil, obj{"reference": str("The body's incoming number.")}), commonFields)
-	answerSchema      = withProps(object("", []string{"decision", "reply", "evidence"}, obj{
-		"decision": enum("", "accepted", "partially_accepted", "rejected"), "reply": str(""), "evidence": evidence,
-	}), commonFields)
-	correctAnswerSchema = withProps(answerSchema, obj{"corrects": str("The answer's id (its event id).")})
-	judgeSchema         = withProps(object("", []string{"verdict"}, obj{
-		"verdict": enum("", "implemented", "not_implemented"), "comment": str(""), "evidence": evidence,
-	}), commonFields)
-	dissentSchema = withProps(object("", []string{"opinion"}, obj{"opinion": str("")}), commonFields)
-	assessSchema  = withProps(object("", []string{"indicator_id", "position", "comment"}, obj{
-		"id": str("Optional UUID."), "indicator_id": str(""), "report_id": str("The report assessed; default the latest."),
-		"position": enum("", "agree", "disagree"), "comment": str(""), "evidence": evidence,
-	}), commonFields)
-	replySchema    = withProps(object("", []string{"reply"}, obj{"reply": str(""), "evidence": evidence}), commonFields)
-	assemblySchema = object("The Mazhilis, or a maslikhat of a territory.", []string{"kind", "territory_kato", "level"}, obj{
-		"kind": enum("", "mazhilis", "maslikhat"), "territory_kato": str(""), "level": enum("", "republican", "regional", "district"),
-	})
-	registerDeputySchema = withProps(object("", []string{"deputy_id", "display_name", "assembly"}, obj{
-		"deputy_id": str("The deputy's person id (the id they authenticate with)."), "display_name": str(""), "assembly": assemblySchema,
-	}), commonFields)
-	factionSchema        = withProps(object("", []string{"faction"}, obj{"faction": str("A slug.")}), commonFields)
-	responsibilitySchema = withProps(object("", []string{"subject", "subject_id"}, obj{
-		"subject": enum("", "roadmap", "indicator"), "subject_id": str(""),
-	}), commonFields)
-	countsProps = obj{
-		"receptions_held": integer(""), "people_received": integer(""), "appeals_handled": integer(""),
-		"outcomes": object("They add up to appeals_handled.", []string{"positive", "explained", "rejected", "pending"}, obj{
-			"positive": integer(""), "explained": integer(""), "rejected": integer(""), "pending": integer(""),
-		}),
-	}
-	countsSchema   = withProps(object("Counts only.", []string{"receptions_held", "people_received", "appeals_handled", "outcomes"}, countsProps), commonFields)
-	activitySchema = withProps(countsSchema, obj{"period": period})
-	membersSchema  = object("", []string{"council_id", "items"}, obj{
-		"council_id": str(""), "as_of": nullable(instant),
-		"items": array(object("A membership period.", []string{"member_id", "role", "display_name", "joined_at", "left_at"}, obj{
-			"member_id": str(""), "role": enum("", "chair", "member"), "display_name": str(""), "joined_at": instant, "left_at": nullable(instant),
-		}), ""),
-	})
-	ratesSchema = object("", []string{"on", "items"}, obj{
-		"on": date, "as_of": nullable(instant),
-		"items": array(object("A state body's figures; every rate with its counts.", nil, obj{
-			"body_id": str(""), "name": text, "submitted": integer(""), "due": integer("Submitted and past the deadline, or answered."),
-			"answered": integer(""), "answered_on_time": integer(""), "overdue": integer(""), "accepted": integer(""),
-			"partially_accepted": integer(""), "rejected": integer(""), "implemented": integer(""), "not_implemented": integer(""),
-			"answer_rate": nullable(num("answered / due")), "on_time_rate": nullable(num("answered_on_time / due")),
-			"acceptance_rate":     nullable(num("(accepted + partially_accepted) / answered")),
-			"implementation_rate": nullable(num("implemented / judged")),
-		}), ""),
-	})
-)
-
-// provenanceSchema mirrors the main document's Provenance schema
-// (api/openapi.go), inlined like every schema here.
-func provenanceSchema() obj {
-	return object("Where the answer came from: the latest signed checkpoint when it was computed, the method version and the instants answered for (docs/methodology.md, \"Provenance\"). Ratings are live answers (basis live).",
-		[]string{"basis", "checkpoint", "computed_at", "as_of", "known_at", "methods"}, obj{
-			"basis": enum("", "checkpoint", "live"),
-			"checkpoint": nullable(object("A signed state of the transparency log.", []string{"tree_size", "root_hash", "note", "signed_at"}, obj{
-				"tree_size": integer(""), "root_hash": str("Standard base64."), "note": str("The signed note."), "signed_at": instant,
-			})),
-			"computed_at": instant, "as_of": instant, "known_at": instant,
-			"methods": array(object("", []string{"name", "version"}, obj{"name": str(""), "version": integer("")}), ""),
-		})
-}
-
-func schemas() map[string]obj {
-	component := object("One component of a score.", nil, obj{
-		"key": str(""), "source": str(""), "weight": num(""), "normalization": obj{"type": "object"}, "has_data": boolean(""),
-		"raw": num(""), "numerator": num(""), "denominator": num(""), "min": num(""), "max": num(""), "normalized": num("In [0, 1]."),
-		"points": num("100 × weight ÷ sum of weights × normalized."), "events": array(str(""), "The events that fed the raw value."),
-	})
-	rating := object("A deputy's rating in one period under one method version.", nil, obj{
-		"method": str(""), "version": integer(""), "period": period, "provisional": boolean("The period had not ended at the cut."),
-		"deputy_id": str(""), "display_name": str(""), "assembly_id": str(""), "level": str(""), "faction_days": integer(""),
-		"rated": boolean(""), "not_rated": str("The minimum-data rule missed."), "score": nullable(num("0–100")),
-		"rank_assembly": nullable(integer("")), "assembly_rated": integer(""), "rank_level": nullable(integer("")), "level_rated": integer(""),
-		"components": array(component, ""), "in_force": boolean("This version is the one in force for the period."), "cut": instant,
-	})
-	row := object("A rating, without its breakdown.", nil, obj{
-		"method": str(""), "version": integer(""), "period": period, "in_force": boolean(""), "provisional": boolean(""), "rated": boolean(""),
-		"not_rated": str(""), "score": nullable(num("")), "rank_assembly": nullable(integer("")), "assembly_rated": integer(""),
-		"rank_level": nullable(integer("")), "level_rated": integer(""), "faction_days": integer(""),
-	})
-	storedEvent := object("An event behind a number.", nil, obj{
-		"event_id": str(""), "stream": str(""), "version": integer(""), "type": str(""), "data": obj{"type": "object"},
-		"actor_id": str(""), "reason": str(""), "effective_at": instant, "recorded_at": instant,
-	})
-	formula := object("", []string{"period", "components", "minimum"}, obj{
-		"period": object("", []string{"kind", "from"}, obj{"kind": enum("", "month", "quarter", "half_year", "year"), "from": date}),
-		"components": array(object("", []string{"key", "title", "source", "weight", "normalization"}, obj{
-			"key": str(""), "title": text,
-			"source": enum("", "receptions_held", "people_received", "appeals_handled", "appeals_positive_share", "appeals_closed_share",
-				"indicators_done_share", "indicators_progress", "assessment_reply_share"),
-			"weight": num(""),
-			"normalization": object("", []string{"kind"}, obj{"kind": enum("", "min_max", "ratio_to_target", "identity"),
-				"scope": enum("min_max only", "level", "assembly"), "target": num("ratio_to_target only")}),
-		}), ""),
-		"minimum": object("", []string{"faction_days", "components", "peers"}, obj{"faction_days": integer(""), "components": integer(""), "peers": integer("")}),
-	})
-	method := object("A published rating method version.", nil, obj{
-		"method": str(""), "version": integer(""), "title": text, "summary": str(""), "formula": formula, "effective_from": date,
-		"published_at": instant, "event_id": str(""),
-	})
-	return map[string]obj{
-		"Council": object("A public council.", nil, obj{
-			"id": str(""), "territory_kato": str(""), "level": str(""), "name": text, "members": integer("Current members."),
-			"version": integer(""), "registered_at": instant, "updated_at": instant,
-		}),
-		"Recommendation": object("A recommendation with its derived facts.", nil, obj{
-			"id": str(""), "council_id": str(""), "title": text, "proposal": text,
-			"addressee": object("", nil, obj{"id": str(""), "name": text}), "links": linksSchema, "drafted_by": str(""),
-			"status":            enum("", "drafted", "submitted", "acknowledged", "answered", "implemented", "not_implemented", "withdrawn"),
-			"response_deadline": date, "reference": str(""), "answers": array(obj{"type": "object"}, "Answers and corrections."),
-			"judgements": array(obj{"type": "object"}, ""), "dissents": array(obj{"type": "object"}, ""),
-			"decision": str(""), "verdict": str(""), "overdue": boolean("Derived: awaiting an answer past the deadline."),
-			"answered_late": boolean(""), "version": integer(""),
-			"drafted_at": instant, "submitted_at": instant, "acknowledged_at": instant, "answered_at": instant, "withdrawn_at": instant,
-		}),
-		"Assessment": object("A council's assessment of an indicator's reported status.", nil, obj{
-			"id": str(""), "council_id": str(""), "indicator_id": str(""), "roadmap_id": str(""), "reported_status": str(""),
-			"report_id": str(""), "position": enum("", "agree", "disagree"), "comment": str(""), "evidence": evidence,
-			"respondents": array(str(""), "Who may reply."), "assessed_by": str(""), "assessed_at": instant, "event_id": str(""),
-			"replies": array(obj{"type": "object"}, ""), "withdrawn": boolean(""), "withdrawn_at": instant, "withdraw_reason": str(""),
-		}),
-		"Deputy": object("A deputy.", nil, obj{
-			"id": str(""), "display_name": str(""), "assembly_id": str(""), "level": str(""), "version": integer(""), "in_faction": boolean(""),
-			"state": obj{"type": "object", "description": "Faction periods, responsibilities, activity reports (counts)."},
-		}),
-		"DeputyRating": object("", []string{"deputy", "method", "version", "current", "history", "versions"}, obj{
-			"deputy": object("", nil, obj{"id": str(""), "display_name": str(""), "assembly_id": str(""), "level": str(""), "in_faction": boolean("")}),
-			"method": str(""), "version": integer(""), "as_of": nullable(instant), "known_at": nullable(instant),
-			"current": rating, "history": array(row, "Every period under the version."),
-			"versions": array(object("", nil, obj{"version": integer(""), "title": text, "effective_from": date, "published_at": instant,
-				"rating": merge(row, obj{"type": []any{"object", "null"}})}), "Every published version, with the same period's rating."),
-			"events":     obj{"type": "object", "additionalProperties": array(storedEvent, ""), "description": "/v1/me/rating only: the events behind each component, by key."},
-			"provenance": provenanceSchema(),
-		}),
-		"League": object("A league table.", nil, obj{
-			"method": str(""), "version": integer(""), "versions": array(integer(""), ""), "in_force": boolean(""), "period": period,
-			"provisional": boolean(""), "level": str(""), "assembly_id": str(""), "as_of": nullable(instant),
-			"rows": array(object("", nil, obj{"deputy_id": str(""), "display_name": str(""), "assembly_id": str(""), "rated": boolean(""),
-				"not_rated": str(""), "score": nullable(num("")), "rank_assembly": nullable(integer("")), "assembly_rated": integer(""),
-				"rank_level": nullable(integer("")), "level_rated": integer(""), "faction_days": integer("")}), "Rated deputies by rank, then the rest."),
-			"provenance": provenanceSchema(),
-		}),
-		"RatingMethod": method,
-		"RatingMethodInput": withProps(object("", []string{"method", "title", "summary", "formula", "effective_from"}, obj{
-			"method": str("A slug."), "version": integer("Optional: the next."), "title": text, "summary": str(""), "formula": formula, "effective_from": date,
-		}), commonFields),
-	}
-}

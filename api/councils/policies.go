@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/jmoiron/sqlx"
+
+	"promiseledger/api/kernel"
 )
 
 // The API's own write policies, for other ways in (the pages' forms) to
@@ -15,6 +17,11 @@ import (
 // MayAssess is the policy of POST /v1/councils/{id}/assessments.
 func MayAssess(ctx context.Context, db *sqlx.DB, councilID, actorID string) error {
 	return askPolicy(ctx, db, councilID, actorID, (*server).assessPolicy)
+}
+
+// MayDraft is the policy of POST /v1/councils/{id}/recommendations.
+func MayDraft(ctx context.Context, db *sqlx.DB, councilID, actorID string) error {
+	return askPolicy(ctx, db, councilID, actorID, (*server).draftPolicy)
 }
 
 // MayReply is the policy of POST /v1/assessments/{id}/replies.
@@ -38,11 +45,11 @@ func PolicyStatus(err error) int {
 	if err == nil {
 		return 0
 	}
-	var p *problem
+	var p *kernel.Problem
 	if errors.As(err, &p) {
 		return p.Status
 	}
-	if st := classify(err).Status; st == http.StatusNotFound {
+	if st := kernel.Classify(err).Status; st == http.StatusNotFound {
 		return st
 	}
 	return 0

@@ -3,7 +3,9 @@ package councils
 import (
 	"context"
 	"net/http"
+	"time"
 
+	"promiseledger/api/kernel"
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/projections"
@@ -40,21 +42,24 @@ var stateBodyWriters = []string{RoleAdmin}
 
 type draftBody struct {
 	writeCommon
-	ID        string                     `json:"id"`
+	ID        string                     `json:"id,omitempty" format:"uuid" doc:"Optional: the recommendation's id. Default: the event's id."`
 	Title     domain.Text                `json:"title"`
 	Proposal  domain.Text                `json:"proposal"`
 	Addressee domain.StateBody           `json:"addressee"`
-	Links     domain.RecommendationLinks `json:"links"`
+	Links     domain.RecommendationLinks `json:"links,omitzero" doc:"The roadmaps, indicators and topics it is about."`
+}
+
+// draftPolicy: the council in the path exists and the caller is a current
+// member of it (also asked by the pages' form, MayDraft).
+func (s *server) draftPolicy(ctx context.Context, r *http.Request, p principal) error {
+	if err := s.pathCouncil(ctx, r, p); err != nil {
+		return err
+	}
+	return s.memberOf("draft its recommendations", councilInPath)(ctx, r, p)
 }
 
 func (s *server) draftRecommendation() http.Handler {
-	allow := func(ctx context.Context, r *http.Request, p principal) error {
-		if err := s.pathCouncil(ctx, r, p); err != nil {
-			return err
-		}
-		return s.memberOf("draft its recommendations", councilInPath)(ctx, r, p)
-	}
-	return write(s, allow, true,
+	return write(s, s.draftPolicy, true,
 		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *draftBody) (commands.Result, error) {
 			return s.cfg.Commands.DraftRecommendation.Handle(ctx, commands.DraftRecommendation{Header: h, ID: b.ID, CouncilID: r.PathValue("id"),
 				Title: b.Title, Proposal: b.Proposal, Addressee: b.Addressee, Links: b.Links})
@@ -63,7 +68,7 @@ func (s *server) draftRecommendation() http.Handler {
 
 type submitBody struct {
 	writeCommon
-	ResponseDeadline domain.Date `json:"response_deadline"`
+	ResponseDeadline domain.Date `json:"response_deadline,omitzero" doc:"When the body must answer by; default 30 days after submission."`
 }
 
 func (s *server) submitRecommendation() http.Handler {
@@ -76,7 +81,7 @@ func (s *server) submitRecommendation() http.Handler {
 
 type acknowledgeBody struct {
 	writeCommon
-	Reference string `json:"reference"`
+	Reference string `json:"reference,omitempty" doc:"The body's incoming number."`
 }
 
 func (s *server) acknowledgeRecommendation() http.Handler {
@@ -121,8 +126,8 @@ func (s *server) correctAnswer() http.Handler {
 type judgeBody struct {
 	writeCommon
 	Verdict  string          `json:"verdict"`
-	Comment  string          `json:"comment"`
-	Evidence domain.Evidence `json:"evidence"`
+	Comment  string          `json:"comment,omitempty" doc:"Why the verdict."`
+	Evidence domain.Evidence `json:"evidence,omitzero" doc:"What backs the verdict."`
 }
 
 func (s *server) judgeRecommendation() http.Handler {
@@ -173,12 +178,12 @@ func (s *server) recommendationList(w http.ResponseWriter, r *http.Request, coun
 	for _, st := range domain.RecommendationStatuses() {
 		statuses = append(statuses, string(st))
 	}
-	f := projections.RecommendationFilter{CouncilID: councilID, BodyID: q.str("body_id"), Status: q.oneOf("status", statuses...),
-		OverdueOnly: overdue || q.boolean("overdue"), Axes: q.axes(), Cursor: q.str("cursor"), Limit: q.limit()}
+	f := projections.RecommendationFilter{CouncilID: councilID, BodyID: q.Str("body_id"), Status: q.Enum("status", statuses...),
+		OverdueOnly: overdue || q.flag("overdue"), Axes: q.axes(), Cursor: q.Str("cursor"), Limit: q.limit()}
 	if f.CouncilID == "" {
-		f.CouncilID = q.str("council_id")
+		f.CouncilID = q.Str("council_id")
 	}
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		return err
 	}
 	f.On = s.onAt(f.Axes)
@@ -186,7 +191,7 @@ func (s *server) recommendationList(w http.ResponseWriter, r *http.Request, coun
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newPage(p.Items, p.NextCursor))
+	kernel.WritePage(w, r, p.Items, p.NextCursor)
 	return nil
 }
 
@@ -197,7 +202,7 @@ func (s *server) getRecommendation(w http.ResponseWriter, r *http.Request) error
 	}
 	q := s.query(r)
 	axes := q.axes()
-	if err := q.err(); err != nil {
+	if err := q.Err(); err != nil {
 		return err
 	}
 	v, err := projections.GetRecommendation(r.Context(), s.cfg.DB, id, axes, s.onAt(axes))
@@ -207,14 +212,14 @@ func (s *server) getRecommendation(w http.ResponseWriter, r *http.Request) error
 	if axes == nil {
 		w.Header().Set("ETag", `"`+itoa(v.Version)+`"`)
 	}
-	writeJSON(w, http.StatusOK, v)
+	kernel.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
 func (s *server) stateBodyRates(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
-	axes, body := q.axes(), q.str("body_id")
-	if err := q.err(); err != nil {
+	axes, body := q.axes(), q.Str("body_id")
+	if err := q.Err(); err != nil {
 		return err
 	}
 	on := s.onAt(axes)
@@ -231,11 +236,18 @@ func (s *server) stateBodyRates(w http.ResponseWriter, r *http.Request) error {
 		}
 		rates = kept
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"on": domain.DateOf(on).String(), "as_of": axesAsOf(axes), "items": rates})
+	kernel.WriteJSON(w, http.StatusOK, stateBodyRatesAnswer{On: domain.DateOf(on), AsOf: axesAsOf(axes), Items: rates})
 	return nil
 }
 
-func axesAsOf(a *projections.Axes) any {
+// stateBodyRatesAnswer is every state body's rates on a day.
+type stateBodyRatesAnswer struct {
+	On    domain.Date             `json:"on" doc:"The day the rates are for: today, or the day of as_of."`
+	AsOf  *time.Time              `json:"as_of,omitempty" doc:"The time asked for, when one was."`
+	Items []projections.BodyRates `json:"items" doc:"One per state body."`
+}
+
+func axesAsOf(a *projections.Axes) *time.Time {
 	if a == nil {
 		return nil
 	}

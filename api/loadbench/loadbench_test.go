@@ -204,7 +204,7 @@ func serve(b *testing.B, db *sqlx.DB, store *postgres.Store) string {
 	}
 	srv, err := api.New(api.Config{
 		Mounts: []api.Mount{
-			{Prefix: "/v1", Handler: councilRoutes, Paths: councils.OpenAPIPaths(), KeepPrefix: true},
+			{Prefix: "/v1", Handler: councilRoutes, Ops: councils.Operations(), KeepPrefix: true},
 			{Handler: pageRoutes, Patterns: pages.Patterns()},
 		},
 		DB: db, Store: store, Commands: cmds, Logger: logger,

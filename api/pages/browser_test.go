@@ -591,7 +591,7 @@ type ratingJSON struct {
 type historyJSON struct {
 	Events []struct {
 		EventID string `json:"event_id"`
-	} `json:"events"`
+	} `json:"items"`
 }
 
 // pageCases picks the demo's pages: a regional roadmap with a rated

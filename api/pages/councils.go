@@ -55,7 +55,7 @@ func (h *Handler) recommendationTable(q *request, caption string, recs []project
 			deadline = r.ResponseDeadline.String()
 		}
 		title, body := text(r.Title, q.lang), text(r.Addressee.Name, q.lang)
-		tab.Rows = append(tab.Rows, []cell{{Text: title, URL: q.link("/councils/" + r.CouncilID), Head: true}, {Text: body},
+		tab.Rows = append(tab.Rows, []cell{{Text: title, URL: q.link("/recommendations/" + r.ID), Head: true}, {Text: body},
 			{Text: status, Badge: badge}, {Text: deadline, Nowrap: true}, {Text: decision}})
 		tab.csvRows = append(tab.csvRows, []string{r.ID, r.CouncilID, title, r.Addressee.ID, body, string(r.Status), deadline,
 			fmt.Sprint(r.Overdue), string(r.Decision), string(r.Verdict)})
@@ -113,6 +113,13 @@ func (h *Handler) council(q *request) (*pageData, error) {
 	if len(assessments) == 0 {
 		as.Paras = []string{t("council.no_assessments")}
 	}
+	draft, err := h.draftForm(q, id)
+	if err != nil {
+		return nil, err
+	}
+	if draft != nil {
+		d.Forms = []pageForm{*draft}
+	}
 	d.Sections = []section{
 		{ID: "members", Heading: fmt.Sprintf(t("council.members"), len(members)), Table: mem},
 		{ID: "recommendations", Heading: fmt.Sprintf(t("council.recommendations"), len(recs.Items)), Table: recTab},
@@ -146,13 +153,12 @@ func (h *Handler) stateBodies(q *request) (*pageData, error) {
 	tab := &table{Caption: t("bodies.caption"),
 		Header: []string{t("col.body"), t("col.submitted"), t("col.due"), t("col.answered"), t("col.answer_rate"), t("col.on_time_rate"), t("col.acceptance_rate"), t("col.overdue")},
 		CSVHeader: []string{"body_id", "body", "submitted", "due", "answered", "answered_on_time", "overdue", "accepted", "partially_accepted", "rejected",
-			"answer_rate", "on_time_rate", "acceptance_rate", "implementation_rate"}}
+			"answer_percent", "on_time_percent", "acceptance_percent", "implementation_percent"}}
 	rate := func(p *float64) string {
 		if p == nil {
 			return "—"
 		}
-		v := *p * 100
-		return pct(&v)
+		return pct(p)
 	}
 	raw := func(p *float64) string {
 		if p == nil {
@@ -163,10 +169,10 @@ func (h *Handler) stateBodies(q *request) (*pageData, error) {
 	for _, b := range rates {
 		name := text(b.Name, q.lang)
 		tab.Rows = append(tab.Rows, []cell{{Text: name, Head: true}, {Text: itoa(b.Submitted), Num: true}, {Text: itoa(b.Due), Num: true},
-			{Text: itoa(b.Answered), Num: true}, {Text: rate(b.AnswerRate), Num: true}, {Text: rate(b.OnTimeRate), Num: true},
-			{Text: rate(b.AcceptanceRate), Num: true}, {Text: itoa(b.Overdue), Num: true}})
+			{Text: itoa(b.Answered), Num: true}, {Text: rate(b.AnswerPercent), Num: true}, {Text: rate(b.OnTimePercent), Num: true},
+			{Text: rate(b.AcceptancePercent), Num: true}, {Text: itoa(b.Overdue), Num: true}})
 		tab.csvRows = append(tab.csvRows, []string{b.BodyID, name, itoa(b.Submitted), itoa(b.Due), itoa(b.Answered), itoa(b.AnsweredOnTime),
-			itoa(b.Overdue), itoa(b.Accepted), itoa(b.Partially), itoa(b.Rejected), raw(b.AnswerRate), raw(b.OnTimeRate), raw(b.AcceptanceRate), raw(b.ImplementationRate)})
+			itoa(b.Overdue), itoa(b.Accepted), itoa(b.Partially), itoa(b.Rejected), raw(b.AnswerPercent), raw(b.OnTimePercent), raw(b.AcceptancePercent), raw(b.ImplementationPercent)})
 	}
 	d := &pageData{Title: t("bodies.title"), Lead: t("bodies.lead"), CSV: true, Table: tab}
 	d.Sections = []section{{ID: "rates", Heading: t("bodies.heading"), Paras: []string{t("bodies.rates_note")}, Table: tab}}

@@ -75,11 +75,19 @@ func (h *Handler) deputy(q *request) (*pageData, error) {
 	}
 
 	if rated {
-		secs, tab, err := h.ratingSections(q, id, version)
+		secs, tab, cur, err := h.ratingSections(q, id, version)
 		if err != nil {
 			return nil, err
 		}
 		d.Sections = append(d.Sections, secs...)
+		answers, form, err := h.ratingReplies(q, id, cur)
+		if err != nil {
+			return nil, err
+		}
+		d.Sections = append(d.Sections, answers)
+		if form != nil {
+			d.Forms = append(d.Forms, *form)
+		}
 		if tab != nil {
 			d.Table, d.CSV = tab, true
 		}
@@ -125,9 +133,11 @@ func (h *Handler) deputy(q *request) (*pageData, error) {
 			}
 		}
 	}
-	if d.Forms, err = h.replyForms(q, id, assessments); err != nil {
+	replyForms, err := h.replyForms(q, id, assessments)
+	if err != nil {
 		return nil, err
 	}
+	d.Forms = append(d.Forms, replyForms...)
 	if len(assessments) == 0 {
 		replies.Paras = append(replies.Paras, t("deputy.no_assessments"))
 	}
@@ -138,14 +148,14 @@ func (h *Handler) deputy(q *request) (*pageData, error) {
 // ratingSections: the current rating with its components, its history
 // (the CSV table) and the published versions, chosen as GET
 // /v1/deputies/{id}/rating chooses them.
-func (h *Handler) ratingSections(q *request, id string, version int) ([]section, *table, error) {
+func (h *Handler) ratingSections(q *request, id string, version int) ([]section, *table, *projections.DeputyRatingView, error) {
 	t := func(k string) string { return h.cat.t(q.lang, k) }
 	views, err := projections.DeputyRatings(q.ctx, h.cfg.DB, id, projections.RatingQuery{Axes: q.axesPtr()})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(views) == 0 {
-		return []section{{ID: "rating", Heading: t("deputy.rating"), Paras: []string{t("deputy.no_rating")}}}, nil, nil
+		return []section{{ID: "rating", Heading: t("deputy.rating"), Paras: []string{t("deputy.no_rating")}}}, nil, nil, nil
 	}
 	method := views[0].Method
 	views = slices.DeleteFunc(views, func(v projections.DeputyRatingView) bool { return v.Method != method })
@@ -184,7 +194,7 @@ func (h *Handler) ratingSections(q *request, id string, version int) ([]section,
 			rankNum(v.RankAssembly), itoa(v.AssemblyRated), rankNum(v.RankLevel), itoa(v.LevelRated), fmt.Sprint(v.Provisional), fmt.Sprint(v.Rated)})
 	}
 	if cur == nil {
-		return nil, nil, notFound(fmt.Sprintf("deputy %s has no rating under version %d", id, version))
+		return nil, nil, nil, notFound(fmt.Sprintf("deputy %s has no rating under version %d", id, version))
 	}
 	now := section{ID: "rating", Heading: fmt.Sprintf(t("deputy.rating_period"), cur.Period.Start.String(), cur.Period.End.String()),
 		Facts: []fact{
@@ -206,7 +216,7 @@ func (h *Handler) ratingSections(q *request, id string, version int) ([]section,
 	}
 	stored, err := projections.RatingEvents(q.ctx, h.cfg.DB, ids)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	byID := make(map[uuid.UUID]projections.StoredEvent, len(stored))
 	for _, e := range stored {
@@ -233,7 +243,7 @@ func (h *Handler) ratingSections(q *request, id string, version int) ([]section,
 	now.Table = comps
 	methods, err := projections.RatingMethods(q.ctx, h.cfg.DB, q.axesPtr())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vers := section{ID: "versions", Heading: t("deputy.versions"), Paras: []string{t("deputy.versions_note")}}
 	// The method by its published title, not its id ("faction-rating v2").
@@ -255,7 +265,7 @@ func (h *Handler) ratingSections(q *request, id string, version int) ([]section,
 		}
 		vers.Links = append(vers.Links, navLink{Label: label, URL: q.self("version", strconv.Itoa(m.Version), "format", "")})
 	}
-	return []section{now, {ID: "history", Heading: t("deputy.history"), Table: hist}, vers}, hist, nil
+	return []section{now, {ID: "history", Heading: t("deputy.history"), Table: hist}, vers}, hist, cur, nil
 }
 
 func rankNum(r *int) string {

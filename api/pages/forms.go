@@ -137,6 +137,7 @@ func formDefs() []formDef {
 	measure := func(id string, res commands.Result) string {
 		return "/measures/" + id
 	}
+	roadmap := func(id string, _ commands.Result) string { return "/roadmaps/" + id }
 	return []formDef{
 		{name: "report", page: "measure", fields: []string{"value", "done", "evidence_url", "evidence_description", "evidence_sha256"},
 			policy: indicator, run: runReport, reader: projections.IndicatorsName, redisp: (*Handler).measure, landing: measure},
@@ -149,6 +150,17 @@ func formDefs() []formDef {
 		{name: "reply", page: "deputy", fields: []string{"assessment_id", "reply", "evidence_url", "evidence_description", "evidence_sha256"},
 			policy: respondent, run: runReply, reader: projections.CouncilsName, redisp: (*Handler).deputy,
 			landing: func(id string, _ commands.Result) string { return "/deputies/" + id }},
+		{name: "draft", page: "council", fields: draftFields, policy: mayDraft, run: runDraft, reader: projections.CouncilsName,
+			redisp: (*Handler).council, landing: func(_ string, res commands.Result) string { return "/recommendations/" + res.ID }},
+		{name: "roadmap", page: "admin", fields: []string{"program_id", "territory_kato", "level", "title_kk", "title_ru", "title_en", "period_start", "period_end"},
+			policy: mayAdminister, run: runRegisterRoadmap, reader: projections.CatalogName, redisp: (*Handler).admin,
+			landing: func(_ string, res commands.Result) string { return "/roadmaps/" + res.ID }},
+		{name: "assign", page: "roadmap", fields: []string{"person_id", "role", "display_name"},
+			policy: mayChangeRoadmap, run: runAssign, reader: projections.CatalogName, redisp: (*Handler).roadmap, landing: roadmap},
+		{name: "unassign", page: "roadmap", fields: []string{"person_id", "reason"},
+			policy: mayChangeRoadmap, run: runUnassign, reader: projections.CatalogName, redisp: (*Handler).roadmap, landing: roadmap},
+		{name: "rating_reply", page: "deputy", fields: ratingReplyFields, policy: ownPage, run: runRatingReply, reader: projections.RatingsName,
+			redisp: (*Handler).deputy, landing: func(id string, _ commands.Result) string { return "/deputies/" + id }},
 		{name: "assess", page: "measure", fields: []string{"council_id", "position", "comment", "evidence_url", "evidence_description", "evidence_sha256"},
 			policy: member, run: runAssess, reader: projections.CouncilsName, redisp: (*Handler).measure, landing: measure},
 	}
@@ -161,6 +173,12 @@ func (f formDef) pattern() string {
 		return "POST /measures/{id}/" + f.name
 	case "deputy":
 		return "POST /deputies/{id}/" + f.name
+	case "council":
+		return "POST /councils/{id}/" + f.name
+	case "roadmap":
+		return "POST /roadmaps/{id}/" + f.name
+	case "admin":
+		return "POST /admin/" + f.name
 	}
 	panic("pages: form on unknown page " + f.page)
 }
@@ -348,6 +366,21 @@ func domainField(f formDef, e *domain.ValidationError) (field, key string) {
 		return "position", "form.err.position"
 	case e.Field == "council_id" && slices.Contains(f.fields, "council_id"):
 		return "council_id", "form.err.rejected"
+	case strings.HasPrefix(e.Field, "links.indicator_ids") && slices.Contains(f.fields, "measure_id"):
+		return "measure_id", "form.err.measure"
+	case e.Field == "person_id" && slices.Contains(f.fields, "person_id") && !strings.HasPrefix(e.Problem, "is required"):
+		return "person_id", "form.err.person"
+	case errors.Is(e.Err, domain.ErrUnknownReference) && slices.Contains(f.fields, flatField(e.Field)):
+		return flatField(e.Field), "form.err.unknown"
+	case slices.Contains(f.fields, flatField(e.Field)):
+		// A field the form names as the domain does (title.kk as title_kk).
+		if strings.HasPrefix(e.Problem, "is required") {
+			return flatField(e.Field), "form.err.required"
+		}
+		if e.Field == "addressee.id" {
+			return "addressee_id", "form.err.slug"
+		}
+		return flatField(e.Field), "form.err.text"
 	case e.Field == "value" || e.Field == "done" || e.Field == "target" || e.Field == "deadline" || e.Field == "corrects":
 		if slices.Contains(f.fields, e.Field) {
 			return e.Field, "form.err.rejected"
@@ -356,7 +389,12 @@ func domainField(f formDef, e *domain.ValidationError) (field, key string) {
 	return "", "form.err.rejected"
 }
 
-// post serves a form's POST.
+// flatField is the form's name of a domain field: title.kk is title_kk,
+// and a state body's name addressee.name.kk is addressee_kk.
+func flatField(field string) string {
+	return strings.ReplaceAll(strings.Replace(field, "addressee.name.", "addressee.", 1), ".", "_")
+}
+
 // startPost begins every POST of the pages (forms, sign-in, sign-out):
 // never cached, the shared parameter check of the URL (pattern names its
 // path values), the reader's language, and a 404 when sessions are off.
@@ -377,6 +415,32 @@ func (h *Handler) startPost(w http.ResponseWriter, r *http.Request, rt route, pa
 	return q, true
 }
 
+// formSession is the first part of every form's POST: a live session
+// (401), the form read (400), the session's CSRF token in it (403). It
+// answers the refusal itself.
+func (h *Handler) formSession(w http.ResponseWriter, r *http.Request, q *request) (*session.Session, url.Values, bool) {
+	sess, err := h.cfg.Sessions.FromRequest(r)
+	if err != nil {
+		h.fail(w, q, err)
+		return nil, nil, false
+	}
+	if sess == nil {
+		h.fail(w, q, &pageError{status: http.StatusUnauthorized, key: "error.signin_required", detail: "sign in first: this form needs a session"})
+		return nil, nil, false
+	}
+	q.sess = sess
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: "the form could not be read: " + err.Error()})
+		return nil, nil, false
+	}
+	if !sess.CheckCSRF(r.PostForm.Get("csrf")) {
+		h.fail(w, q, &pageError{status: http.StatusForbidden, key: "error.csrf", detail: "the form's security token is missing or not this session's: reload the page and send it again"})
+		return nil, nil, false
+	}
+	return sess, r.PostForm, true
+}
+
 func (h *Handler) post(f formDef) http.Handler {
 	rt := route{name: f.page, pattern: f.pattern()}
 	for _, r := range routeTable() {
@@ -389,24 +453,8 @@ func (h *Handler) post(f formDef) http.Handler {
 		if !ok {
 			return
 		}
-		sess, err := h.cfg.Sessions.FromRequest(r)
-		if err != nil {
-			h.fail(w, q, err)
-			return
-		}
-		if sess == nil {
-			h.fail(w, q, &pageError{status: http.StatusUnauthorized, key: "error.signin_required", detail: "sign in first: this form needs a session"})
-			return
-		}
-		q.sess = sess
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			h.fail(w, q, &pageError{status: http.StatusBadRequest, key: "error.bad_request", detail: "the form could not be read: " + err.Error()})
-			return
-		}
-		v := r.PostForm
-		if !sess.CheckCSRF(v.Get("csrf")) {
-			h.fail(w, q, &pageError{status: http.StatusForbidden, key: "error.csrf", detail: "the form's security token is missing or not this session's: reload the page and send it again"})
+		sess, v, ok := h.formSession(w, r, q)
+		if !ok {
 			return
 		}
 		id := r.PathValue("id")
@@ -414,11 +462,12 @@ func (h *Handler) post(f formDef) http.Handler {
 		if f.page == "deputy" {
 			validID = domain.ValidatePersonID
 		}
-		if validID("id", id) != nil {
+		if f.page != "admin" && validID("id", id) != nil {
 			h.fail(w, q, notFound("there is no such record"))
 			return
 		}
-		if err := f.policy(q.ctx, h, sess, id, v); err != nil {
+		var err error
+		if err = f.policy(q.ctx, h, sess, id, v); err != nil {
 			var pe *pageError
 			if errors.As(err, &pe) {
 				h.fail(w, q, pe)
@@ -489,13 +538,17 @@ func (h *Handler) post(f formDef) http.Handler {
 				return
 			}
 			stale := h.cat.t(q.lang, "form.stale")
-			if f.page == "deputy" {
-				stale = h.cat.t(q.lang, "form.reply.stale")
+			switch f.name {
+			case "reply", "rating_reply":
+				stale = h.cat.t(q.lang, "form."+f.name+".stale")
 			}
 			h.redisplay(w, q, f, http.StatusConflict, &posted{name: f.name, values: v, problem: stale, changes: changes, fresh: true})
 			return
 		case errors.Is(err, domain.ErrNotFound):
 			h.fail(w, q, notFound(err.Error()))
+			return
+		case errors.As(err, new(*pageError)):
+			h.fail(w, q, err)
 			return
 		case err != nil:
 			if field, k, ok := ruleError(err); ok {
@@ -534,6 +587,10 @@ func ruleError(err error) (field, key string, ok bool) {
 		{domain.ErrReportNotFound, "corrects", "form.err.corrects"},
 		{domain.ErrAlreadyCorrected, "corrects", "form.err.already_corrected"},
 		{domain.ErrTargetEqualsBaseline, "target", "form.err.target_baseline"},
+		{domain.ErrAlreadyAssigned, "person_id", "form.err.assigned"},
+		{domain.ErrNotAssigned, "person_id", "form.err.rejected"},
+		{domain.ErrAlreadyExists, "", "form.err.exists"},
+		{domain.ErrNotRespondent, "", "form.err.rejected"},
 		{domain.ErrCancelled, "", "form.err.cancelled"},
 		{domain.ErrWithdrawn, "", "form.err.withdrawn"},
 		{domain.ErrRoadmapClosed, "", "form.err.closed"},

@@ -183,8 +183,8 @@ func buildWriteEnv(dbURL string) (*writeEnv, error) {
 		return nil, err
 	}
 	srv, err := api.New(api.Config{DB: db, Store: store, Commands: cmds, Mounts: []api.Mount{
-		{Prefix: audit.PathPrefix, Handler: auditRoutes, Paths: audit.OpenAPIPaths()},
-		{Prefix: "/v1", Handler: councilRoutes, Paths: councils.OpenAPIPaths(), KeepPrefix: true},
+		{Prefix: audit.PathPrefix, Handler: auditRoutes, Ops: audit.Operations()},
+		{Prefix: "/v1", Handler: councilRoutes, Ops: councils.Operations(), KeepPrefix: true},
 		{Handler: ph, Patterns: pages.Patterns()},
 	}})
 	if err != nil {

@@ -134,10 +134,12 @@ func routeTable() []route {
 		{"councils", "GET /councils", nil, false, (*Handler).councils},
 		{"council", "GET /councils/{id}", nil, true, (*Handler).council},
 		{"overdue", "GET /recommendations/overdue", nil, true, (*Handler).overdue},
+		{"recommendation", "GET /recommendations/{id}", nil, true, (*Handler).recommendation},
 		{"bodies", "GET /state-bodies", nil, true, (*Handler).stateBodies},
 		{"audit", "GET /audit", nil, false, (*Handler).audit},
 		{"methods", "GET /methods", nil, false, (*Handler).methods},
 		{"signin", "GET /signin", []string{"next"}, false, (*Handler).signinPage},
+		{"admin", "GET /admin", nil, false, (*Handler).admin},
 	}
 }
 
@@ -151,7 +153,7 @@ func Patterns() []string {
 	for _, f := range formDefs() {
 		out = append(out, f.pattern())
 	}
-	return out
+	return append(out, "POST /admin/token", "POST /admin/revoke")
 }
 
 // New builds the pages handler.
@@ -193,6 +195,8 @@ func New(cfg Config) (*Handler, error) {
 	for _, f := range formDefs() {
 		h.mux.Handle(f.pattern(), h.post(f))
 	}
+	h.mux.Handle("POST /admin/token", h.tokenPost("token"))
+	h.mux.Handle("POST /admin/revoke", h.tokenPost("revoke"))
 	return h, nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"promiseledger/api"
 	"promiseledger/api/params"
 	"promiseledger/api/session"
 	"promiseledger/domain"
@@ -54,6 +55,8 @@ type request struct {
 	// back to its page with its errors.
 	sess   *session.Session
 	posted *posted
+	// issued is a token the admin form just issued (admin.go).
+	issued *issuedToken
 }
 
 type fieldError struct{ Field, Problem string }
@@ -382,6 +385,10 @@ func (h *Handler) finishChrome(q *request, d *pageData) error {
 		{"nav.overdue", "/recommendations/overdue"}, {"nav.bodies", "/state-bodies"}, {"nav.audit", "/audit"}, {"nav.methods", "/methods"},
 	} {
 		d.Nav = append(d.Nav, navLink{Label: h.cat.t(q.lang, n.key), URL: q.link(n.path), Current: navCurrent(q.r.URL.Path, n.path)})
+	}
+	if q.sess != nil && api.MayAdminister(q.sess.TokenHolder, "administer") == nil {
+		// Only administrators see the way to their forms.
+		d.Nav = append(d.Nav, navLink{Label: h.cat.t(q.lang, "nav.admin"), URL: q.link("/admin"), Current: navCurrent(q.r.URL.Path, "/admin")})
 	}
 	d.Permalink = q.baseURL() + q.self()
 	if h.cfg.Sessions != nil {

@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -260,11 +259,18 @@ func (h *Handler) roadmap(q *request) (*pageData, error) {
 			itoa(m.ReportCount), itoa(m.CorrectionCount), fmt.Sprint(m.HasEvidence)})
 	}
 	d.Table = measures
+	if d.Forms, err = h.roadmapForms(q, id, rm.Version, rm.Responsibles); err != nil {
+		return nil, err
+	}
+	history, err := h.roadmapHistory(q, id)
+	if err != nil {
+		return nil, err
+	}
 	d.Sections = []section{
 		{ID: "people", Heading: t("roadmap.responsibles"), Facts: people},
 		{ID: "figures", Heading: t("roadmap.figures"), Table: figs},
 		{ID: "measures", Heading: fmt.Sprintf(t("roadmap.measures"), len(ind.Items)), Table: measures},
-		{ID: "history", Heading: t("roadmap.history"), Links: []navLink{{Label: t("roadmap.history_json"), URL: "/v1/roadmaps/" + id + "/history"},
+		{ID: "history", Heading: t("roadmap.history"), Timeline: history, Links: []navLink{{Label: t("roadmap.history_json"), URL: "/v1/roadmaps/" + id + "/history"},
 			{Label: t("audit.stream_proofs"), URL: "/v1/audit/streams/" + domain.RoadmapStream(id) + "/history"}}},
 	}
 	if q.hasAxes() {
@@ -272,8 +278,6 @@ func (h *Handler) roadmap(q *request) (*pageData, error) {
 	}
 	return d, nil
 }
-
-var errNoSuch = errors.New("no such page")
 
 // responsibleFacts lists a roadmap's responsible people once each,
 // deputies apart from officials: one line per role, deputies linking to

@@ -44,7 +44,7 @@ func (h *Handler) signinData(q *request, problem, tokenErr, next string) *pageDa
 	raw := make([]byte, 24)
 	rand.Read(raw) // never fails
 	csrf := base64.RawURLEncoding.EncodeToString(raw)
-	http.SetCookie(q.w, &http.Cookie{Name: signinCookie, Value: csrf, Path: "/signin", HttpOnly: true, Secure: q.r.TLS != nil,
+	http.SetCookie(q.w, &http.Cookie{Name: signinCookie, Value: csrf, Path: "/signin", HttpOnly: true, Secure: h.secure(q.r),
 		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	f := pageForm{ID: "form-signin", Heading: t("signin.heading"), Action: "/signin?lang=" + q.lang, Submit: t("signin.submit"),
 		Error:  problem,
@@ -97,7 +97,7 @@ func (h *Handler) signin() http.Handler {
 			h.fail(w, q, err)
 			return
 		}
-		http.SetCookie(w, sess.Cookie(r.TLS != nil))
+		http.SetCookie(w, sess.Cookie(h.secure(r)))
 		http.SetCookie(w, &http.Cookie{Name: signinCookie, Path: "/signin", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		if next == "" {
 			next = "/?lang=" + q.lang
@@ -145,9 +145,22 @@ func (h *Handler) signout() http.Handler {
 				return
 			}
 		}
-		http.SetCookie(w, session.ClearCookie(r.TLS != nil))
+		http.SetCookie(w, session.ClearCookie(h.secure(r)))
 		http.Redirect(w, r, "/?lang="+q.lang, http.StatusSeeOther)
 	})
+}
+
+// secure reports whether the browser reached the server over HTTPS: the
+// connection is TLS, or, behind a TLS-terminating proxy the server is told
+// to trust (Config.TrustForwardedProto), the proxy says so in
+// X-Forwarded-Proto. The cookies are Secure then, so a browser never sends
+// the session over plain HTTP. The header alone counts for nothing: anyone
+// can send it.
+func (h *Handler) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return h.cfg.TrustForwardedProto && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
 
 // clientOf names the client for the sign-in rate limit: its address as

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -44,9 +42,6 @@ func (c catalog) t(lang, key string) string {
 	}
 	return missingMark + key + "⟧"
 }
-
-// keys returns the catalog's keys in one language, sorted.
-func (c catalog) keys(lang string) []string { return slices.Sorted(maps.Keys(c[lang])) }
 
 // text picks a Text's language, falling back to the others when empty.
 func text(t domain.Text, lang string) string {

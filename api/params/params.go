@@ -37,9 +37,12 @@ const MaxValueBytes = 1024
 
 // Problem is one fault with one parameter.
 type Problem struct {
-	Field   string `json:"field"`
-	Problem string `json:"problem"`
+	Field   string `json:"field" doc:"The snake_case path of the field (title.kk, evidence.url), a query parameter or a header; empty for the request as a whole."`
+	Problem string `json:"problem" doc:"What is wrong with it."`
 }
+
+// SchemaName names the type in the OpenAPI document.
+func (Problem) SchemaName() string { return "FieldProblem" }
 
 // Error is a request whose path or query cannot be read: every route group
 // answers it with 400 and the problems as errors[].

@@ -149,6 +149,9 @@ type serveConfig struct {
 	MaxPageSize    int
 	ReadyMaxLag    time.Duration
 	ShutdownGrace  time.Duration
+	// TrustForwardedProto: behind a TLS-terminating proxy that sets
+	// X-Forwarded-Proto, the pages' cookies are Secure and their links https.
+	TrustForwardedProto bool
 }
 
 func (c *serveConfig) register(f *flagSet, defaultAddr string) {
@@ -163,6 +166,8 @@ func (c *serveConfig) register(f *flagSet, defaultAddr string) {
 	f.Duration(&c.ReadyMaxLag, "ready-max-lag", "LEDGER_READY_MAX_LAG", api.DefaultReadyMaxLag, "/readyz fails when a projector lags more than this")
 	f.Bool(&c.GroupCommit, "group-commit", "LEDGER_GROUP_COMMIT", false, "batch concurrent appends into shared transactions (faster at 64+ concurrent writers on distinct streams, slower below; docs/performance.md)")
 	f.Duration(&c.ShutdownGrace, "shutdown-grace", "LEDGER_SHUTDOWN_GRACE", 15*time.Second, "how long in-flight requests may finish at shutdown")
+	f.Bool(&c.TrustForwardedProto, "trust-forwarded-proto", "LEDGER_TRUST_FORWARDED_PROTO", false,
+		"trust X-Forwarded-Proto from a TLS-terminating proxy: Secure session cookies and https links (set only behind a proxy that sets the header)")
 }
 
 func (c serveConfig) validate() error {
@@ -330,14 +335,14 @@ func startAPI(cfg serveConfig, svc *services, logger *slog.Logger, registry *pro
 	if err != nil {
 		return nil, nil, err
 	}
-	mounts = append(mounts, api.Mount{Prefix: "/v1", Handler: councilRoutes, Paths: councils.OpenAPIPaths(), KeepPrefix: true})
+	mounts = append(mounts, api.Mount{Prefix: "/v1", Handler: councilRoutes, Ops: councils.Operations(), KeepPrefix: true})
 	// Sign-in sessions and the write forms on the pages (docs/signin.md).
 	sessions, err := session.New(session.Config{DB: svc.db})
 	if err != nil {
 		return nil, nil, err
 	}
 	pageRoutes, err := pages.New(pages.Config{DB: svc.db, Logger: logger, LogPublicKey: logPublicKey(cfg.log),
-		Sessions: sessions, Commands: svc.cmds, Store: svc.store, WriteDB: svc.db})
+		Sessions: sessions, Commands: svc.cmds, Store: svc.store, WriteDB: svc.db, TrustForwardedProto: cfg.TrustForwardedProto})
 	if err != nil {
 		return nil, nil, err
 	}

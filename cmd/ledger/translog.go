@@ -131,7 +131,7 @@ func auditMount(c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.L
 	if err != nil {
 		return nil, err
 	}
-	return []api.Mount{{Prefix: audit.PathPrefix, Handler: h, Paths: audit.OpenAPIPaths()}}, nil
+	return []api.Mount{{Prefix: audit.PathPrefix, Handler: h, Ops: audit.Operations()}}, nil
 }
 
 // runCheckpointer signs checkpoints until ctx ends.

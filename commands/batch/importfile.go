@@ -38,7 +38,6 @@ type RoadmapRow struct {
 	Title         domain.Text   `json:"title"`
 	Period        domain.Period `json:"period"`
 	Activate      *bool         `json:"activate"`
-	line          int
 }
 
 // IndicatorRow adds a measure to a roadmap named by id or by the Ref of a

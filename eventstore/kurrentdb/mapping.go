@@ -85,7 +85,7 @@ func validateStreamPrefix(prefix string) error {
 	case strings.HasPrefix(prefix, claimStreamPrefix) || strings.HasPrefix(claimStreamPrefix+prefix, prefix):
 		// The second case: the claim streams of this prefix would start with
 		// the prefix, so they would belong to the namespace.
-		return fmt.Errorf("kurrentdb: StreamPrefix %q collides with the claim streams %q...", prefix, claimStreamPrefix)
+		return fmt.Errorf("kurrentdb: StreamPrefix %q collides with the claim streams (named %q and a stream name)", prefix, claimStreamPrefix)
 	}
 	return nil
 }

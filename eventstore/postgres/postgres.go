@@ -44,6 +44,15 @@ type Config struct {
 	// connection, and events can become readable when an unrelated long
 	// transaction ends.
 	PollInterval time.Duration
+	// IdlePollInterval replaces PollInterval once a subscriber has seen no
+	// event and no notification for IdleAfter while LISTEN is connected
+	// (defaults 5s and 30s; never below PollInterval): an idle ledger
+	// then costs the server a query per subscriber every few seconds, not
+	// twice a second. Hidden events (committed while another transaction
+	// kept them unreadable) come right after activity, and are found at
+	// the fast rate.
+	IdlePollInterval time.Duration
+	IdleAfter        time.Duration
 	// AnyRetries bounds retries of an Append with eventstore.Any that lost a
 	// race for the next version (default 10). Retrying is safe there: the
 	// caller did not base a decision on the version.
@@ -65,6 +74,13 @@ func (c *Config) setDefaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 500 * time.Millisecond
 	}
+	if c.IdlePollInterval == 0 {
+		c.IdlePollInterval = 5 * time.Second
+	}
+	c.IdlePollInterval = max(c.IdlePollInterval, c.PollInterval)
+	if c.IdleAfter == 0 {
+		c.IdleAfter = 30 * time.Second
+	}
 	if c.AnyRetries == 0 {
 		c.AnyRetries = 10
 	}
@@ -82,8 +98,8 @@ func (c Config) Validate() error {
 	if c.URL == "" {
 		errs = append(errs, errors.New("postgres: URL is required"))
 	}
-	if c.MaxOpenConns < 0 || c.PollInterval < 0 || c.AnyRetries < 0 || c.CommitWorkers < 0 {
-		errs = append(errs, errors.New("postgres: MaxOpenConns, PollInterval, AnyRetries and CommitWorkers must not be negative"))
+	if c.MaxOpenConns < 0 || c.PollInterval < 0 || c.IdlePollInterval < 0 || c.IdleAfter < 0 || c.AnyRetries < 0 || c.CommitWorkers < 0 {
+		errs = append(errs, errors.New("postgres: MaxOpenConns, PollInterval, IdlePollInterval, IdleAfter, AnyRetries and CommitWorkers must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -96,6 +112,7 @@ type Store struct {
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced whenever new events may be readable
 	listener *pq.Listener
+	heard    bool // LISTEN is connected: notifications arrive
 	closed   bool
 	done     chan struct{}
 	notify   chan struct{} // a NOTIFY is due
@@ -639,6 +656,7 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, handle
 	}
 	poll := time.NewTimer(s.cfg.PollInterval)
 	defer poll.Stop()
+	active := time.Now() // the last event or notification seen
 	for {
 		changed, err := s.waitChannel()
 		if err != nil {
@@ -657,19 +675,45 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, handle
 			}
 			after = r.Position
 		}
+		if len(page) > 0 {
+			active = time.Now()
+		}
 		if len(page) == eventstore.DefaultPageSize {
 			continue
 		}
-		poll.Reset(s.cfg.PollInterval)
+		poll.Reset(pollInterval(s.cfg, s.listening(), time.Since(active)))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.done:
 			return eventstore.ErrClosed
 		case <-changed:
+			active = time.Now()
 		case <-poll.C:
 		}
 	}
+}
+
+// pollInterval is how long an idle subscriber waits before it looks for
+// events it was not told of: PollInterval, or IdlePollInterval once it has
+// been idle for IdleAfter with LISTEN connected.
+func pollInterval(cfg Config, listening bool, idle time.Duration) time.Duration {
+	if listening && idle >= cfg.IdleAfter {
+		return cfg.IdlePollInterval
+	}
+	return cfg.PollInterval
+}
+
+func (s *Store) listening() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.heard
+}
+
+func (s *Store) setListening(ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.heard = ok
 }
 
 func (s *Store) waitChannel() (<-chan struct{}, error) {
@@ -692,6 +736,8 @@ func (s *Store) listen() error {
 	// logged once, and its end.
 	failures := repeatlog.New(s.cfg.Logger, slog.LevelWarn)
 	l := pq.NewListener(s.cfg.URL, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+		// Not listening: subscribers poll at the fast rate.
+		s.setListening(err == nil && (ev == pq.ListenerEventConnected || ev == pq.ListenerEventReconnected))
 		switch {
 		case err != nil:
 			failures.Failed(context.Background(), "event listener", err)
@@ -755,6 +801,24 @@ func (s *Store) AppendAll(ctx context.Context, appends []StreamAppend) error {
 			return fmt.Errorf("postgres: append all to %q: every stream needs an exact expected version: %w", a.Stream, eventstore.ErrInvalid)
 		}
 	}
+	for _, a := range appends {
+		if err := eventstore.ValidateAppend(a.Stream, a.Events); err != nil {
+			return err
+		}
+	}
+	if len(appends) > 1 {
+		err := s.copyAll(ctx, appends)
+		if err == nil {
+			s.announce()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("postgres: append all: %w", ctx.Err())
+		}
+		// Nothing of the copy was committed. Append by append, the same
+		// failure gets the answer each AppendInTx gives it: a conflict on
+		// its stream, a duplicate id, a retry of stored events.
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("postgres: append all: %w", err)
@@ -770,4 +834,79 @@ func (s *Store) AppendAll(ctx context.Context, appends []StreamAppend) error {
 	}
 	s.announce()
 	return nil
+}
+
+// errCopyRefused means copyAll found a stream not at its expected version
+// before writing anything.
+var errCopyRefused = errors.New("a stream is not at its expected version")
+
+// copyAll is AppendAll's fast path: one transaction that reads the head of
+// every stream once, checks each append's expected version against the
+// head the appends before it leave, and sends every event with COPY, in
+// the order given (so seq, and the global order, follow it) at the
+// versions so derived. A statement per append cost ~0.3 ms each: 30 s for
+// the 111,000 demo events of a first start. The (stream_id, version) and
+// event_id unique indexes still refuse what a concurrent writer took
+// meanwhile, or an id stored already; the append-only triggers are
+// untouched (COPY only inserts). On any error nothing is committed.
+func (s *Store) copyAll(ctx context.Context, appends []StreamAppend) error {
+	heads := make(map[string]int64, len(appends))
+	streams := make([]string, 0, len(appends))
+	for _, a := range appends {
+		if _, ok := heads[a.Stream]; !ok {
+			heads[a.Stream] = 0
+			streams = append(streams, a.Stream)
+		}
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	const q = `SELECT s.id, COALESCE((SELECT version FROM events WHERE stream_id = s.id ORDER BY version DESC LIMIT 1), 0)
+FROM unnest($1::text[]) AS s(id)`
+	rows, err := tx.QueryContext(ctx, q, pq.StringArray(streams))
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		heads[id] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, a := range appends {
+		if heads[a.Stream] != a.Expected.Version() {
+			return errCopyRefused
+		}
+		heads[a.Stream] += int64(len(a.Events))
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY events (event_id, stream_id, version, type, data, metadata) FROM STDIN`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, a := range appends {
+		v := a.Expected.Version()
+		for _, e := range a.Events {
+			v++
+			if _, err := stmt.ExecContext(ctx, e.ID.String(), a.Stream, v, e.Type, nonNil(e.Data), nonNil(e.Metadata)); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil { // ends the COPY
+		return err
+	}
+	if err := stmt.Close(); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

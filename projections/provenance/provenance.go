@@ -41,33 +41,33 @@ const (
 
 // Checkpoint is a signed state of the transparency log.
 type Checkpoint struct {
-	TreeSize int64 `json:"tree_size"`
+	TreeSize int64 `json:"tree_size" doc:"Leaves in the log at the checkpoint."`
 	// RootHash is standard base64, as the note states it.
-	RootHash string `json:"root_hash"`
+	RootHash string `json:"root_hash" doc:"The Merkle tree hash, standard base64."`
 	// Note is the checkpoint as the log signed it (C2SP signed note).
-	Note     string    `json:"note"`
-	SignedAt time.Time `json:"signed_at"`
+	Note     string    `json:"note" doc:"The checkpoint as the log signed it (a signed note; verify with the log's public key)."`
+	SignedAt time.Time `json:"signed_at" doc:"When the log signed it."`
 }
 
 // MethodRef names a published method version.
 type MethodRef struct {
-	Name    string `json:"name"`
-	Version int    `json:"version"`
+	Name    string `json:"name" doc:"The method's name."`
+	Version int    `json:"version" doc:"Its version."`
 }
 
 // Provenance is where a published number came from.
 type Provenance struct {
-	Basis Basis `json:"basis"`
+	Basis Basis `json:"basis" enum:"checkpoint,live" doc:"checkpoint: computed from exactly the events of the log's leaves below checkpoint.tree_size (asked with checkpoint=N); live: from the read models at computed_at, which may hold events logged after the checkpoint named — ask again with checkpoint= its tree_size for a number anyone can recompute."`
 	// Checkpoint is null only before the log's first checkpoint.
-	Checkpoint *Checkpoint `json:"checkpoint"`
+	Checkpoint *Checkpoint `json:"checkpoint" doc:"The signed checkpoint (null only before the log's first)."`
 	// ComputedAt is when the server computed the answer.
-	ComputedAt time.Time `json:"computed_at"`
+	ComputedAt time.Time `json:"computed_at" doc:"When the server computed the answer."`
 	// AsOf and KnownAt are the instants the answer is for on the effective
 	// and recorded axes: the ones asked for, or, when none was asked,
 	// computed_at (live) or the checkpoint's signing time (checkpoint).
-	AsOf    time.Time   `json:"as_of"`
-	KnownAt time.Time   `json:"known_at"`
-	Methods []MethodRef `json:"methods"`
+	AsOf    time.Time   `json:"as_of" doc:"The effective-time instant answered for: as asked, else computed_at (live) or the checkpoint's signing time."`
+	KnownAt time.Time   `json:"known_at" doc:"The recorded-time instant answered for, likewise."`
+	Methods []MethodRef `json:"methods" doc:"The methods and versions behind the numbers."`
 }
 
 // Errors of At.

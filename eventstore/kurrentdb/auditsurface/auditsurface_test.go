@@ -185,14 +185,14 @@ func checkAuditRoutes(t *testing.T, url string) {
 			if err := json.Unmarshal(getBody("/events?limit=50"+cursor), &page); err != nil {
 				t.Fatal(err)
 			}
-			for _, e := range page.Events {
+			for _, e := range page.Items {
 				checkEvent("events", e)
 				seen++
 			}
-			if page.NextCursor == "" {
+			if page.NextCursor == nil {
 				break
 			}
-			cursor = "&cursor=" + page.NextCursor
+			cursor = "&cursor=" + *page.NextCursor
 		}
 		if seen != n {
 			t.Errorf("the paged feed has %d events, want %d", seen, n)
@@ -238,10 +238,10 @@ func checkAuditRoutes(t *testing.T, url string) {
 		if err := json.Unmarshal(getBody("/streams/indicator-03/history?limit=50"), &hist); err != nil {
 			t.Fatal(err)
 		}
-		if len(hist.Events) != streams["indicator-03"] || hist.CurrentVersion == nil || *hist.CurrentVersion != int64(streams["indicator-03"]) {
-			t.Fatalf("history: %d events, current version %v; want %d", len(hist.Events), hist.CurrentVersion, streams["indicator-03"])
+		if len(hist.Items) != streams["indicator-03"] || hist.CurrentVersion == nil || *hist.CurrentVersion != int64(streams["indicator-03"]) {
+			t.Fatalf("history: %d events, current version %v; want %d", len(hist.Items), hist.CurrentVersion, streams["indicator-03"])
 		}
-		for _, e := range hist.Events {
+		for _, e := range hist.Items {
 			checkEvent("history", e)
 			if len(e.Proof) == 0 {
 				t.Errorf("leaf %d: no inclusion proof", e.LeafIndex)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"promiseledger/eventstore/postgres/pgerr"
 	"promiseledger/eventstore/postgres/pglocal"
@@ -179,7 +180,7 @@ func TestUnavailableCodes(t *testing.T) {
 		{"08000", true}, {"08003", true}, {"08006", true}, {"08001", true},
 		{"23505", false}, {"22P05", false}, {"40001", false}, {"57014", false}, {"42P01", false},
 	} {
-		err := fmt.Errorf("wrapped: %w", &pq.Error{Code: pq.ErrorCode(tc.code), Message: "m"})
+		err := fmt.Errorf("wrapped: %w", &pq.Error{Code: pqerror.Code(tc.code), Message: "m"})
 		if got := pgerr.Unavailable(err); got != tc.want {
 			t.Errorf("code %s: Unavailable = %v, want %v", tc.code, got, tc.want)
 		}

@@ -1,0 +1,131 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres"
+	"promiseledger/eventstore/postgres/pgtest"
+)
+
+func appendAllEvents(n int, tag string) []eventstore.Event {
+	evs := make([]eventstore.Event, n)
+	for i := range evs {
+		// Bytes COPY's text format must escape: tab, newline, backslash, NUL.
+		data := fmt.Appendf(nil, `{"tag":%q,"i":%d,"odd":"a\tb\nc\\d"}`, tag, i)
+		evs[i] = eventstore.Event{ID: uuid.New(), Type: "Tested", Data: data, Metadata: []byte{0, '\\', '\n', 0xff}}
+	}
+	return evs
+}
+
+// TestAppendAllKeepsOrderVersionsAndBytes: several streams interleaved,
+// appends chained on one stream, a stream that already has events: the
+// log holds every event once, in the order given, at the versions the
+// expected versions imply, with data and metadata byte for byte.
+func TestAppendAllKeepsOrderVersionsAndBytes(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	if _, err := s.Append(ctx, "old", eventstore.NoStream(), appendAllEvents(2, "old")); err != nil {
+		t.Fatal(err)
+	}
+	appends := []postgres.StreamAppend{
+		{Stream: "a", Expected: eventstore.Exactly(0), Events: appendAllEvents(3, "a1")},
+		{Stream: "b", Expected: eventstore.Exactly(0), Events: appendAllEvents(1, "b1")},
+		{Stream: "old", Expected: eventstore.Exactly(2), Events: appendAllEvents(2, "old2")},
+		{Stream: "a", Expected: eventstore.Exactly(3), Events: appendAllEvents(2, "a2")},
+		{Stream: "b", Expected: eventstore.Exactly(1), Events: appendAllEvents(1, "b2")},
+	}
+	if err := s.AppendAll(ctx, appends); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.WaitVisible(t, s.DB())
+	all, err := s.ReadAll(ctx, eventstore.Position{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2+9 {
+		t.Fatalf("log holds %d events, want 11", len(all))
+	}
+	got := all[2:]
+	i := 0
+	for _, a := range appends {
+		for j, e := range a.Events {
+			r := got[i]
+			want := a.Expected.Version() + int64(j) + 1
+			if r.ID != e.ID || r.Stream != a.Stream || r.Version != want || string(r.Data) != string(e.Data) || string(r.Metadata) != string(e.Metadata) || r.Type != e.Type {
+				t.Fatalf("event %d: got %s %s@%d %q %q, want %s %s@%d %q %q", i, r.ID, r.Stream, r.Version, r.Data, r.Metadata,
+					e.ID, a.Stream, want, e.Data, e.Metadata)
+			}
+			if i > 0 && !got[i-1].Position.Less(r.Position) {
+				t.Fatalf("event %d at %v does not come after %v", i, r.Position, got[i-1].Position)
+			}
+			i++
+		}
+	}
+	for stream, want := range map[string]int64{"a": 5, "b": 2, "old": 4} {
+		if v, err := s.StreamVersion(ctx, stream); err != nil || v != want {
+			t.Fatalf("%s at version %d (%v), want %d", stream, v, err, want)
+		}
+	}
+}
+
+// TestAppendAllRefusesWholeAndWritesNothing: one bad append among good ones
+// fails the whole call with the answer AppendInTx gives it, and nothing is
+// written: a stream behind or ahead of its expected version (ahead would
+// leave a gap in the stream), a chained append that skips a version, an id
+// stored in another stream, an id twice in the call.
+func TestAppendAllRefusesWholeAndWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	stored := appendAllEvents(1, "stored")
+	if _, err := s.Append(ctx, "taken", eventstore.NoStream(), stored); err != nil {
+		t.Fatal(err)
+	}
+	twice := appendAllEvents(1, "twice")
+	for _, tc := range []struct {
+		name     string
+		bad      postgres.StreamAppend
+		conflict string // the stream of the *ConflictError expected, "" for ErrDuplicateEvent, "*" for any error
+	}{
+		{"stream already ahead of the expected version", postgres.StreamAppend{Stream: "taken", Expected: eventstore.Exactly(0), Events: appendAllEvents(1, "x")}, "taken"},
+		{"expected version beyond the stream's head", postgres.StreamAppend{Stream: "taken", Expected: eventstore.Exactly(5), Events: appendAllEvents(1, "x")}, "taken"},
+		{"chained append skips a version", postgres.StreamAppend{Stream: "good", Expected: eventstore.Exactly(3), Events: appendAllEvents(1, "x")}, "good"},
+		{"id stored in another stream", postgres.StreamAppend{Stream: "fresh", Expected: eventstore.Exactly(0), Events: stored}, ""},
+		// AppendInTx diagnoses it through the pool, where the first copy
+		// is not visible: it reports a conflict on "fresh".
+		{"id twice in the call", postgres.StreamAppend{Stream: "fresh", Expected: eventstore.Exactly(0), Events: twice}, "*"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			appends := []postgres.StreamAppend{
+				{Stream: "good", Expected: eventstore.Exactly(0), Events: appendAllEvents(2, "g")},
+				{Stream: "other", Expected: eventstore.Exactly(0), Events: twice},
+				tc.bad,
+				{Stream: "last", Expected: eventstore.Exactly(0), Events: appendAllEvents(1, "l")},
+			}
+			err := s.AppendAll(ctx, appends)
+			var conflict *eventstore.ConflictError
+			switch {
+			case err == nil:
+				t.Fatal("AppendAll succeeded")
+			case tc.conflict == "*":
+			case tc.conflict != "" && (!errors.As(err, &conflict) || conflict.Stream != tc.conflict):
+				t.Fatalf("err = %v, want a conflict on %q", err, tc.conflict)
+			case tc.conflict == "" && !errors.Is(err, eventstore.ErrDuplicateEvent):
+				t.Fatalf("err = %v, want ErrDuplicateEvent", err)
+			}
+			for _, stream := range []string{"good", "other", "fresh", "last"} {
+				if v, err := s.StreamVersion(ctx, stream); err != nil || v != 0 {
+					t.Fatalf("%s at version %d (%v) after a refused AppendAll, want nothing written", stream, v, err)
+				}
+			}
+			if v, err := s.StreamVersion(ctx, "taken"); err != nil || v != 1 {
+				t.Fatalf("taken at version %d (%v), want 1", v, err)
+			}
+		})
+	}
+}
