@@ -211,14 +211,14 @@ func TestFiguresAtACheckpointRefuseWhatIsNotSigned(t *testing.T) {
 	var out figuresResponse
 	f.must(http.StatusOK, req{method: "GET", path: "/v1/figures?scope=all&checkpoint=" + strconv.FormatInt(size, 10)}).decode(t, &out)
 	if out.Provenance.Checkpoint == nil || out.Provenance.Checkpoint.TreeSize != size || out.Provenance.Checkpoint.Note == "" ||
-		!out.Provenance.AsOf.Equal(out.Provenance.Checkpoint.SignedAt) {
+		!out.Provenance.AsOf.Time().Equal(out.Provenance.Checkpoint.SignedAt) {
 		t.Errorf("provenance: %+v", out.Provenance)
 	}
 	// Live answers name the latest checkpoint and the instant "now" meant.
 	var live figuresResponse
 	f.must(http.StatusOK, req{method: "GET", path: "/v1/figures?scope=all"}).decode(t, &live)
 	if live.Provenance.Basis != "live" || live.Provenance.Checkpoint == nil || live.Provenance.Checkpoint.TreeSize != size ||
-		live.Provenance.AsOf.IsZero() || !live.Provenance.AsOf.Equal(live.Provenance.ComputedAt) || len(live.Provenance.Methods) != len(projections.Methods) {
+		live.Provenance.AsOf.Time().IsZero() || !live.Provenance.AsOf.Time().Equal(live.Provenance.ComputedAt) || len(live.Provenance.Methods) != len(projections.Methods) {
 		t.Errorf("live provenance: %+v", live.Provenance)
 	}
 	var rm roadmapDetail

@@ -23,7 +23,7 @@ type figuresResponse struct {
 type seriesResponse struct {
 	Scope      projections.Scope     `json:"scope" doc:"What the series is about."`
 	Roadmaps   int                   `json:"roadmaps" doc:"Roadmaps in the scope."`
-	KnownAt    *time.Time            `json:"known_at,omitempty" doc:"The recorded-time axis, when asked for."`
+	KnownAt    *projections.AxisTime `json:"known_at,omitempty" doc:"The recorded-time axis, when asked for."`
 	Columns    []string              `json:"columns" doc:"The meaning of each value of a row: date, measures, done, cancelled, then METHOD.numerator, METHOD.denominator, METHOD.percent for each method shown."`
 	Rows       [][]any               `json:"rows" doc:"One per day, oldest first; values in the order of columns (a percent is null when its denominator is 0)."`
 	Provenance provenance.Provenance `json:"provenance" doc:"Where the numbers came from."`
@@ -40,7 +40,7 @@ func seriesColumns(methods []provenance.MethodRef) []string {
 }
 
 func compactSeries(scope projections.Scope, knownAt *time.Time, points []projections.Point, prov provenance.Provenance) seriesResponse {
-	out := seriesResponse{Scope: scope, KnownAt: knownAt, Columns: seriesColumns(prov.Methods), Rows: make([][]any, 0, len(points)), Provenance: prov}
+	out := seriesResponse{Scope: scope, KnownAt: projections.AxisTimeOf(knownAt), Columns: seriesColumns(prov.Methods), Rows: make([][]any, 0, len(points)), Provenance: prov}
 	for _, p := range points {
 		if len(p.Figures) == 0 {
 			continue

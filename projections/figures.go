@@ -83,18 +83,18 @@ var ErrUnknownScope = errors.New("unknown scope")
 
 // Figure is one implementation percentage.
 type Figure struct {
-	Scope         Scope      `json:"scope" doc:"What the figure is about."`
-	Method        string     `json:"method" doc:"The method that produced it (see /v1/methods)."`
-	MethodVersion int        `json:"method_version" doc:"The method's version."`
-	Numerator     float64    `json:"numerator" doc:"Exact: the sum of each measure's contribution rounded half-even to 6 decimals (docs/methodology.md)."`
-	Denominator   float64    `json:"denominator" doc:"Exact, like the numerator."`
-	Percent       *float64   `json:"percent" doc:"A percentage, 0–100: 100 × numerator / denominator computed exactly, rounded half to even to two decimals (13.875 → 13.88, 25.625 → 25.62); null when the denominator is 0."` // null when the denominator is 0
-	Roadmaps      int        `json:"roadmaps" doc:"Roadmaps in the scope."`
-	Measures      int        `json:"measures" doc:"Indicators added and not cancelled."` // added and not cancelled
-	Done          int        `json:"done" doc:"Indicators done."`
-	Cancelled     int        `json:"cancelled" doc:"Indicators cancelled (left out of every denominator)."`
-	AsOf          *time.Time `json:"as_of,omitempty" doc:"The effective-time axis, when asked for."`   // effective time axis
-	KnownAt       *time.Time `json:"known_at,omitempty" doc:"The recorded-time axis, when asked for."` // recorded time axis
+	Scope         Scope     `json:"scope" doc:"What the figure is about."`
+	Method        string    `json:"method" doc:"The method that produced it (see /v1/methods)."`
+	MethodVersion int       `json:"method_version" doc:"The method's version."`
+	Numerator     float64   `json:"numerator" doc:"Exact: the sum of each measure's contribution rounded half-even to 6 decimals (docs/methodology.md)."`
+	Denominator   float64   `json:"denominator" doc:"Exact, like the numerator."`
+	Percent       *float64  `json:"percent" doc:"A percentage, 0–100: 100 × numerator / denominator computed exactly, rounded half to even to two decimals (13.875 → 13.88, 25.625 → 25.62); null when the denominator is 0."` // null when the denominator is 0
+	Roadmaps      int       `json:"roadmaps" doc:"Roadmaps in the scope."`
+	Measures      int       `json:"measures" doc:"Indicators added and not cancelled."` // added and not cancelled
+	Done          int       `json:"done" doc:"Indicators done."`
+	Cancelled     int       `json:"cancelled" doc:"Indicators cancelled (left out of every denominator)."`
+	AsOf          *AxisTime `json:"as_of,omitempty" doc:"The effective-time axis, when asked for."`   // effective time axis
+	KnownAt       *AxisTime `json:"known_at,omitempty" doc:"The recorded-time axis, when asked for."` // recorded time axis
 }
 
 // sums are additive over measures, so figures of any scope are sums of its
@@ -137,7 +137,7 @@ func (s sums) figures(scope Scope, roadmaps int, asOf, knownAt *time.Time) []Fig
 	mk := func(m Method, num, den int64, unit int64) Figure {
 		f := Figure{Scope: scope, Method: m.Name, MethodVersion: m.Version,
 			Numerator: float64(num) / float64(unit), Denominator: float64(den) / float64(unit),
-			Roadmaps: roadmaps, Measures: s.measures, Done: s.done, Cancelled: s.cancelled, AsOf: asOf, KnownAt: knownAt}
+			Roadmaps: roadmaps, Measures: s.measures, Done: s.done, Cancelled: s.cancelled, AsOf: AxisTimeOf(asOf), KnownAt: AxisTimeOf(knownAt)}
 		if den > 0 {
 			p := float64(percentHundredths(num, den)) / 100
 			f.Percent = &p

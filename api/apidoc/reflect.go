@@ -266,6 +266,11 @@ func nullable(s Schema) Schema {
 }
 
 func given(t reflect.Type) (Schema, bool) {
+	if t.Kind() == reflect.Pointer {
+		// A pointer is its element, maybe null: the element gives the
+		// schema (a value method would be called on a nil pointer here).
+		return nil, false
+	}
 	v := reflect.Zero(t).Interface()
 	if g, ok := v.(SchemaGiver); ok {
 		s := Schema(g.JSONSchema())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"promiseledger/api/kernel"
 	"promiseledger/commands"
@@ -134,7 +133,7 @@ func (s *server) getCouncil(w http.ResponseWriter, r *http.Request) error {
 // councilMembersAnswer is a council's members as of a time.
 type councilMembersAnswer struct {
 	CouncilID string                          `json:"council_id" doc:"The council."`
-	AsOf      *time.Time                      `json:"as_of,omitempty" doc:"The time asked for, when one was; absent: now."`
+	AsOf      *projections.AxisTime           `json:"as_of,omitempty" doc:"The time asked for, when one was; absent: now."`
 	Items     []projections.CouncilMemberView `json:"items" doc:"Membership periods."`
 }
 
@@ -151,7 +150,7 @@ func (s *server) councilMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	kernel.WriteJSON(w, http.StatusOK, councilMembersAnswer{CouncilID: r.PathValue("id"), AsOf: asOf, Items: ms})
+	kernel.WriteJSON(w, http.StatusOK, councilMembersAnswer{CouncilID: r.PathValue("id"), AsOf: projections.AxisTimeOf(asOf), Items: ms})
 	return nil
 }
 

@@ -199,8 +199,8 @@ type deputyRating struct {
 	Deputy   deputyInfo                   `json:"deputy"`
 	Method   string                       `json:"method"`
 	Version  int                          `json:"version"`
-	AsOf     *time.Time                   `json:"as_of"`
-	KnownAt  *time.Time                   `json:"known_at"`
+	AsOf     *projections.AxisTime        `json:"as_of"`
+	KnownAt  *projections.AxisTime        `json:"known_at"`
 	Current  projections.DeputyRatingView `json:"current"`
 	History  []ratingRow                  `json:"history"`
 	Versions []versionInfo                `json:"versions"`
@@ -287,7 +287,7 @@ func (s *server) ratingOf(r *http.Request, deputyID string, withEvents bool) (de
 	out := deputyRating{Deputy: deputyInfo{ID: d.ID, DisplayName: d.DisplayName, AssemblyID: d.AssemblyID, Level: d.Level, InFaction: d.InFaction},
 		Method: method, Version: version, History: []ratingRow{}, Versions: []versionInfo{}}
 	if axes != nil {
-		out.AsOf, out.KnownAt = axes.AsOf, axes.KnownAt
+		out.AsOf, out.KnownAt = projections.AxisTimeOf(axes.AsOf), projections.AxisTimeOf(axes.KnownAt)
 	}
 	found := false
 	for _, v := range views {
@@ -351,15 +351,15 @@ type leagueRow struct {
 }
 
 type leagueTable struct {
-	Method      string              `json:"method"`
-	Version     int                 `json:"version"`
-	Versions    []int               `json:"versions"`
-	InForce     bool                `json:"in_force"`
-	Period      domain.Period       `json:"period"`
-	Provisional bool                `json:"provisional"`
-	Level       domain.CouncilLevel `json:"level"`
-	AssemblyID  string              `json:"assembly_id,omitempty"`
-	AsOf        *time.Time          `json:"as_of"`
+	Method      string                `json:"method"`
+	Version     int                   `json:"version"`
+	Versions    []int                 `json:"versions"`
+	InForce     bool                  `json:"in_force"`
+	Period      domain.Period         `json:"period"`
+	Provisional bool                  `json:"provisional"`
+	Level       domain.CouncilLevel   `json:"level"`
+	AssemblyID  string                `json:"assembly_id,omitempty"`
+	AsOf        *projections.AxisTime `json:"as_of"`
 	// Items are the deputies by rank, then the unrated: a list of records,
 	// so items as in every list answer.
 	Items []leagueRow `json:"items"`
@@ -406,7 +406,7 @@ func (s *server) league(w http.ResponseWriter, r *http.Request, lq projections.L
 	out := leagueTable{Method: l.Method, Version: l.Version, Versions: l.Versions, InForce: l.InForce, Period: l.Period,
 		Provisional: l.Provisional, Level: l.Level, AssemblyID: l.AssemblyID, Items: make([]leagueRow, 0, len(l.Rows))}
 	if lq.Axes != nil {
-		out.AsOf = lq.Axes.AsOf
+		out.AsOf = projections.AxisTimeOf(lq.Axes.AsOf)
 	}
 	if limit > 0 && len(l.Rows) > limit {
 		l.Rows = l.Rows[:limit] // the top of the table; ranks are over every row

@@ -236,14 +236,14 @@ func (s *server) stateBodyRates(w http.ResponseWriter, r *http.Request) error {
 		}
 		rates = kept
 	}
-	kernel.WriteJSON(w, http.StatusOK, stateBodyRatesAnswer{On: domain.DateOf(on), AsOf: axesAsOf(axes), Items: rates})
+	kernel.WriteJSON(w, http.StatusOK, stateBodyRatesAnswer{On: domain.DateOf(on), AsOf: projections.AxisTimeOf(axesAsOf(axes)), Items: rates})
 	return nil
 }
 
 // stateBodyRatesAnswer is every state body's rates on a day.
 type stateBodyRatesAnswer struct {
 	On    domain.Date             `json:"on" doc:"The day the rates are for: today, or the day of as_of."`
-	AsOf  *time.Time              `json:"as_of,omitempty" doc:"The time asked for, when one was."`
+	AsOf  *projections.AxisTime   `json:"as_of,omitempty" doc:"The time asked for, when one was."`
 	Items []projections.BodyRates `json:"items" doc:"One per state body."`
 }
 

@@ -65,9 +65,9 @@ type Provenance struct {
 	// AsOf and KnownAt are the instants the answer is for on the effective
 	// and recorded axes: the ones asked for, or, when none was asked,
 	// computed_at (live) or the checkpoint's signing time (checkpoint).
-	AsOf    time.Time   `json:"as_of" doc:"The effective-time instant answered for: as asked, else computed_at (live) or the checkpoint's signing time."`
-	KnownAt time.Time   `json:"known_at" doc:"The recorded-time instant answered for, likewise."`
-	Methods []MethodRef `json:"methods" doc:"The methods and versions behind the numbers."`
+	AsOf    projections.AxisTime `json:"as_of" doc:"The effective-time instant answered for: as asked, else computed_at (live) or the checkpoint's signing time."`
+	KnownAt projections.AxisTime `json:"known_at" doc:"The recorded-time instant answered for, likewise."`
+	Methods []MethodRef          `json:"methods" doc:"The methods and versions behind the numbers."`
 }
 
 // Errors of At.
@@ -85,11 +85,11 @@ func checkpointOf(c translog.Checkpoint) *Checkpoint {
 		Note: c.Note, SignedAt: c.CreatedAt.UTC()}
 }
 
-func orAt(t *time.Time, at time.Time) time.Time {
+func orAt(t *time.Time, at time.Time) projections.AxisTime {
 	if t != nil {
-		return t.UTC()
+		return projections.AxisTime(t.UTC())
 	}
-	return at.UTC()
+	return projections.AxisTime(at.UTC())
 }
 
 // Live is the provenance of an answer computed from the read models at
@@ -194,7 +194,7 @@ func (p Provenance) Cite() string {
 		}
 		fmt.Fprintf(&b, "%s v%d", m.Name, m.Version)
 	}
-	fmt.Fprintf(&b, "; as of %s, known at %s", p.AsOf.Format(time.RFC3339), p.KnownAt.Format(time.RFC3339))
+	fmt.Fprintf(&b, "; as of %s, known at %s", p.AsOf.String(), p.KnownAt.String())
 	return b.String()
 }
 
@@ -206,7 +206,7 @@ func (p Provenance) CSVHeader() string {
 	if p.Checkpoint != nil {
 		fmt.Fprintf(&b, " tree_size=%d root_hash=%s signed_at=%s", p.Checkpoint.TreeSize, p.Checkpoint.RootHash, p.Checkpoint.SignedAt.Format(time.RFC3339Nano))
 	}
-	fmt.Fprintf(&b, " computed_at=%s as_of=%s known_at=%s", p.ComputedAt.Format(time.RFC3339Nano), p.AsOf.Format(time.RFC3339Nano), p.KnownAt.Format(time.RFC3339Nano))
+	fmt.Fprintf(&b, " computed_at=%s as_of=%s known_at=%s", p.ComputedAt.Format(time.RFC3339Nano), p.AsOf.String(), p.KnownAt.String())
 	var ms []string
 	for _, m := range p.Methods {
 		ms = append(ms, fmt.Sprintf("%s/%d", m.Name, m.Version))
