@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -414,6 +415,35 @@ func TestAssessmentsAndRatingsOverHTTP(t *testing.T) {
 	past := e.expect(e.do("GET", "/v1/deputies/deputy-2/rating?as_of=2021-03-31", "", nil), 200)
 	if c := past.body["current"].(map[string]any); c["rated"] != false {
 		t.Fatalf("deputy-2 as of 03-31: %s", past.raw)
+	}
+
+	// The deputy replies to their rating, once; nobody else may, and a
+	// period the method does not rate is refused naming the field. The
+	// reply is in the rating's answer, and not as of before it was made.
+	reply := map[string]any{"method": "faction-rating", "version": 1, "period": map[string]any{"start": "2021-01-01", "end": "2021-03-31"},
+		"reply": "Receptions doubled in April.", "evidence": map[string]any{"url": "https://example.kz/receptions"}}
+	e.expect(e.do("POST", "/v1/deputies/deputy-2/rating/replies", "deputy-1/deputy", reply), 403)
+	e.expect(e.do("POST", "/v1/deputies/deputy-2/rating/replies", "", reply), 401)
+	bad := map[string]any{"method": "faction-rating", "version": 1, "period": map[string]any{"start": "2021-01-01", "end": "2021-02-28"}, "reply": "x"}
+	if r := e.expect(e.do("POST", "/v1/deputies/deputy-2/rating/replies", "deputy-2/deputy", bad), 422); !strings.Contains(r.raw, `"period"`) {
+		t.Fatalf("reply to an unrated period: %s", r.raw)
+	}
+	for _, hostile := range []string{"a\x00b", "\u202eevil", strings.Repeat("я", 1<<17)} {
+		h := maps.Clone(reply)
+		h["reply"] = hostile
+		if r := e.expect(e.do("POST", "/v1/deputies/deputy-2/rating/replies", "deputy-2/deputy", h), 422); !strings.Contains(r.raw, `"reply"`) {
+			t.Fatalf("hostile reply %.20q: %s", hostile, r.raw)
+		}
+	}
+	e.expect(e.do("POST", "/v1/deputies/deputy-2/rating/replies", "deputy-2/deputy", reply), 201)
+	e.expect(e.do("POST", "/v1/deputies/deputy-2/rating/replies", "deputy-2/deputy", reply), 409)
+	e.catchUp()
+	if r := e.expect(e.do("GET", "/v1/deputies/deputy-2/rating", "", nil), 200); len(r.body["replies"].([]any)) != 1 ||
+		r.body["replies"].([]any)[0].(map[string]any)["reply"] != "Receptions doubled in April." {
+		t.Fatalf("rating replies: %s", r.raw)
+	}
+	if r := e.expect(e.do("GET", "/v1/deputies/deputy-2/rating?known_at=2021-04-01", "", nil), 200); len(r.body["replies"].([]any)) != 0 {
+		t.Fatalf("rating replies known at 2021-04-01: %s", r.raw)
 	}
 
 	// The deputy's own view lists the events behind each component.

@@ -205,6 +205,8 @@ type deputyRating struct {
 	History  []ratingRow                  `json:"history"`
 	Versions []versionInfo                `json:"versions"`
 	Events   map[string][]ratingEvent     `json:"events,omitempty"`
+	// Replies are the deputy's answers to their ratings, on the record.
+	Replies []domain.RatingReply `json:"replies" doc:"The deputy's replies to their ratings (right of reply), oldest first, within the answer's as_of and known_at."`
 	// Provenance names the log state, method and instants of the answer.
 	Provenance provenance.Provenance `json:"provenance"`
 }
@@ -288,6 +290,16 @@ func (s *server) ratingOf(r *http.Request, deputyID string, withEvents bool) (de
 		Method: method, Version: version, History: []ratingRow{}, Versions: []versionInfo{}}
 	if axes != nil {
 		out.AsOf, out.KnownAt = projections.AxisTimeOf(axes.AsOf), projections.AxisTimeOf(axes.KnownAt)
+	}
+	replies, _, err := projections.DeputyRatingReplies(ctx, s.cfg.DB, deputyID)
+	if err != nil {
+		return deputyRating{}, err
+	}
+	out.Replies = slices.DeleteFunc(replies, func(rr domain.RatingReply) bool {
+		return axes != nil && ((axes.AsOf != nil && rr.RepliedAt.After(*axes.AsOf)) || (axes.KnownAt != nil && rr.RecordedAt.After(*axes.KnownAt)))
+	})
+	if out.Replies == nil {
+		out.Replies = []domain.RatingReply{}
 	}
 	found := false
 	for _, v := range views {
@@ -435,4 +447,36 @@ func (s *server) listMethods(w http.ResponseWriter, r *http.Request) error {
 	}
 	kernel.WritePage(w, r, ms, "")
 	return nil
+}
+
+// ratingReplyBody is a deputy's reply to one of their ratings.
+type ratingReplyBody struct {
+	writeCommon
+	Method   string          `json:"method" doc:"The rating method, e.g. faction-activity."`
+	Version  int             `json:"version" doc:"The method's published version the rating is under."`
+	Period   domain.Period   `json:"period" doc:"The rated period replied to."`
+	Reply    string          `json:"reply"`
+	Evidence domain.Evidence `json:"evidence,omitzero" doc:"What backs the reply."`
+}
+
+// ownRating: only the deputy replies to their own rating (the domain
+// checks the actor is the deputy as well).
+func (s *server) ownRating(ctx context.Context, r *http.Request, p principal) error {
+	if err := pathDeputy(ctx, r, p); err != nil {
+		return err
+	}
+	if p.actorID != r.PathValue("id") {
+		return kernel.Forbidden("only the deputy may reply to their rating")
+	}
+	return nil
+}
+
+// replyToRating records the authenticated deputy's reply to their rating:
+// the same command as the deputy page's form.
+func (s *server) replyToRating() http.Handler {
+	return write(s, s.ownRating, true,
+		func(ctx context.Context, r *http.Request, _ principal, h commands.Header, b *ratingReplyBody) (commands.Result, error) {
+			return s.cfg.Commands.ReplyToRating.Handle(ctx, commands.ReplyToRating{Header: h, DeputyID: r.PathValue("id"),
+				Method: b.Method, Version: b.Version, Period: b.Period, Reply: b.Reply, Evidence: b.Evidence})
+		})
 }
