@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -276,30 +277,20 @@ func routeDocs() map[string]any {
 // operations are the route table's descriptors: a route without one is
 // an error, so no route is served undocumented.
 func operations(routes []route) ([]apidoc.Op, error) {
-	docs := routeDocs()
-	var ops []apidoc.Op
-	for _, rt := range routes {
-		key := rt.method + " " + rt.pattern
-		d, found := docs[key]
-		if !found {
-			return nil, fmt.Errorf("api: route %s has no OpenAPI descriptor", key)
-		}
-		delete(docs, key)
-		switch d := d.(type) {
-		case readDoc:
-			ops = append(ops, readOperation(rt, d))
-		case writeDoc:
-			wr, isWrite := rt.handler.(writeRoute)
-			if !isWrite {
-				return nil, fmt.Errorf("api: route %s is described as a write but its handler is not one", key)
+	return apidoc.Describe("api", routes, func(rt route) string { return rt.method + " " + rt.pattern }, routeDocs(),
+		func(rt route, d any) (apidoc.Op, error) {
+			switch d := d.(type) {
+			case readDoc:
+				return readOperation(rt, d), nil
+			case writeDoc:
+				wr, isWrite := rt.handler.(writeRoute)
+				if !isWrite {
+					return apidoc.Op{}, errors.New("described as a write but its handler is not one")
+				}
+				return writeOperation(rt, d, wr), nil
 			}
-			ops = append(ops, writeOperation(rt, d, wr))
-		}
-	}
-	for key := range docs {
-		return nil, fmt.Errorf("api: descriptor %s names no route", key)
-	}
-	return ops, nil
+			return apidoc.Op{}, fmt.Errorf("descriptor of type %T", d)
+		})
 }
 
 func readOperation(rt route, d readDoc) apidoc.Op {

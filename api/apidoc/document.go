@@ -3,6 +3,7 @@ package apidoc
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -260,4 +261,30 @@ func operation(o Op, r *Reflector, responseHeaders map[string]string) (Schema, e
 	}
 	op["responses"] = responses
 	return op, nil
+}
+
+// Describe pairs every route of a group with its descriptor, keyed by
+// "METHOD pattern", and turns each pair into an operation. A route
+// without a descriptor, or a descriptor without a route, is an error: no
+// route is served undocumented, and no stale description survives.
+func Describe[R, D any](group string, routes []R, key func(R) string, docs map[string]D, op func(R, D) (Op, error)) ([]Op, error) {
+	docs = maps.Clone(docs)
+	ops := make([]Op, 0, len(routes))
+	for _, rt := range routes {
+		k := key(rt)
+		d, found := docs[k]
+		if !found {
+			return nil, fmt.Errorf("%s: route %s has no OpenAPI descriptor", group, k)
+		}
+		delete(docs, k)
+		o, err := op(rt, d)
+		if err != nil {
+			return nil, fmt.Errorf("%s: route %s: %w", group, k, err)
+		}
+		ops = append(ops, o)
+	}
+	for _, k := range slices.Sorted(maps.Keys(docs)) {
+		return nil, fmt.Errorf("%s: descriptor %s names no route", group, k)
+	}
+	return ops, nil
 }

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"fmt"
 	"strings"
 
 	"promiseledger/api/apidoc"
@@ -128,30 +127,21 @@ func Operations() []apidoc.Op {
 }
 
 func operations(routes []route) ([]apidoc.Op, error) {
-	docs := routeDocs()
-	var ops []apidoc.Op
-	for _, r := range routes {
-		key := r.method + " " + r.pattern
-		d, ok := docs[key]
-		if !ok {
-			return nil, fmt.Errorf("audit: route %s has no OpenAPI descriptor", key)
-		}
-		delete(docs, key)
-		o := apidoc.Op{Method: r.method, Path: openAPIPath(r.pattern), ID: d.id, Tag: "audit", Summary: d.summary,
-			Description: d.summary + " Public: no credentials needed.", Params: d.params, Responses: []apidoc.Response{d.ok}}
-		if d.request != nil {
-			o.RequestContent, o.RequestRequired = []apidoc.Content{{Media: "text/plain", Schema: d.request}}, true
-			o.Description = d.summary + " A witness is recognised by its signature: no token is needed."
-		}
-		for _, code := range d.errs {
-			o.Responses = append(o.Responses, apidoc.Response{Status: code, Description: "An RFC 9457 problem.", Body: problem{}, Media: "application/problem+json"})
-		}
-		ops = append(ops, o)
+	return apidoc.Describe("audit", routes, func(r route) string { return r.method + " " + r.pattern }, routeDocs(), operation)
+}
+
+// operation is the OpenAPI operation of one audit route.
+func operation(r route, d auditDoc) (apidoc.Op, error) {
+	o := apidoc.Op{Method: r.method, Path: openAPIPath(r.pattern), ID: d.id, Tag: "audit", Summary: d.summary,
+		Description: d.summary + " Public: no credentials needed.", Params: d.params, Responses: []apidoc.Response{d.ok}}
+	if d.request != nil {
+		o.RequestContent, o.RequestRequired = []apidoc.Content{{Media: "text/plain", Schema: d.request}}, true
+		o.Description = d.summary + " A witness is recognised by its signature: no token is needed."
 	}
-	for key := range docs {
-		return nil, fmt.Errorf("audit: descriptor %s names no route", key)
+	for _, code := range d.errs {
+		o.Responses = append(o.Responses, apidoc.Response{Status: code, Description: "An RFC 9457 problem.", Body: problem{}, Media: "application/problem+json"})
 	}
-	return ops, nil
+	return o, nil
 }
 
 // responseHeaders: every header the operations name has its own text.

@@ -368,13 +368,7 @@ func (h *Handler) roadmapHistory(q *request, id string) ([]timelineItem, error) 
 			{Term: t("event.recorded"), Value: stamp(m.RecordedAt), Nowrap: true},
 			{Term: t("event.who"), Value: h.who(q.lang, people{}, m)},
 		}}
-		if detail != "" {
-			it.Facts = append(it.Facts, fact{Term: t("event.what"), Value: detail})
-		}
-		if m.Reason != "" {
-			it.Facts = append(it.Facts, fact{Term: t("event.why"), Value: m.Reason})
-		}
-		it.Facts = append(it.Facts, fact{Term: t("event.proof"), Value: t("event.proof_link") + " " + shortID(m.EventID.String()), URL: proof})
+		it.Facts = append(it.Facts, closingFacts(t, detail, m, proof)...)
 		items = append(items, it)
 	}
 	slices.Reverse(items)

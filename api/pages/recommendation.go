@@ -84,13 +84,7 @@ func (h *Handler) recommendation(q *request) (*pageData, error) {
 			{Term: t("event.recorded"), Value: stamp(m.RecordedAt), Nowrap: true},
 			{Term: t("event.who"), Value: who},
 		}
-		if detail != "" {
-			it.Facts = append(it.Facts, fact{Term: t("event.what"), Value: detail})
-		}
-		if m.Reason != "" {
-			it.Facts = append(it.Facts, fact{Term: t("event.why"), Value: m.Reason})
-		}
-		it.Facts = append(it.Facts, fact{Term: t("event.proof"), Value: t("event.proof_link") + " " + shortID(m.EventID.String()), URL: proof})
+		it.Facts = append(it.Facts, closingFacts(t, detail, m, proof)...)
 		items = append(items, it)
 	}
 	for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
@@ -185,4 +179,17 @@ func runDraft(ctx context.Context, h *Handler, hd commands.Header, id string, v 
 	return h.cfg.Commands.DraftRecommendation.Handle(ctx, commands.DraftRecommendation{Header: hd, CouncilID: id,
 		Title: tri("title"), Proposal: tri("proposal"), Addressee: domain.StateBody{ID: strings.TrimSpace(v.Get("addressee_id")), Name: tri("addressee")},
 		Links: links})
+}
+
+// closingFacts are the last facts of a history entry: what changed, why,
+// and the link to the event's proof in the audit log.
+func closingFacts(t func(string) string, detail string, m domain.Meta, proof string) []fact {
+	var fs []fact
+	if detail != "" {
+		fs = append(fs, fact{Term: t("event.what"), Value: detail})
+	}
+	if m.Reason != "" {
+		fs = append(fs, fact{Term: t("event.why"), Value: m.Reason})
+	}
+	return append(fs, fact{Term: t("event.proof"), Value: t("event.proof_link") + " " + shortID(m.EventID.String()), URL: proof})
 }
