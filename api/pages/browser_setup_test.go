@@ -7,6 +7,7 @@ package pages_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,12 +118,32 @@ func screenshotDir(t *testing.T) string {
 
 // newBrowser starts one headless Chromium for the whole test and returns
 // a context for its first tab.
+//
+// Chromium now and then dies while starting on a loaded machine (a CI run
+// saw "chrome failed to start" once among several browser tests, each
+// with its own profile): a start is tried three times, each with a fresh
+// profile, before the test fails.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	var errs []error
+	for range 3 {
+		ctx, err := startBrowser(t)
+		if err == nil {
+			return ctx
+		}
+		errs = append(errs, err)
+		t.Logf("Chromium did not start, trying again: %v", err)
+	}
+	t.Fatalf("start Chromium (%s): %v; %s", chromiumPath(t), errors.Join(errs...), installHint)
+	return nil
+}
+
+// startBrowser is one attempt of newBrowser.
+func startBrowser(t *testing.T) (context.Context, error) {
 	exe := chromiumPath(t)
 	profile, err := os.MkdirTemp("", "promiseledger-chromium-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	t.Cleanup(func() { os.RemoveAll(profile) })
 	opts := []chromedp.ExecAllocatorOption{
@@ -154,8 +175,8 @@ func newBrowser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		cancel()
 		cancelAlloc()
-		t.Fatalf("start Chromium (%s): %v; %s", exe, err, installHint)
+		return nil, err
 	}
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	return ctx
+	return ctx, nil
 }
