@@ -40,10 +40,7 @@ type assessBody struct {
 // assessPolicy is who may record an assessment for the council in the
 // path: its current members.
 func (s *server) assessPolicy(ctx context.Context, r *http.Request, p principal) error {
-	if err := s.pathCouncil(ctx, r, p); err != nil {
-		return err
-	}
-	return s.memberOf("assess indicators for it", councilInPath)(ctx, r, p)
+	return s.memberOfPathCouncil("assess indicators for it")(ctx, r, p)
 }
 
 func (s *server) recordAssessment() http.Handler {

@@ -40,6 +40,18 @@ func pathCouncilID(_ context.Context, r *http.Request, _ principal) error {
 	return validUUID("council", r.PathValue("id"))
 }
 
+// memberOfPathCouncil: the council in the path exists and the caller is a
+// current member of it.
+func (s *server) memberOfPathCouncil(action string) policy {
+	member := s.memberOf(action, councilInPath)
+	return func(ctx context.Context, r *http.Request, p principal) error {
+		if err := s.pathCouncil(ctx, r, p); err != nil {
+			return err
+		}
+		return member(ctx, r, p)
+	}
+}
+
 // memberOf allows the current members of the council councilID names.
 func (s *server) memberOf(action string, councilID func(ctx context.Context, r *http.Request) (string, error)) policy {
 	return func(ctx context.Context, r *http.Request, p principal) error {

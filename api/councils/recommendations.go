@@ -52,10 +52,7 @@ type draftBody struct {
 // draftPolicy: the council in the path exists and the caller is a current
 // member of it (also asked by the pages' form, MayDraft).
 func (s *server) draftPolicy(ctx context.Context, r *http.Request, p principal) error {
-	if err := s.pathCouncil(ctx, r, p); err != nil {
-		return err
-	}
-	return s.memberOf("draft its recommendations", councilInPath)(ctx, r, p)
+	return s.memberOfPathCouncil("draft its recommendations")(ctx, r, p)
 }
 
 func (s *server) draftRecommendation() http.Handler {

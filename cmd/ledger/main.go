@@ -14,7 +14,11 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { runAndExit() }
+
+// runAndExit runs the command line and exits: 2 for a usage error, 1 for
+// any other (the README tour test's stand-in for `ledger` calls it too).
+func runAndExit() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	version = effectiveVersion(version, readBuildInfo())
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
@@ -27,6 +31,7 @@ func main() {
 		}
 		os.Exit(1)
 	}
+	os.Exit(0)
 }
 
 // usageError is a mistake in the command line: exit status 2.

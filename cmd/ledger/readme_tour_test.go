@@ -13,13 +13,11 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"promiseledger/eventstore/postgres/pgtest"
@@ -35,18 +33,7 @@ func init() {
 	if os.Getenv(tourCLIEnv) == "" {
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ledger:", err)
-		var u usageError
-		if errors.As(err, &u) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-	os.Exit(0)
+	runAndExit()
 }
 
 // tourCommand is one command of the README's tour: a line of a ```sh block
