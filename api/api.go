@@ -43,6 +43,9 @@ const (
 	DefaultMaxPageSize  = params.DefaultMaxPageSize
 	DefaultPageSize     = params.DefaultPageSize
 	DefaultReadyMaxLag  = 30 * time.Second
+	// DefaultTokenCacheTTL is how long a verified token is believed
+	// without asking the database again (Config.TokenCacheTTL).
+	DefaultTokenCacheTTL = time.Second
 )
 
 // Config configures a Server.
@@ -73,6 +76,12 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Version is the build's version, reported by /healthz.
 	Version string
+	// TokenCacheTTL is how long the server believes a token it verified
+	// without reading api_tokens again (default DefaultTokenCacheTTL, 1s;
+	// negative: ask on every request). A token revoked through this
+	// process (api.RevokeToken) is refused at once; one revoked by another
+	// process (`ledger token revoke`) is refused within TokenCacheTTL.
+	TokenCacheTTL time.Duration
 	// Mounts are handlers served under a path prefix (the audit API under
 	// /v1/audit), behind the same request ids, logs, metrics and
 	// authentication, and described in /openapi.json by their Paths.
@@ -120,6 +129,9 @@ func (c *Config) setDefaults() {
 	if c.ReadyMaxLag == 0 {
 		c.ReadyMaxLag = DefaultReadyMaxLag
 	}
+	if c.TokenCacheTTL == 0 {
+		c.TokenCacheTTL = DefaultTokenCacheTTL
+	}
 }
 
 // Validate reports configuration errors.
@@ -159,6 +171,8 @@ type Server struct {
 	// unavailable logs the database's outages once each, not once per
 	// request answered 503.
 	unavailable *repeatlog.Repeats
+	// tokens remembers verified tokens for cfg.TokenCacheTTL.
+	tokens *tokenCache
 }
 
 // New builds a Server and registers its metrics with cfg.Registry.
@@ -173,7 +187,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), pageSize: min(DefaultPageSize, cfg.MaxPageSize),
-		unavailable: repeatlog.New(cfg.Logger, slog.LevelWarn)}
+		unavailable: repeatlog.New(cfg.Logger, slog.LevelWarn), tokens: newTokenCache(cfg.TokenCacheTTL)}
 	s.metrics = newHTTPMetrics()
 	for _, c := range []prometheus.Collector{s.metrics.requests, s.metrics.duration, projections.NewCollector(cfg.DB, cfg.Store, cfg.Now)} {
 		if err := cfg.Registry.Register(c); err != nil {

@@ -183,7 +183,7 @@ func (s *Server) authenticate(ctx context.Context, header string) (*principal, e
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return nil, unauthorized("use Authorization: Bearer <token>", true)
 	}
-	p, err := authenticate(ctx, s.cfg.DB, strings.TrimSpace(secret))
+	p, err := s.tokens.authenticate(ctx, s.cfg.DB, strings.TrimSpace(secret))
 	if err != nil {
 		return nil, err
 	}

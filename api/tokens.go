@@ -122,7 +122,12 @@ func RevokeToken(ctx context.Context, db sqlx.ExtContext, id uuid.UUID) error {
 u AS (UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL)
 SELECT count(*) FROM t`
 	var n int
-	if err := sqlx.GetContext(ctx, db, &n, q, id); err != nil {
+	err := sqlx.GetContext(ctx, db, &n, q, id)
+	// Whatever the outcome (a commit may have happened before an error
+	// reached us), the servers of this process forget the tokens they
+	// verified: the next request with the token reads api_tokens again.
+	tokenRevocations.Add(1)
+	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
 	if n == 0 {

@@ -86,6 +86,12 @@ type Deps struct {
 	// Attempts, when positive, also bounds the number of tries; zero means
 	// only RetryBudget does.
 	Attempts int
+	// StreamCache is how many streams the handlers remember, decoded, as
+	// they last read or wrote them, so that the next command on one does
+	// not read it again (default DefaultStreamCacheSize; negative: none).
+	// The append's expected version checks every cached state: a stale one
+	// makes the command run again on a fresh read (see streamcache.go).
+	StreamCache int
 	// Decoded, when set, keeps every event the handlers decode, by id, so
 	// that a bulk load (the demo) does not decode a stream again for each
 	// of its commands. It only grows: leave it nil in a server.
@@ -104,6 +110,9 @@ func (d *Deps) setDefaults() {
 	}
 	if d.RetryBudget == 0 {
 		d.RetryBudget = 5 * time.Second
+	}
+	if d.StreamCache == 0 {
+		d.StreamCache = DefaultStreamCacheSize
 	}
 }
 
@@ -174,7 +183,7 @@ func New(deps Deps) (*Handlers, error) {
 	if err := deps.validate(); err != nil {
 		return nil, err
 	}
-	r := &runner{deps: deps}
+	r := &runner{deps: deps, streams: newStreamCache(deps.StreamCache)}
 	return &Handlers{
 		RegisterProgram:            RegisterProgramHandler{r},
 		RegisterTerritory:          RegisterTerritoryHandler{r},

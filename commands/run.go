@@ -17,7 +17,9 @@ import (
 
 // runner is the machinery every handler shares.
 type runner struct {
-	deps Deps
+	deps    Deps
+	streams *streamCache // nil: every command reads its stream
+	turns   streamTurns
 }
 
 // aggregate is what execute needs of a domain aggregate.
@@ -59,7 +61,7 @@ func execute[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (
 	h = r.identified(h)
 	began := time.Now()
 	for attempt := 1; ; attempt++ {
-		res, err := try(ctx, r, h, p)
+		res, err := attemptOnce(ctx, r, h, p)
 		if err == nil || h.ExpectedVersion != nil || !errors.Is(err, eventstore.ErrConflict) {
 			return res, err
 		}
@@ -75,6 +77,26 @@ func execute[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (
 		case <-timer.C:
 		}
 	}
+}
+
+// attemptOnce is one try of the command, in its stream's turn when the stream
+// cache is on: first on the cached state, and if that was stale, at once on
+// a fresh read (not a lost race).
+func attemptOnce[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (Result, error) {
+	if r.streams != nil {
+		release, err := r.turns.take(ctx.Done(), ctx.Err, p.stream)
+		if err != nil {
+			return Result{}, err
+		}
+		defer release()
+	}
+	res, err := try(ctx, r, h, p, r.streams.get(p.stream))
+	if errors.Is(err, errStale) {
+		// The cached state was not the stream's: decide again on what the
+		// store holds. Not a lost race.
+		res, err = try(ctx, r, h, p, nil)
+	}
+	return res, err
 }
 
 // Retry pauses grow from retryBase to at most retryCap. With 20 writers on
@@ -115,36 +137,72 @@ func (e *ContentionError) Error() string {
 // Unwrap makes it match eventstore.ErrConflict, and not *ConflictError.
 func (e *ContentionError) Unwrap() error { return eventstore.ErrConflict }
 
-func try[A aggregate](ctx context.Context, r *runner, h Header, p plan[A]) (Result, error) {
-	records, err := r.read(ctx, p.stream)
+// errStale: an attempt made on a cached state found that the stream may
+// have moved on; the command is decided again on a fresh read.
+var errStale = errors.New("commands: cached stream state is stale")
+
+// try makes one attempt: on cached, the stream as this process last knew it,
+// or, when cached is nil, on a fresh read of the stream. An attempt on a
+// cached state answers only what the store confirmed (its append succeeded
+// at exactly the cached version); every other outcome is errStale.
+func try[A aggregate](ctx context.Context, r *runner, h Header, p plan[A], cached *streamState) (Result, error) {
+	st := cached
+	if st == nil {
+		records, err := r.read(ctx, p.stream)
+		if err != nil {
+			return Result{}, err
+		}
+		if res, found, err := duplicate(records, h.EventID, p); found || err != nil {
+			return res, err
+		}
+		history, err := r.deps.Decoded.decodeAll(records)
+		if err != nil {
+			return Result{}, fmt.Errorf("load %s: %w", p.stream, err)
+		}
+		st = stateOf(records, history)
+		r.streams.put(p.stream, st, true)
+	} else if slices.ContainsFunc(st.records, func(rec cachedRecord) bool { return rec.id == h.EventID }) {
+		return Result{}, errStale // a repeat: answered from the store's own records
+	}
+	stale := func(err error) error {
+		if cached != nil {
+			r.streams.drop(p.stream, cached.version)
+			return errStale
+		}
+		return err
+	}
+	a, err := p.rebuild(st.history)
 	if err != nil {
-		return Result{}, err
+		return Result{}, stale(fmt.Errorf("load %s: %w", p.stream, err))
 	}
-	if res, found, err := duplicate(records, h.EventID, p); found || err != nil {
-		return res, err
-	}
-	history, err := r.deps.Decoded.decodeAll(records)
-	if err != nil {
-		return Result{}, fmt.Errorf("load %s: %w", p.stream, err)
-	}
-	a, err := p.rebuild(history)
-	if err != nil {
-		return Result{}, fmt.Errorf("load %s: %w", p.stream, err)
-	}
-	version := streamVersion(records)
+	version := st.version
 	if h.ExpectedVersion != nil && *h.ExpectedVersion != version {
-		return Result{}, &eventstore.ConflictError{Stream: p.stream, Expected: eventstore.Exactly(*h.ExpectedVersion), Actual: version}
+		return Result{}, stale(&eventstore.ConflictError{Stream: p.stream, Expected: eventstore.Exactly(*h.ExpectedVersion), Actual: version})
 	}
 	if err := p.decide(ctx, a, h.meta(r.deps.Clock())); err != nil {
-		return Result{}, err
+		return Result{}, stale(err)
 	}
 	events, ids, err := encodeAll(a.Changes())
 	if err != nil {
 		return Result{}, err
 	}
 	appended, err := r.deps.Store.Append(ctx, p.stream, eventstore.Exactly(version), events)
-	if err != nil {
+	switch {
+	case err != nil && cached != nil && (errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrDuplicateEvent)):
+		return Result{}, stale(err)
+	case err != nil:
+		// The state this attempt stored may be behind the stream now.
+		r.streams.drop(p.stream, version)
 		return Result{}, fmt.Errorf("append to %s: %w", p.stream, err)
+	case appended.Duplicate && cached != nil:
+		return Result{}, stale(nil)
+	}
+	if !appended.Duplicate && appended.Version == version+int64(len(events)) {
+		if next, err := st.then(events, appended.Version); err == nil {
+			r.streams.put(p.stream, next, false)
+		} else {
+			r.streams.drop(p.stream, version)
+		}
 	}
 	return Result{ID: p.id, Stream: p.stream, Version: appended.Version, EventIDs: ids, Duplicate: appended.Duplicate}, nil
 }

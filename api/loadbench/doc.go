@@ -8,7 +8,8 @@
 //	go test -tags loadbench ./api/loadbench -run '^$' -bench . -benchtime=1x -timeout 30m
 //
 // Flags (after the package): -loadbench.run (how long each measurement
-// runs, default 3s), -loadbench.scale (demo Scale, default 0.05). It prints
+// runs, default 3s), -loadbench.scale (demo Scale, default 0.05),
+// -loadbench.reads=false (only the writes). It prints
 // one line per measurement and reports the same figures as benchmark
 // metrics; docs/performance.md records the figures of a run.
 package loadbench

@@ -37,6 +37,7 @@ import (
 var (
 	runFor    = flag.Duration("loadbench.run", 3*time.Second, "how long each measurement runs")
 	demoScale = flag.Float64("loadbench.scale", 0.05, "Scale of the demo data set loaded first (1 is full size)")
+	withReads = flag.Bool("loadbench.reads", true, "measure the reads (false: only the writes)")
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -101,6 +102,9 @@ func BenchmarkHTTP(b *testing.B) {
 	out("\n| read (8 clients, %s, gzip) | requests/s | p50 ms | p99 ms | non-2xx |", *runFor)
 	out("|---|---|---|---|---|")
 	for _, rd := range reads {
+		if !*withReads {
+			break
+		}
 		probe(c, "GET", groupURL+rd.path, nil)
 		r := drive(8, *runFor, func(int) (int, error) { return c.get(groupURL + rd.path) })
 		out("| %s | %.0f | %.1f | %.1f | %d |", rd.name, r.rate(), r.pct(50), r.pct(99), r.bad)

@@ -2,8 +2,12 @@ package postgres
 
 import "time"
 
-// QueueLen is how many appends wait in stream's group-commit queue.
-func QueueLen(s *Store, stream string) int { return len(s.group.queueOf(stream)) }
+// QueueLen is how many appends wait in stream's group-commit queue (the
+// one its worker took and holds while another goroutine writes included).
+func QueueLen(s *Store, stream string) int {
+	w := s.group.workerOf(stream)
+	return len(w.q) + int(w.holding.Load())
+}
 
 // PollInterval is how long an idle subscriber of a store opened with cfg
 // waits before it polls.

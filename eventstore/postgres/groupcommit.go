@@ -32,6 +32,12 @@ import (
 //     group commit), so a bad request never fails its neighbours.
 //   - A request is answered only after the statement that wrote it has
 //     committed (synchronous_commit as configured on the server).
+//   - A worker that is idle (nothing queued, no statement running) is not
+//     woken for a lone append: the appending goroutine takes the worker's
+//     lock and writes the append itself, as the worker would (one
+//     statement, the worker's head cache). This saves the hand-off to the
+//     worker goroutine when there is nothing to share a commit with; appends
+//     arriving meanwhile queue and go together once it is done.
 //   - A request whose ctx ends while it waits in the queue is dropped and
 //     returns ctx.Err(); nothing of it is written. Once a batch has taken it,
 //     it waits for that batch's outcome, which is bounded by batchTimeout.
@@ -74,10 +80,10 @@ func (p *pendingAppend) reply(res eventstore.AppendResult, err error) {
 }
 
 type groupCommitter struct {
-	seed   maphash.Seed
-	queues []chan *pendingAppend
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	seed    maphash.Seed
+	workers []*commitWorker
+	stop    chan struct{}
+	wg      sync.WaitGroup
 
 	gate   sync.RWMutex // held shared while enqueueing, exclusively to close
 	closed bool
@@ -86,16 +92,27 @@ type groupCommitter struct {
 	stmt     *sql.Stmt // the batch statement, prepared once on the pool
 }
 
+// commitWorker is one queue and the right to write its streams: whoever
+// holds mu (the worker goroutine, or an appending goroutine that found the
+// worker idle) is the only one writing them, and owns heads.
+type commitWorker struct {
+	q       chan *pendingAppend
+	mu      sync.Mutex
+	holding atomic.Int32 // 1 while the worker goroutine holds an append it took and waits for mu
+	heads   headCache
+}
+
 func (s *Store) startGroupCommit(workers int) {
 	g := &groupCommitter{seed: maphash.MakeSeed(), stop: make(chan struct{})}
-	g.queues = make([]chan *pendingAppend, workers)
+	g.workers = make([]*commitWorker, workers)
 	s.group = g // before the workers read it
-	for i := range g.queues {
-		g.queues[i] = make(chan *pendingAppend, queueDepth)
+	for i := range g.workers {
+		w := &commitWorker{q: make(chan *pendingAppend, queueDepth), heads: headCache{}}
+		g.workers[i] = w
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
-			s.commitLoop(g.queues[i])
+			s.commitLoop(w)
 		}()
 	}
 }
@@ -117,9 +134,11 @@ func (s *Store) stopGroupCommit() {
 	}
 }
 
-func (g *groupCommitter) queueOf(stream string) chan *pendingAppend {
-	return g.queues[maphash.String(g.seed, stream)%uint64(len(g.queues))]
+func (g *groupCommitter) workerOf(stream string) *commitWorker {
+	return g.workers[maphash.String(g.seed, stream)%uint64(len(g.workers))]
 }
+
+func (g *groupCommitter) queueOf(stream string) chan *pendingAppend { return g.workerOf(stream).q }
 
 // enqueue hands p to its stream's worker. It returns ErrClosed after Close,
 // or ctx.Err() if ctx ends while the queue is full.
@@ -140,6 +159,13 @@ func (g *groupCommitter) enqueue(p *pendingAppend) error {
 // appendGrouped is Append through the group committer.
 func (s *Store) appendGrouped(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.Event) (eventstore.AppendResult, error) {
 	p := &pendingAppend{ctx: ctx, stream: stream, expected: expected, events: events, done: make(chan appendOutcome, 1)}
+	if done, err := s.group.appendIfIdle(s, p); done || err != nil {
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		out := <-p.done
+		return out.res, out.err
+	}
 	if err := s.group.enqueue(p); err != nil {
 		return eventstore.AppendResult{}, err
 	}
@@ -155,14 +181,39 @@ func (s *Store) appendGrouped(ctx context.Context, stream string, expected event
 	}
 }
 
+// appendIfIdle writes p on the caller's goroutine when p's worker is idle:
+// nothing queued, no statement running. done reports that p was written
+// (its outcome is in p.done, or will be once a diagnosis finishes).
+func (g *groupCommitter) appendIfIdle(s *Store, p *pendingAppend) (done bool, err error) {
+	w := g.workerOf(p.stream)
+	if len(w.q) > 0 || w.holding.Load() != 0 {
+		return false, nil
+	}
+	g.gate.RLock() // Close waits for the append to finish
+	defer g.gate.RUnlock()
+	if g.closed {
+		return false, eventstore.ErrClosed
+	}
+	if !w.mu.TryLock() {
+		return false, nil
+	}
+	defer w.mu.Unlock()
+	if len(w.q) > 0 {
+		return false, nil // queued ones came first
+	}
+	p.state.Store(taken)
+	s.appendEach([]*pendingAppend{p}, w.heads)
+	return true, nil
+}
+
 // commitLoop is one worker: it takes what its queue holds and writes it.
-func (s *Store) commitLoop(q chan *pendingAppend) {
+// heads caches the stream heads this worker last wrote or saw. Every
+// append of this process to a stream goes through its worker, so the cache
+// is right unless another process wrote; the statement checks it anyway,
+// and a conflict is only reported once read back.
+func (s *Store) commitLoop(w *commitWorker) {
 	g := s.group
-	// heads caches the stream heads this worker last wrote or saw. Every
-	// append of this process to a stream goes through its worker, so the
-	// cache is right unless another process wrote; the statement checks it
-	// anyway, and a conflict is only reported once read back.
-	heads := headCache{}
+	q, heads := w.q, w.heads
 	for {
 		var first *pendingAppend
 		select {
@@ -179,6 +230,11 @@ func (s *Store) commitLoop(q chan *pendingAppend) {
 				}
 			}
 		}
+		// An appending goroutine may be writing on the worker's behalf;
+		// what queues meanwhile goes together once it is done.
+		w.holding.Store(1)
+		w.mu.Lock()
+		w.holding.Store(0)
 		batch := make([]*pendingAppend, 0, 16)
 		events := 0
 		take := func(p *pendingAppend) {
@@ -198,6 +254,7 @@ func (s *Store) commitLoop(q chan *pendingAppend) {
 			}
 		}
 		s.commitBatch(batch, heads)
+		w.mu.Unlock()
 	}
 }
 
