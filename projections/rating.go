@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -399,10 +401,52 @@ func (b ratingBatch) levels(ctx context.Context, tx *sqlx.Tx, gen int) ([]string
 // saveLevel makes the stored ratings of a level equal views, rewriting
 // only the rows whose content changed. A row's digest is of its whole
 // rating, key included, so the set of stored digests says which views are
-// stored already: the rest are inserted, after deleting the rows whose
-// digest no view has (changed or gone).
+// stored already: the rest are upserted, then the rows whose digest no
+// view has (gone) are deleted. The views are encoded a chunk at a time in
+// a goroutine, beside the server writing the chunk before: neither the
+// whole level's JSON nor one statement carrying it is ever built (at a
+// million events that one statement passed PostgreSQL's 1 GB limit on a
+// message and the server dropped the connection).
 func saveLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, views []DeputyRatingView) error {
-	return saveLevelRows(ctx, tx, gen, level, levelRowsOf(views))
+	maxRows, maxBytes := int(saveChunkRows.Load()), int(saveChunkBytes.Load())
+	return saveLevelChunks(ctx, tx, gen, level, func(ctx context.Context) func() ([]levelRow, bool) {
+		chunks := make(chan []levelRow, 1)
+		go func() {
+			defer close(chunks)
+			views := views
+			for len(views) > 0 {
+				n, size := 0, 0
+				var rows []levelRow
+				for n < len(views) && n < maxRows && size < maxBytes {
+					r := levelRowOf(views[n])
+					rows = append(rows, r)
+					size += len(r.body)
+					n++
+				}
+				views = views[n:]
+				select {
+				case chunks <- rows:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		return func() ([]levelRow, bool) {
+			rows, ok := <-chunks
+			return rows, ok
+		}
+	})
+}
+
+// A level is written in statements of at most saveChunkRows ratings and
+// about saveChunkBytes of JSON (the last rating may pass it). Tests make
+// the chunks tiny (SetRatingSaveChunks).
+var saveChunkRows, saveChunkBytes = atomicInt(4000), atomicInt(16 << 20)
+
+func atomicInt(n int64) *atomic.Int64 {
+	var a atomic.Int64
+	a.Store(n)
+	return &a
 }
 
 // levelRow is a rating ready to store: its JSON and the digest of it.
@@ -412,27 +456,158 @@ type levelRow struct {
 	digest string
 }
 
+func levelRowOf(v DeputyRatingView) levelRow {
+	body := jsonOf(v)
+	sum := sha256.Sum256(body)
+	return levelRow{view: v, body: body, digest: hex.EncodeToString(sum[:])}
+}
+
 // levelRowsOf encodes views and digests them, work done before the writing
 // transaction on the live path (SettleLive).
 func levelRowsOf(views []DeputyRatingView) []levelRow {
 	rows := make([]levelRow, len(views))
 	for i, v := range views {
-		body := jsonOf(v)
-		sum := sha256.Sum256(body)
-		rows[i] = levelRow{view: v, body: body, digest: hex.EncodeToString(sum[:])}
+		rows[i] = levelRowOf(v)
 	}
 	return rows
 }
 
+// saveLevelRows is saveLevel for rows encoded already.
 func saveLevelRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, rows []levelRow) error {
+	maxRows, maxBytes := int(saveChunkRows.Load()), int(saveChunkBytes.Load())
+	return saveLevelChunks(ctx, tx, gen, level, func(context.Context) func() ([]levelRow, bool) {
+		rows := rows
+		return func() ([]levelRow, bool) {
+			if len(rows) == 0 {
+				return nil, false
+			}
+			n, size := 0, 0
+			for n < len(rows) && n < maxRows && size < maxBytes {
+				size += len(rows[n].body)
+				n++
+			}
+			chunk := rows[:n]
+			rows = rows[n:]
+			return chunk, true
+		}
+	})
+}
+
+// chunkSource starts yielding a level's rows a chunk at a time (ok false
+// at the end); it stops when ctx ends.
+type chunkSource func(ctx context.Context) (next func() ([]levelRow, bool))
+
+// saveLevelChunks stores the ratings open yields and deletes the level's
+// other rows. A level with no rows stored (a rebuild, a first catch-up)
+// is copied in with COPY, which spares the server the arrays and their
+// planning. Otherwise the rows whose digest is not stored are upserted a
+// chunk at a time, then the rows gone are deleted: the same rows as
+// deleting first, since a digest names its key (a changed rating's new
+// row replaces its old one in place, and a deleted digest is one no new
+// rating has).
+func saveLevelChunks(ctx context.Context, tx *sqlx.Tx, gen int, level string, open chunkSource) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var stored []string
 	if err := sqlx.SelectContext(ctx, tx, &stored, `SELECT digest FROM rm_deputy_ratings WHERE generation = $1 AND level = $2`, gen, level); err != nil {
 		return err
+	}
+	if len(stored) == 0 {
+		copied, err := copyLevel(ctx, tx, gen, level, open)
+		if err != nil || copied {
+			return err
+		}
 	}
 	gone := make(map[string]bool, len(stored))
 	for _, d := range stored {
 		gone[d] = true
 	}
+	next := open(ctx)
+	for {
+		rows, ok := next()
+		if !ok {
+			break
+		}
+		if err := upsertLevelRows(ctx, tx, gen, level, rows, gone); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // the chunks may have stopped early
+	}
+	digests := keys(gone)
+	for len(digests) > 0 {
+		n := min(len(digests), 50_000)
+		const del = `DELETE FROM rm_deputy_ratings r USING unnest($3::text[]) AS u(digest)
+WHERE r.generation = $1 AND r.level = $2 AND r.digest = u.digest`
+		if _, err := tx.ExecContext(ctx, del, gen, level, pq.StringArray(digests[:n])); err != nil {
+			return err
+		}
+		digests = digests[n:]
+	}
+	return nil
+}
+
+// copyLevel copies the ratings of a level that has none stored into the
+// table. A rating whose key is stored under another level (which the
+// upsert would move) makes COPY fail: then nothing is copied, copied is
+// false, and the caller upserts.
+func copyLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, open chunkSource) (copied bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT rating_copy`); err != nil {
+		return false, err
+	}
+	err = copyRows(ctx, tx, gen, level, open(ctx))
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" { // unique_violation
+		_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT rating_copy`)
+		return false, err
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT rating_copy`); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func() ([]levelRow, bool)) (err error) {
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("rm_deputy_ratings", "generation", "method", "version", "period_start", "period_end",
+		"deputy_id", "assembly_id", "level", "rated", "score", "rank_assembly", "rank_level", "in_force", "provisional", "rating", "digest"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := stmt.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	for {
+		rows, ok := next()
+		if !ok {
+			break
+		}
+		for _, row := range rows {
+			v := row.view
+			if _, err := stmt.ExecContext(ctx, gen, v.Method, v.Version, v.Period.Start.String(), v.Period.End.String(), v.DeputyID,
+				v.AssemblyID, level, v.Rated, floatOrNil(v.Score), intOrNil(v.RankAssembly), intOrNil(v.RankLevel), v.InForce,
+				v.Provisional, string(row.body), row.digest); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // the chunks may have stopped early
+	}
+	_, err = stmt.ExecContext(ctx)
+	return err
+}
+
+// upsertLevelRows writes the rows whose digest is not stored, and strikes
+// the stored ones off gone.
+func upsertLevelRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, rows []levelRow, gone map[string]bool) error {
 	var (
 		methods, starts, ends, deputies, assemblies, digests []string
 		versions, rankA, rankL                               []any
@@ -454,18 +629,11 @@ func saveLevelRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, rows
 		scores = append(scores, floatOrNil(v.Score))
 		rankA, rankL = append(rankA, intOrNil(v.RankAssembly)), append(rankL, intOrNil(v.RankLevel))
 	}
-	if len(gone) > 0 {
-		const del = `DELETE FROM rm_deputy_ratings r USING unnest($3::text[]) AS u(digest)
-WHERE r.generation = $1 AND r.level = $2 AND r.digest = u.digest`
-		if _, err := tx.ExecContext(ctx, del, gen, level, pq.StringArray(keys(gone))); err != nil {
-			return err
-		}
-	}
 	if len(methods) == 0 {
 		return nil
 	}
-	// ON CONFLICT only guards against a row of the same key under another
-	// level.
+	// ON CONFLICT replaces a changed rating's old row, and guards against a
+	// row of the same key under another level.
 	const upsert = `INSERT INTO rm_deputy_ratings (generation, method, version, period_start, period_end, deputy_id, assembly_id, level,
 	rated, score, rank_assembly, rank_level, in_force, provisional, rating, digest)
 SELECT $1, u.method, u.version, u.start, u.end_, u.deputy, u.assembly, $2, u.rated, u.score, u.rank_a, u.rank_l, u.in_force,
