@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -133,20 +134,29 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-func lastRecorded(h *aggregateHistory) any {
+func lastRecorded(h *aggregateHistory) time.Time {
 	return h.Events[len(h.Events)-1].Meta.RecordedAt
 }
 
 func saveCouncil(ctx context.Context, tx *sqlx.Tx, gen int, h *aggregateHistory) error {
 	s, err := domain.FoldCouncil(h.Events, nil)
-	if err != nil || s.ID == "" {
+	if err != nil {
 		return err
+	}
+	return saveCouncilState(ctx, tx, gen, s, h.Version, lastRecorded(h))
+}
+
+// saveCouncilState writes a council folded up to version, whose last
+// event was recorded at last.
+func saveCouncilState(ctx context.Context, tx *sqlx.Tx, gen int, s domain.CouncilState, version int64, last time.Time) error {
+	if s.ID == "" {
+		return nil
 	}
 	const upsert = `INSERT INTO rm_councils (generation, council_id, kato, level, name, members, version, registered_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (generation, council_id) DO UPDATE SET members = EXCLUDED.members, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`
-	if _, err := tx.ExecContext(ctx, upsert, gen, s.ID, s.TerritoryKATO, s.Level, jsonOf(s.Name), len(s.CurrentMembers()), h.Version,
-		s.RegisteredAt, lastRecorded(h)); err != nil {
+	if _, err := tx.ExecContext(ctx, upsert, gen, s.ID, s.TerritoryKATO, s.Level, jsonOf(s.Name), len(s.CurrentMembers()), version,
+		s.RegisteredAt, last); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM rm_council_members WHERE generation = $1 AND council_id = $2`, gen, s.ID); err != nil {
@@ -167,7 +177,7 @@ ON CONFLICT (generation, council_id) DO UPDATE SET members = EXCLUDED.members, v
 	}
 	const insert = `INSERT INTO rm_council_members (generation, council_id, seq, member_id, role, display_name, joined_at, left_at)
 SELECT $1, $2, u.* FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[]) AS u`
-	_, err = tx.ExecContext(ctx, insert, gen, s.ID, pq.Int64Array(seqs), pq.StringArray(ids), pq.StringArray(roles), pq.StringArray(names),
+	_, err := tx.ExecContext(ctx, insert, gen, s.ID, pq.Int64Array(seqs), pq.StringArray(ids), pq.StringArray(roles), pq.StringArray(names),
 		pq.StringArray(joined), pq.GenericArray{A: left})
 	return err
 }
@@ -184,8 +194,15 @@ func nullable[T comparable](v T) any {
 
 func saveRecommendation(ctx context.Context, tx *sqlx.Tx, gen int, h *aggregateHistory) error {
 	s, err := domain.FoldRecommendation(h.Events, nil)
-	if err != nil || s.ID == "" {
+	if err != nil {
 		return err
+	}
+	return saveRecommendationState(ctx, tx, gen, s, h.Version, lastRecorded(h))
+}
+
+func saveRecommendationState(ctx context.Context, tx *sqlx.Tx, gen int, s domain.RecommendationState, version int64, last time.Time) error {
+	if s.ID == "" {
+		return nil
 	}
 	const upsert = `INSERT INTO rm_recommendations (generation, recommendation_id, council_id, body_id, status, decision, verdict,
 	response_deadline, dissents, drafted_at, version, updated_at, state)
@@ -193,22 +210,145 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (generation, recommendation_id) DO UPDATE SET status = EXCLUDED.status, decision = EXCLUDED.decision,
 	verdict = EXCLUDED.verdict, response_deadline = EXCLUDED.response_deadline, dissents = EXCLUDED.dissents,
 	version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state`
-	_, err = tx.ExecContext(ctx, upsert, gen, s.ID, s.CouncilID, s.Addressee.ID, s.Status, nullable(s.Decision()), nullable(s.Verdict()),
-		dateOrNil(s.ResponseDeadline), len(s.Dissents), s.DraftedAt, h.Version, lastRecorded(h), jsonOf(s))
+	_, err := tx.ExecContext(ctx, upsert, gen, s.ID, s.CouncilID, s.Addressee.ID, s.Status, nullable(s.Decision()), nullable(s.Verdict()),
+		dateOrNil(s.ResponseDeadline), len(s.Dissents), s.DraftedAt, version, last, jsonOf(s))
 	return err
 }
 
 func saveAssessment(ctx context.Context, tx *sqlx.Tx, gen int, h *aggregateHistory) error {
 	s, err := domain.FoldAssessment(h.Events, nil)
-	if err != nil || s.ID == "" {
+	if err != nil {
 		return err
+	}
+	return saveAssessmentState(ctx, tx, gen, s, h.Version)
+}
+
+func saveAssessmentState(ctx context.Context, tx *sqlx.Tx, gen int, s domain.AssessmentState, version int64) error {
+	if s.ID == "" {
+		return nil
 	}
 	const upsert = `INSERT INTO rm_assessments (generation, assessment_id, council_id, indicator_id, roadmap_id, position, respondents,
 	replies, withdrawn, assessed_at, version, state)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (generation, assessment_id) DO UPDATE SET replies = EXCLUDED.replies, withdrawn = EXCLUDED.withdrawn,
 	version = EXCLUDED.version, state = EXCLUDED.state`
-	_, err = tx.ExecContext(ctx, upsert, gen, s.ID, s.CouncilID, s.IndicatorID, s.RoadmapID, s.Position, pq.StringArray(s.Respondents),
-		len(s.Replies), s.Withdrawn, s.AssessedAt, h.Version, jsonOf(s))
+	_, err := tx.ExecContext(ctx, upsert, gen, s.ID, s.CouncilID, s.IndicatorID, s.RoadmapID, s.Position, pq.StringArray(s.Respondents),
+		len(s.Replies), s.Withdrawn, s.AssessedAt, version, jsonOf(s))
 	return err
+}
+
+// NewReplay implements Replayer: the replay keeps every council,
+// recommendation and assessment folded so far, so a page folds only its
+// own events and stores them, and a run writes each aggregate it touched
+// once, at its end.
+func (Councils) NewReplay(gen int) Replay {
+	return &councilsReplay{gen: gen, councils: map[string]*councilFolded{}, recs: map[string]*recommendationFolded{},
+		assessments: map[string]*assessmentFolded{}}
+}
+
+type councilFolded struct {
+	st      domain.CouncilState
+	version int64
+	last    time.Time
+}
+
+type recommendationFolded struct {
+	st      domain.RecommendationState
+	version int64
+	last    time.Time
+}
+
+type assessmentFolded struct {
+	st      domain.AssessmentState
+	version int64
+}
+
+type councilsReplay struct {
+	gen         int
+	councils    map[string]*councilFolded
+	recs        map[string]*recommendationFolded
+	assessments map[string]*assessmentFolded
+	touched     map[string]map[string]bool // by kind, since the last Flush
+}
+
+func (r *councilsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
+	var facts []fact
+	if r.touched == nil {
+		r.touched = map[string]map[string]bool{}
+	}
+	touched := r.touched
+	for _, rec := range events {
+		if streamKind(rec.Stream, councilStreamKinds) == "" {
+			continue
+		}
+		rec, ev, m, err := decodeRecorded(rec)
+		if err != nil {
+			return err
+		}
+		kind, id := streamKindID(rec.Stream, councilStreamKinds)
+		facts = append(facts, fact{rec: rec, kind: kind, id: id, ev: ev, meta: m})
+		if touched[kind] == nil {
+			touched[kind] = map[string]bool{}
+		}
+		touched[kind][id] = true
+		switch kind {
+		case kindCouncil:
+			f := r.councils[id]
+			if f == nil {
+				f = &councilFolded{}
+				r.councils[id] = f
+			}
+			err = f.st.Apply(ev, m)
+			f.version, f.last = rec.Version, m.RecordedAt
+		case kindRecommendation:
+			f := r.recs[id]
+			if f == nil {
+				f = &recommendationFolded{}
+				r.recs[id] = f
+			}
+			err = f.st.Apply(ev, m)
+			f.version, f.last = rec.Version, m.RecordedAt
+		case kindAssessment:
+			f := r.assessments[id]
+			if f == nil {
+				f = &assessmentFolded{}
+				r.assessments[id] = f
+			}
+			err = f.st.Apply(ev, m)
+			f.version = rec.Version
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+	}
+	if len(facts) == 0 {
+		return nil
+	}
+	return storeFacts(ctx, tx, councilFacts, r.gen, facts)
+}
+
+// Flush implements Replay: it writes the aggregates touched since the
+// last Flush.
+func (r *councilsReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
+	touched := r.touched
+	for _, id := range keys(touched[kindCouncil]) {
+		f := r.councils[id]
+		if err := saveCouncilState(ctx, tx, r.gen, f.st, f.version, f.last); err != nil {
+			return fmt.Errorf("%s %s: %w", kindCouncil, id, err)
+		}
+	}
+	for _, id := range keys(touched[kindRecommendation]) {
+		f := r.recs[id]
+		if err := saveRecommendationState(ctx, tx, r.gen, f.st, f.version, f.last); err != nil {
+			return fmt.Errorf("%s %s: %w", kindRecommendation, id, err)
+		}
+	}
+	for _, id := range keys(touched[kindAssessment]) {
+		f := r.assessments[id]
+		if err := saveAssessmentState(ctx, tx, r.gen, f.st, f.version); err != nil {
+			return fmt.Errorf("%s %s: %w", kindAssessment, id, err)
+		}
+	}
+	r.touched = nil
+	return nil
 }

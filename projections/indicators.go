@@ -46,17 +46,41 @@ type factRows struct {
 // Apply implements Projector: store the batch's indicator events, refold the
 // indicators they touch from their whole history, and re-sum their roadmaps.
 func (Indicators) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+	touched, err := storeIndicatorEvents(ctx, tx, gen, events, nil)
+	if err != nil || len(touched) == 0 {
+		return err
+	}
+	ids := make([]string, 0, len(touched))
+	for id := range touched {
+		ids = append(ids, id)
+	}
+	histories, err := loadHistories(ctx, tx, gen, ids)
+	if err != nil {
+		return err
+	}
+	return saveStates(ctx, tx, gen, histories)
+}
+
+// storeIndicatorEvents stores the indicator events among events and
+// returns the indicators they touch. Each decoded event is handed to fold
+// (when not nil) in order.
+func storeIndicatorEvents(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded, fold func(id string, r eventstore.Recorded, ev domain.Event, m domain.Meta) error) (map[string]bool, error) {
 	var f factRows
 	touched := map[string]bool{}
 	for _, r := range events {
 		if !strings.HasPrefix(r.Stream, indicatorPrefix) {
 			continue
 		}
-		r, _, m, err := decodeRecorded(r)
+		r, ev, m, err := decodeRecorded(r)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		id := strings.TrimPrefix(r.Stream, indicatorPrefix)
+		if fold != nil {
+			if err := fold(id, r, ev, m); err != nil {
+				return nil, err
+			}
+		}
 		eff := m.EffectiveAt
 		if eff.IsZero() {
 			eff = m.RecordedAt
@@ -72,24 +96,16 @@ func (Indicators) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []even
 		touched[id] = true
 	}
 	if len(touched) == 0 {
-		return nil
+		return nil, nil
 	}
 	const insertFacts = `INSERT INTO rm_indicator_events (generation, indicator_id, version, event_id, type, data, metadata, effective_at, recorded_at)
 SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[], $7::bytea[], $8::timestamptz[], $9::timestamptz[]) AS u
 ON CONFLICT DO NOTHING`
 	if _, err := tx.ExecContext(ctx, insertFacts, gen, pq.StringArray(f.ids), pq.Int64Array(f.versions), pq.StringArray(f.eventIDs),
 		pq.StringArray(f.types), pq.ByteaArray(f.data), pq.ByteaArray(f.meta), pq.StringArray(f.effective), pq.StringArray(f.recorded)); err != nil {
-		return fmt.Errorf("store indicator events: %w", err)
+		return nil, fmt.Errorf("store indicator events: %w", err)
 	}
-	ids := make([]string, 0, len(touched))
-	for id := range touched {
-		ids = append(ids, id)
-	}
-	histories, err := loadHistories(ctx, tx, gen, ids)
-	if err != nil {
-		return err
-	}
-	return saveStates(ctx, tx, gen, histories)
+	return touched, nil
 }
 
 // History is an indicator's events in stream order, with its stream version.
@@ -133,7 +149,28 @@ WHERE generation = $1 AND indicator_id = ANY($2) ORDER BY indicator_id, version`
 	return out, rows.Err()
 }
 
+// indicatorFolded is an indicator folded so far: its state, the version and
+// recording time of its last event.
+type indicatorFolded struct {
+	st       domain.IndicatorState
+	version  int64
+	recorded time.Time
+}
+
 func saveStates(ctx context.Context, tx *sqlx.Tx, gen int, histories map[string]*History) error {
+	folds := make(map[string]*indicatorFolded, len(histories))
+	for id, h := range histories {
+		st, err := domain.FoldIndicator(h.Events, nil)
+		if err != nil {
+			return fmt.Errorf("fold indicator %s: %w", id, err)
+		}
+		folds[id] = &indicatorFolded{st: st, version: h.Version, recorded: h.Events[len(h.Events)-1].Meta.RecordedAt}
+	}
+	return saveFolds(ctx, tx, gen, folds)
+}
+
+// saveFolds upserts the given indicators' states and re-sums their roadmaps.
+func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indicatorFolded) error {
 	var (
 		ids, roadmaps, kinds, statuses, deadlines, responsibles []string
 		versions                                                []int64
@@ -145,11 +182,8 @@ func saveStates(ctx context.Context, tx *sqlx.Tx, gen int, histories map[string]
 		updated                                                 []string
 	)
 	roadmapSet := map[string]bool{}
-	for id, h := range histories {
-		st, err := domain.FoldIndicator(h.Events, nil)
-		if err != nil {
-			return fmt.Errorf("fold indicator %s: %w", id, err)
-		}
+	for id, fo := range folds {
+		st := fo.st
 		if st.ID == "" {
 			continue // events before indicator.added cannot exist; be safe
 		}
@@ -157,7 +191,7 @@ func saveStates(ctx context.Context, tx *sqlx.Tx, gen int, histories map[string]
 		ids = append(ids, id)
 		roadmaps = append(roadmaps, st.RoadmapID)
 		roadmapSet[st.RoadmapID] = true
-		versions = append(versions, h.Version)
+		versions = append(versions, fo.version)
 		kinds = append(kinds, string(st.Kind))
 		statuses = append(statuses, string(st.Status))
 		weights = append(weights, st.Weight)
@@ -169,7 +203,7 @@ func saveStates(ctx context.Context, tx *sqlx.Tx, gen int, histories map[string]
 		corrections = append(corrections, nCorrections)
 		evidence = append(evidence, withEvidence)
 		states = append(states, jsonOf(st))
-		updated = append(updated, h.Events[len(h.Events)-1].Meta.RecordedAt.UTC().Format(time.RFC3339Nano))
+		updated = append(updated, fo.recorded.UTC().Format(time.RFC3339Nano))
 	}
 	const upsert = `INSERT INTO rm_indicators (generation, indicator_id, roadmap_id, version, kind, status, weight, completion,
 	deadline, latest_value, responsible_id, reports, corrections, has_evidence, state, updated_at)
@@ -239,4 +273,52 @@ ON CONFLICT (generation, roadmap_id) DO UPDATE SET measures = EXCLUDED.measures,
 		return fmt.Errorf("sum roadmaps: %w", err)
 	}
 	return nil
+}
+
+// NewReplay implements Replayer: the replay keeps every indicator's state
+// folded so far, so a page folds only its own events and stores them, and
+// a run upserts the indicators it touched once, at its end.
+func (Indicators) NewReplay(gen int) Replay {
+	return &indicatorsReplay{gen: gen, folds: map[string]*indicatorFolded{}}
+}
+
+type indicatorsReplay struct {
+	gen     int
+	folds   map[string]*indicatorFolded
+	touched map[string]*indicatorFolded // since the last Flush
+}
+
+// Flush implements Replay: it upserts the indicators touched since the
+// last Flush and re-sums their roadmaps.
+func (r *indicatorsReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
+	if len(r.touched) == 0 {
+		return nil
+	}
+	if err := saveFolds(ctx, tx, r.gen, r.touched); err != nil {
+		return err
+	}
+	r.touched = nil
+	return nil
+}
+
+func (r *indicatorsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
+	if r.touched == nil {
+		r.touched = map[string]*indicatorFolded{}
+	}
+	page := r.touched
+	fold := func(id string, rec eventstore.Recorded, ev domain.Event, m domain.Meta) error {
+		fo := r.folds[id]
+		if fo == nil {
+			fo = &indicatorFolded{}
+			r.folds[id] = fo
+		}
+		if err := fo.st.Apply(ev, m); err != nil {
+			return fmt.Errorf("fold indicator %s: %w", id, err)
+		}
+		fo.version, fo.recorded = rec.Version, m.RecordedAt
+		page[id] = fo
+		return nil
+	}
+	_, err := storeIndicatorEvents(ctx, tx, r.gen, events, fold)
+	return err
 }

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +30,8 @@ import (
 // grow, the deputies' activity does not), written through the command
 // handlers' batch path, then rebuilds every read model from the first
 // event and reports each projector's events/s beside the raw read+upsert
-// ceiling measured in the same run, and the total. It runs only with
+// ceiling measured in the same run, and the total (REBUILD_ONLY: a comma-separated list of the
+// projectors to rebuild, all by default). It runs only with
 // -bench (see docs/performance.md):
 //
 //	REBUILD_SCALE=27 go test -run '^$' -bench RebuildDemoShaped -benchtime 1x -timeout 3h ./projections
@@ -57,16 +59,23 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 		rawTime := time.Since(start)
 		b.ReportMetric(float64(raw)/rawTime.Seconds(), "raw-events/s")
 		for _, p := range projections.All() {
-			start := time.Now()
-			if _, err := projections.Rebuild(ctx, e.db, e.store, p); err != nil {
-				b.Fatal(err)
+			if only := benchEnv("REBUILD_ONLY", ""); only != "" && !slices.Contains(strings.Split(only, ","), p.Name()) {
+				continue
 			}
-			spent := time.Since(start)
+			start := time.Now()
+			var spent time.Duration
+			peak := peakHeap(func() {
+				if _, err := projections.Rebuild(ctx, e.db, e.store, p); err != nil {
+					b.Fatal(err)
+				}
+				spent = time.Since(start)
+			})
 			total += spent
 			b.ReportMetric(float64(events)/spent.Seconds(), p.Name()+"-events/s")
 			b.ReportMetric(rawTime.Seconds()/spent.Seconds(), p.Name()+"-ratio")
-			b.Logf("%s: %d events in %s (%.0f events/s, %.2f of the raw ceiling)", p.Name(), events, spent.Round(time.Millisecond),
-				float64(events)/spent.Seconds(), rawTime.Seconds()/spent.Seconds())
+			b.ReportMetric(float64(peak)/(1<<20), p.Name()+"-peak-heap-MiB")
+			b.Logf("%s: %d events in %s (%.0f events/s, %.2f of the raw ceiling), peak heap %.0f MiB", p.Name(), events, spent.Round(time.Millisecond),
+				float64(events)/spent.Seconds(), rawTime.Seconds()/spent.Seconds(), float64(peak)/(1<<20))
 		}
 		b.Logf("raw read+upsert: %d events in %s (%.0f events/s)", raw, rawTime.Round(time.Millisecond), float64(raw)/rawTime.Seconds())
 	}
@@ -272,6 +281,38 @@ func BenchmarkLagAllProjectors(b *testing.B) {
 	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
 	b.ReportMetric(ms(worst), "worst-p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// peakHeap runs f and returns the largest live heap (bytes in heap
+// objects, garbage included) seen every 20 ms while it ran, less the heap
+// before it started.
+func peakHeap(f func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	base := read()
+	done := make(chan struct{})
+	var peak uint64
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			peak = max(peak, read())
+			select {
+			case <-done:
+				done <- struct{}{}
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	f()
+	done <- struct{}{}
+	<-done
+	if peak < base {
+		return 0
+	}
+	return peak - base
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

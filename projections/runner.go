@@ -71,6 +71,20 @@ WHERE p.name = $1`
 	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
 }
 
+// activeCheckpoint returns a registered projector's active generation and
+// its checkpoint.
+func activeCheckpoint(ctx context.Context, db sqlx.QueryerContext, name string) (int, eventstore.Position, error) {
+	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare
+FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
+WHERE p.name = $1`
+	var gen int
+	var c, p int64
+	if err := db.QueryRowxContext(ctx, q, name).Scan(&gen, &c, &p); err != nil {
+		return 0, eventstore.Start, fmt.Errorf("checkpoint of %s: %w", name, err)
+	}
+	return gen, eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
+}
+
 // Register records a projector (active generation 1, at the start of the
 // log) unless it is known already. The router and Rebuild call it.
 func Register(ctx context.Context, db sqlx.ExecerContext, name string) error {
@@ -148,16 +162,21 @@ func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos even
 			return err
 		}
 	}
+	return moveCheckpoint(ctx, tx, p.Name(), gen, events)
+}
+
+// moveCheckpoint moves generation gen's checkpoint past events, inside tx.
+func moveCheckpoint(ctx context.Context, tx *sqlx.Tx, name string, gen int, events []eventstore.Recorded) error {
 	last := events[len(events)-1]
 	const q = `UPDATE projector_checkpoints
 SET position_commit = $3, position_prepare = $4, events_total = events_total + $5, last_stored_at = $6, updated_at = now()
 WHERE name = $1 AND generation = $2`
-	res, err := tx.ExecContext(ctx, q, p.Name(), gen, int64(last.Position.Commit), int64(last.Position.Prepare), len(events), last.StoredAt)
+	res, err := tx.ExecContext(ctx, q, name, gen, int64(last.Position.Commit), int64(last.Position.Prepare), len(events), last.StoredAt)
 	if err != nil {
-		return fmt.Errorf("move checkpoint of %s: %w", p.Name(), err)
+		return fmt.Errorf("move checkpoint of %s: %w", name, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("move checkpoint of %s generation %d: %d rows (%v): the generation is gone", p.Name(), gen, n, err)
+		return fmt.Errorf("move checkpoint of %s generation %d: %d rows (%v): the generation is gone", name, gen, n, err)
 	}
 	return nil
 }
@@ -304,8 +323,14 @@ func Rebuild(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Project
 	if err != nil {
 		return 0, err
 	}
-	// Catch up without holding the live projector back.
+	// Catch up without holding the live projector back: replayed when the
+	// projector can, and page by page from wherever the replay stopped.
 	pos := eventstore.Start
+	if r, ok := p.(Replayer); ok {
+		if pos, _, _, err = replayLog(ctx, db, store, r, gen, pos, false); err != nil {
+			return 0, err
+		}
+	}
 	for {
 		n, next, err := rebuildPage(ctx, db, store, p, gen, pos, nil, true)
 		if err != nil {
@@ -523,10 +548,34 @@ func CatchUpEach(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []
 		errs  = make([]error, len(ps))
 		wg    sync.WaitGroup
 	)
+	// The projectors that replay from the start of the log share one
+	// reading of it.
+	subs := make([]*feedSub, len(ps))
+	var f feed
+	for i, p := range ps {
+		if _, ok := p.(Replayer); !ok {
+			continue
+		}
+		if err := ensure(ctx, db, p.Name()); err != nil {
+			return 0, err
+		}
+		if _, pos, err := activeCheckpoint(ctx, db, p.Name()); err != nil {
+			return 0, err
+		} else if pos == eventstore.Start {
+			subs[i] = f.subscribe()
+		}
+	}
+	if len(f.subs) > 1 {
+		feedCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		wg.Go(func() { f.run(feedCtx, store) })
+	} else {
+		clear(subs) // one replay reads the log itself
+	}
 	for i, p := range ps {
 		wg.Go(func() {
 			began := time.Now()
-			n, stopped, err := catchUpOne(ctx, db, store, p)
+			n, stopped, err := catchUpOne(ctx, db, store, p, subs[i])
 			mu.Lock()
 			defer mu.Unlock()
 			total += n
@@ -543,11 +592,41 @@ func CatchUpEach(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []
 	return total, errors.Join(errs...)
 }
 
-func catchUpOne(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector) (int, error, error) {
+// catchUpOne catches p up; sub, when not nil, is its share of a feed of
+// the log from the start.
+func catchUpOne(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, sub *feedSub) (int, error, error) {
+	quit := func() {} // tells the feed this projector reads no more of it
+	if sub != nil {
+		quit = sync.OnceFunc(func() { close(sub.quit) })
+	}
+	defer quit()
 	if err := ensure(ctx, db, p.Name()); err != nil {
 		return 0, nil, err
 	}
 	total := 0
+	if r, ok := p.(Replayer); ok {
+		// A generation that holds nothing yet is replayed; the page path
+		// below takes over wherever the replay stops.
+		gen, pos, err := activeCheckpoint(ctx, db, p.Name())
+		if err != nil {
+			return 0, nil, err
+		}
+		if pos == eventstore.Start {
+			next := func(pos eventstore.Position) ([]eventstore.Recorded, error) {
+				return store.ReadAll(ctx, pos, replayPageSize)
+			}
+			if sub != nil {
+				next = sub.next
+			}
+			_, n, _, err := replayFrom(ctx, db, r, gen, pos, true, next)
+			quit()
+			total += n
+			if err != nil {
+				return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
+			}
+		}
+	}
+	quit()
 	for {
 		pos, err := Checkpoint(ctx, db, p.Name())
 		if err != nil {

@@ -1,0 +1,255 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"promiseledger/eventstore"
+)
+
+// A generation that starts empty (a rebuild, or a first catch-up such as
+// `ledger dev`'s first start) can be built faster than page by page: a
+// Replayer keeps what it folded in memory between pages, so it never reads
+// its own rows back, and takes pages of ReplayPageSize events, runs of
+// ReplayRunSize in a transaction. Each run is one transaction that writes
+// its rows and moves the checkpoint past exactly the events they cover, so a crash or a cancellation leaves
+// a generation as consistent (and as far from caught up) as the page path
+// would. The read model it builds is the one the page path builds, byte
+// for byte (replay_test.go).
+//
+// A replay never decides that an event is poison: when a page fails, or
+// when anything else moved the generation meanwhile (a router's Process
+// beside a catch-up), the replay is dropped and the page path resumes from
+// the last committed checkpoint, where it applies, locates and records a
+// failing event as it always has.
+
+// ReplayPageSize is how many events a replay applies per transaction.
+const ReplayPageSize = 20_000
+
+// ReplayRunSize is about how many events a replay applies per
+// transaction: it reads them in pages of ReplayPageSize and writes what
+// the pages touched (Flush) once per run, so that an aggregate the whole
+// log keeps touching is written a few times, not once per page.
+const ReplayRunSize = 250_000
+
+// replayPageSize and replayRunSize are ReplayPageSize and ReplayRunSize;
+// tests make them small to cross pages and runs.
+var (
+	replayPageSize = ReplayPageSize
+	replayRunSize  = ReplayRunSize
+)
+
+// Replayer is a Projector that can replay into an empty generation.
+type Replayer interface {
+	Projector
+	// NewReplay starts a replay of generation gen, which holds nothing
+	// yet; it is fed every event from the first one, in order.
+	NewReplay(gen int) Replay
+}
+
+// Replay folds consecutive pages of the log into one generation.
+type Replay interface {
+	// Apply writes the effect of events (the next ones after those given
+	// before, minus skipped ones) inside tx. After an error, or when tx is
+	// rolled back, the Replay is not used again.
+	Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error
+	// Flush writes, inside tx, what Apply deferred, so that the read
+	// model covers every event applied so far; it is called before each
+	// commit.
+	Flush(ctx context.Context, tx *sqlx.Tx) error
+}
+
+// replayLog replays generation gen of r from pos (the start of the log)
+// up to the head, page by page. With active, gen is the projector's active
+// generation and each page is applied under the projector's lock, as
+// Process takes it. It returns where the generation stands (its checkpoint
+// as committed), how many events it applied, and whether it reached the
+// head; it stops short without error when a page fails to apply or the
+// generation moved under it, and the caller goes on page by page. Errors
+// are those of reading the log and of cancellation.
+func replayLog(ctx context.Context, db *sqlx.DB, store eventstore.Store, r Replayer, gen int, pos eventstore.Position, active bool) (eventstore.Position, int, bool, error) {
+	return replayFrom(ctx, db, r, gen, pos, active, func(pos eventstore.Position) ([]eventstore.Recorded, error) {
+		return store.ReadAll(ctx, pos, replayPageSize)
+	})
+}
+
+// replayFrom is replayLog with the pages read by next: the page after pos,
+// empty at the head.
+func replayFrom(ctx context.Context, db *sqlx.DB, r Replayer, gen int, pos eventstore.Position, active bool,
+	next func(eventstore.Position) ([]eventstore.Recorded, error)) (eventstore.Position, int, bool, error) {
+	rp := r.NewReplay(gen)
+	total := 0
+	for {
+		n, at, head, ok, err := replayRun(ctx, db, r, rp, gen, pos, active, next)
+		if err != nil || !ok {
+			return pos, total, false, err
+		}
+		pos, total = at, total+n
+		if head {
+			return pos, total, true, nil
+		}
+	}
+}
+
+// replayRun applies pages to generation gen from pos in one transaction,
+// until about replayRunSize events or the head, then has the replay
+// write what it deferred (Flush) and commits, the checkpoint with the
+// rows. It returns the events applied, where they end, whether it reached
+// the head, and false when the replay cannot go on (a page failed, or the
+// generation is not where the replay left it); its error is only a
+// failure to read the log or a cancellation.
+func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int, pos eventstore.Position, active bool,
+	next func(eventstore.Position) ([]eventstore.Recorded, error)) (n int, at eventstore.Position, head, ok bool, err error) {
+	tx, err := beginProjection(ctx, db)
+	if err != nil {
+		return 0, pos, false, false, replayStop(ctx, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	var st generationState
+	if active {
+		st, err = lockActive(ctx, tx, p.Name())
+	} else {
+		st.gen = gen
+		st.pos, err = generationCheckpoint(ctx, tx, p.Name(), gen)
+	}
+	if err != nil {
+		return 0, pos, false, false, replayStop(ctx, err)
+	}
+	if st.gen != gen || st.pos != pos {
+		return 0, pos, false, false, nil // someone else applied events: the page path takes over
+	}
+	at = pos
+	for n < replayRunSize {
+		page, err := next(at)
+		if err != nil {
+			return 0, pos, false, false, err
+		}
+		if len(page) == 0 {
+			head = true
+			break
+		}
+		events := after(page, at)
+		if len(events) == 0 {
+			return 0, pos, false, false, nil
+		}
+		todo, err := withoutSkipped(ctx, tx, p.Name(), events)
+		if err != nil {
+			return 0, pos, false, false, replayStop(ctx, err)
+		}
+		if len(todo) > 0 {
+			if err := rp.Apply(ctx, tx, todo); err != nil {
+				return 0, pos, false, false, replayStop(ctx, err)
+			}
+		}
+		if err := moveCheckpoint(ctx, tx, p.Name(), gen, events); err != nil {
+			return 0, pos, false, false, replayStop(ctx, err)
+		}
+		at = events[len(events)-1].Position
+		n += len(events)
+	}
+	if n == 0 {
+		return 0, pos, head, true, nil
+	}
+	if err := rp.Flush(ctx, tx); err != nil {
+		return 0, pos, false, false, replayStop(ctx, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, pos, false, false, replayStop(ctx, err)
+	}
+	return n, at, head, true, nil
+}
+
+// replayStop is what a failed replay page returns: the cancellation, if
+// that is why it failed, and nothing otherwise (the page path retries).
+func replayStop(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return errors.Join(cerr, err)
+	}
+	return nil
+}
+
+// generationCheckpoint reads, and locks for the transaction, the
+// checkpoint of one generation.
+func generationCheckpoint(ctx context.Context, tx *sqlx.Tx, name string, gen int) (eventstore.Position, error) {
+	var c, p int64
+	const q = `SELECT position_commit, position_prepare FROM projector_checkpoints WHERE name = $1 AND generation = $2 FOR UPDATE`
+	if err := tx.QueryRowxContext(ctx, q, name, gen).Scan(&c, &p); err != nil {
+		return eventstore.Start, fmt.Errorf("checkpoint of %s generation %d: %w", name, gen, err)
+	}
+	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
+}
+
+// feed reads the log once, from the start, for several replays in a
+// catch-up: each page goes to every subscriber still reading, and the
+// reader waits for the slowest, so at most a few pages are held at a time
+// (each subscriber's channel holds one). Replays only read the pages.
+type feed struct {
+	subs []*feedSub
+}
+
+// feedSub is one replay's end of a feed.
+type feedSub struct {
+	pages chan []eventstore.Recorded
+	quit  chan struct{} // closed by the subscriber when it reads no more
+	err   error         // why the feed ended, set before pages is closed
+	at    eventstore.Position
+	gone  bool // the reader's note that quit was closed
+}
+
+func (f *feed) subscribe() *feedSub {
+	s := &feedSub{pages: make(chan []eventstore.Recorded, 1), quit: make(chan struct{})}
+	f.subs = append(f.subs, s)
+	return s
+}
+
+// run reads the log until the head, an error, or every subscriber quit.
+func (f *feed) run(ctx context.Context, store eventstore.Store) {
+	pos := eventstore.Start
+	var err error
+	defer func() {
+		for _, s := range f.subs {
+			s.err = err
+			close(s.pages)
+		}
+	}()
+	for {
+		var page []eventstore.Recorded
+		page, err = store.ReadAll(ctx, pos, replayPageSize)
+		if err != nil || len(page) == 0 {
+			return
+		}
+		live := 0
+		for _, s := range f.subs {
+			if s.gone {
+				continue
+			}
+			select {
+			case s.pages <- page:
+				live++
+			case <-s.quit:
+				s.gone = true
+			}
+		}
+		if live == 0 {
+			return
+		}
+		pos = page[len(page)-1].Position
+	}
+}
+
+// next serves replayFrom: the page after pos, which must be where the
+// subscriber's last page ended.
+func (s *feedSub) next(pos eventstore.Position) ([]eventstore.Recorded, error) {
+	if pos != s.at {
+		return nil, fmt.Errorf("replay: the feed is at %s, not %s", s.at, pos)
+	}
+	page, ok := <-s.pages
+	if !ok {
+		return nil, s.err
+	}
+	s.at = page[len(page)-1].Position
+	return page, nil
+}
