@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"promiseledger/api"
@@ -25,6 +26,7 @@ import (
 	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pglocal"
 	"promiseledger/projections"
+	"promiseledger/projections/translog"
 )
 
 type devConfig struct {
@@ -57,8 +59,18 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 		return err
 	}
 	logger := cfg.logger(e)
+	prog := newProgress(e.stdout)
+	// On a folder without a cluster the ledger is new: the demo (pure CPU)
+	// is planned while initdb and PostgreSQL's start run (mostly the
+	// server's CPU and the disk). A ledger that may hold the demo already
+	// plans it only once it knows it does not, so restarts stay fast.
+	var early *plannedDemos
+	if cfg.Demo && cfg.DatabaseURL == "" && !clusterExists(cfg.DataDir) {
+		early = planDemosAhead(ctx, prog, cfg.DemoSeed, scale)
+		defer early.stop()
+	}
 	if cfg.DatabaseURL == "" {
-		srv, url, err := startPrivatePostgres(ctx, e, cfg.DataDir, logger)
+		srv, url, err := startPrivatePostgres(ctx, e, prog, cfg.DataDir, logger)
 		if err != nil {
 			return err
 		}
@@ -102,9 +114,8 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 		return err
 	}
 	defer svc.close()
-	prog := newProgress(e.stdout)
 	if cfg.Demo {
-		if err := loadDemos(ctx, prog, svc, cfg.DemoSeed, scale); err != nil {
+		if err := loadDemos(ctx, prog, svc, cfg.DemoSeed, scale, early); err != nil {
 			return err
 		}
 	}
@@ -130,6 +141,12 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	// Sign the checkpoint of what was just loaded before the banner, so
+	// the banner is the last thing a start prints (the checkpointer that
+	// serve runs then finds nothing new to sign).
+	if err := signFirstCheckpoint(ctx, prog, cfg.log, svc.db); err != nil {
+		return err
+	}
 	return serve(ctx, e, cfg.serveConfig, svc, logger, func(url string) {
 		if url == "" {
 			return
@@ -149,7 +166,7 @@ const devFallbackParent = "/var/tmp/promiseledger"
 
 // startPrivatePostgres starts (or restarts) the development cluster under
 // dataDir and makes sure the ledger database exists.
-func startPrivatePostgres(ctx context.Context, e env, dataDir string, logger *slog.Logger) (*pglocal.Server, string, error) {
+func startPrivatePostgres(ctx context.Context, e env, prog *progress, dataDir string, logger *slog.Logger) (*pglocal.Server, string, error) {
 	abs, err := filepath.Abs(filepath.Join(dataDir, "postgres"))
 	if err != nil {
 		return nil, "", err
@@ -157,8 +174,12 @@ func startPrivatePostgres(ctx context.Context, e env, dataDir string, logger *sl
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, "", fmt.Errorf("data directory: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "starting a private PostgreSQL in %s ...\n", abs)
-	srv, err := pglocal.Start(ctx, pglocal.Config{DataDir: abs, Logger: logger, FallbackParent: devFallbackParent})
+	began, fresh := time.Now(), !clusterExists(dataDir)
+	prog.line("starting a private PostgreSQL in %s ...", abs)
+	// What pglocal says while it starts is in the progress lines; its
+	// details (port, pid, log file) stay available at --log-level debug.
+	// Its warnings and errors (a restart after a crash) still show.
+	srv, err := pglocal.Start(ctx, pglocal.Config{DataDir: abs, Logger: slog.New(infoAsDebug{logger.Handler()}), FallbackParent: devFallbackParent})
 	if err != nil {
 		if errors.Is(err, pglocal.ErrNoBinaries) {
 			return nil, "", fmt.Errorf("%w\n(or point `ledger dev` at a server you run: LEDGER_DATABASE_URL=postgres://...)", err)
@@ -166,12 +187,17 @@ func startPrivatePostgres(ctx context.Context, e env, dataDir string, logger *sl
 		return nil, "", err
 	}
 	if srv.LinkedFrom() != "" {
-		fmt.Fprintf(e.stdout, "PostgreSQL runs as an unprivileged user who cannot reach %s, so the cluster lives in %s (%s links to it; tokens and keys stay in %s)\n",
+		prog.line("PostgreSQL runs as an unprivileged user who cannot reach %s, so the cluster lives in %s (%s links to it; tokens and keys stay in %s)",
 			abs, srv.DataDir(), abs, dataDir)
 	}
 	if err := srv.CreateDatabase(ctx, "ledger"); err != nil && !isDuplicateDatabase(err) {
 		stopPrivatePostgres(e, srv)
 		return nil, "", err
+	}
+	if fresh {
+		prog.took(began, "PostgreSQL is ready: a new cluster, log in %s", srv.LogPath())
+	} else {
+		prog.took(began, "PostgreSQL is ready, log in %s", srv.LogPath())
 	}
 	return srv, srv.URL("ledger"), nil
 }
@@ -193,22 +219,43 @@ func isDuplicateDatabase(err error) bool {
 // Both run through the command handlers against an in-memory overlay (the
 // ledger is known to hold neither), and their events are then written in
 // one transaction, in the order the commands recorded them: all or
-// nothing, so a first start cut short starts over cleanly.
-func loadDemos(ctx context.Context, prog *progress, svc *services, seed int64, scale float64) error {
-	now := time.Now().UTC()
-	demoCfg := demo.Config{Seed: seed, Now: now, Scale: scale, Workers: 1}
-	loaded, err := demo.Loaded(ctx, svc.store, demoCfg)
+// nothing, so a first start cut short starts over cleanly. early, if set,
+// is the plan made while PostgreSQL started.
+func loadDemos(ctx context.Context, prog *progress, svc *services, seed int64, scale float64, early *plannedDemos) error {
+	loaded, err := demo.Loaded(ctx, svc.store, demo.Config{Seed: seed, Now: time.Now().UTC(), Scale: scale, Workers: 1})
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
 	if loaded {
 		return nil
 	}
+	var log []batch.Append
+	if early != nil {
+		log, err = early.wait()
+	} else {
+		log, err = planDemos(ctx, prog, seed, scale, time.Now().UTC())
+	}
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	if err := writeLog(ctx, svc.store, log); err != nil {
+		return fmt.Errorf("demo data: nothing was written: %w", err)
+	}
+	prog.phase(began, batch.Events(log), "events", "loaded the demo data set and the councils demo into the ledger")
+	return nil
+}
+
+// planDemos plans the roadmap demo and then the councils demo over it (the
+// councils' handlers read the roadmaps' streams, so the two cannot run side
+// by side), a progress line each, and returns their appends in order.
+func planDemos(ctx context.Context, prog *progress, seed int64, scale float64, now time.Time) ([]batch.Append, error) {
+	demoCfg := demo.Config{Seed: seed, Now: now, Scale: scale, Workers: 1}
 	began := time.Now()
 	roadmaps := batch.New(batch.NoHistory{}, time.Now)
 	stats, err := demo.Load(ctx, roadmaps, demoCfg)
 	if err != nil {
-		return fmt.Errorf("demo data: %w", err)
+		return nil, fmt.Errorf("demo data: %w", err)
 	}
 	prog.phase(began, stats.Events, "events", "planned the demo data set: %d roadmaps, %d measures, %d reports, %d corrections",
 		stats.Roadmaps, stats.Indicators, stats.Reports, stats.Corrections)
@@ -216,27 +263,62 @@ func loadDemos(ctx context.Context, prog *progress, svc *services, seed int64, s
 	began = time.Now()
 	desc, err := demo.Describe(demoCfg)
 	if err != nil {
-		return fmt.Errorf("council demo: %w", err)
+		return nil, fmt.Errorf("council demo: %w", err)
 	}
 	councils := batch.New(roadmaps, time.Now)
 	h, err := commands.New(commands.Deps{Store: councils, Decoded: commands.NewDecodeCache()})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cstats, err := councildemo.Load(ctx, h, councildemo.Config{Seed: seed, Now: now, Scale: scale, RoadmapIDs: demoRoadmapIDs(desc), Demo: &desc, Workers: 1})
 	if err != nil {
-		return fmt.Errorf("council demo: %w", err)
+		return nil, fmt.Errorf("council demo: %w", err)
 	}
 	prog.phase(began, cstats.Events, "events", "planned the councils demo: %d councils, %d members, %d recommendations, %d deputies' activity, %d assessments, %d replies",
 		cstats.Councils, cstats.Members, cstats.Recommendations, cstats.Deputies, cstats.Assessments, cstats.Replies)
+	return append(roadmaps.Log(), councils.Log()...), nil
+}
 
-	began = time.Now()
-	log := append(roadmaps.Log(), councils.Log()...)
-	if err := writeLog(ctx, svc.store, log); err != nil {
-		return fmt.Errorf("demo data: nothing was written: %w", err)
-	}
-	prog.phase(began, batch.Events(log), "events", "loaded the demo data set and the councils demo into the ledger")
-	return nil
+// plannedDemos is planDemos running in the background.
+type plannedDemos struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	log    []batch.Append
+	err    error
+}
+
+func planDemosAhead(ctx context.Context, prog *progress, seed int64, scale float64) *plannedDemos {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &plannedDemos{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.log, p.err = planDemos(ctx, prog, seed, scale, time.Now().UTC())
+	}()
+	return p
+}
+
+// wait returns the plan once it is made, and forgets it: dev keeps running
+// long after the plan is written, and it weighs tens of megabytes.
+func (p *plannedDemos) wait() ([]batch.Append, error) {
+	<-p.done
+	log := p.log
+	p.log = nil
+	return log, p.err
+}
+
+// stop abandons the plan if it is still being made (dev failed before it
+// needed it) and waits for the planner to end, so nothing prints after dev
+// returned.
+func (p *plannedDemos) stop() {
+	p.cancel()
+	<-p.done
+}
+
+// clusterExists reports whether dataDir holds a PostgreSQL cluster already
+// (its postgres folder, or the folder that links to, has a PG_VERSION).
+func clusterExists(dataDir string) bool {
+	_, err := os.Stat(filepath.Join(dataDir, "postgres", "PG_VERSION"))
+	return err == nil
 }
 
 // demoRoadmapIDs lists the demo's roadmaps as the councils demo wants them:
@@ -367,3 +449,61 @@ func loadCouncilDemo(ctx context.Context, prog *progress, svc *services, seed in
 // firstReadModels are caught up before dev serves: all of them, so the
 // first reads, ratings included, see the whole demo.
 func firstReadModels() []projections.Projector { return ledgerProjectors() }
+
+// signFirstCheckpoint signs a checkpoint of the transparency log now if it
+// grew (the demo was just loaded), saying so in a progress line.
+func signFirstCheckpoint(ctx context.Context, prog *progress, c logConfig, db *sqlx.DB) error {
+	if c.SigningKeyFile == "" {
+		return nil
+	}
+	began := time.Now()
+	k, err := readKeyFile(c.SigningKeyFile)
+	if err != nil {
+		return err
+	}
+	signer, err := translog.LoadSigner(k.signer)
+	if err != nil {
+		return err
+	}
+	cp, err := translog.NewCheckpointerWithConfig(translog.CheckpointerConfig{DB: db, Signer: signer, Origin: signer.Name(), Interval: c.CheckpointInterval})
+	if err != nil {
+		return err
+	}
+	signed, ok, err := cp.CheckpointOnce(ctx)
+	if err != nil {
+		return fmt.Errorf("sign a checkpoint of the log: %w", err)
+	}
+	if ok {
+		prog.took(began, "signed a checkpoint of the transparency log: %s events, root %s", thousands(int(signed.TreeSize)), signed.RootHash)
+	}
+	return nil
+}
+
+// infoAsDebug passes records on at Debug that were logged at Info: the
+// private PostgreSQL's start-up chatter, which dev's progress lines already
+// tell. Warnings and errors pass as they are.
+type infoAsDebug struct{ slog.Handler }
+
+func (h infoAsDebug) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, demoted(l))
+}
+
+func (h infoAsDebug) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = demoted(r.Level)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h infoAsDebug) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return infoAsDebug{h.Handler.WithAttrs(attrs)}
+}
+
+func (h infoAsDebug) WithGroup(name string) slog.Handler {
+	return infoAsDebug{h.Handler.WithGroup(name)}
+}
+
+func demoted(l slog.Level) slog.Level {
+	if l == slog.LevelInfo {
+		return slog.LevelDebug
+	}
+	return l
+}
