@@ -25,11 +25,12 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 // readyCheck is one thing /readyz looked at.
 type readyCheck struct {
-	Name       string   `json:"name" doc:"database, or projector <name>."`
-	OK         bool     `json:"ok" doc:"Whether it is ready."`
-	Detail     string   `json:"detail,omitempty" doc:"What is wrong."`
-	LagSeconds *float64 `json:"lag_seconds,omitempty" doc:"Age of the oldest event the projector has not applied."`
-	LagEvents  *int64   `json:"lag_events,omitempty" doc:"Events it has not applied (-1: unknown)."`
+	Name             string   `json:"name" doc:"database, or projector <name>."`
+	OK               bool     `json:"ok" doc:"Whether it is ready."`
+	Detail           string   `json:"detail,omitempty" doc:"What is wrong."`
+	LagSeconds       *float64 `json:"lag_seconds,omitempty" doc:"Age of the oldest event the projector has not applied."`
+	LagEvents        *int64   `json:"lag_events,omitempty" doc:"Events it has not applied (-1: unknown)."`
+	RecomputeSeconds *float64 `json:"recompute_seconds,omitempty" doc:"For the ratings: how long the oldest recomputation of scores has been due (0: the scores are current)."`
 }
 
 type readyResponse struct {
@@ -86,10 +87,16 @@ func (s *Server) readiness(ctx context.Context) []readyCheck {
 				st.PoisonEventID, st.PoisonType, st.PoisonPosition, st.LastError)
 		case st.LagSeconds > s.cfg.ReadyMaxLag.Seconds():
 			c.OK, c.Detail = false, fmt.Sprintf("%.1fs behind (at most %s allowed)", st.LagSeconds, s.cfg.ReadyMaxLag)
+		case st.RecomputeSeconds > s.cfg.ReadyMaxLag.Seconds():
+			c.OK, c.Detail = false, fmt.Sprintf("its scores were due for recomputation %.1fs ago (at most %s allowed)", st.RecomputeSeconds, s.cfg.ReadyMaxLag)
 		}
 		if ok {
 			lag, events := st.LagSeconds, st.LagEvents
 			c.LagSeconds, c.LagEvents = &lag, &events
+			if p.Name() == projections.RatingsName {
+				due := st.RecomputeSeconds
+				c.RecomputeSeconds = &due
+			}
 		}
 		checks = append(checks, c)
 	}

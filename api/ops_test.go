@@ -72,6 +72,36 @@ func TestReadinessLag(t *testing.T) {
 	e.must(http.StatusOK, req{method: "GET", path: "/readyz"})
 }
 
+// TestReadinessSeesOwedRatingsRecompute: the ratings' checkpoint says
+// their events are stored; a recomputation of scores owed for longer than
+// ReadyMaxLag makes the process not ready, and /readyz says how long.
+func TestReadinessSeesOwedRatingsRecompute(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.Now = time.Now })
+	e.world()
+	e.catchUp()
+	var ready readyResponse
+	e.must(http.StatusOK, req{method: "GET", path: "/readyz"}).decode(t, &ready)
+	for _, c := range ready.Checks {
+		if c.Name == "projector "+projections.RatingsName && (c.RecomputeSeconds == nil || *c.RecomputeSeconds != 0) {
+			t.Errorf("ratings check when nothing is owed: %+v", c)
+		}
+	}
+	const owe = `INSERT INTO rm_rating_pending_levels (generation, level, pending_since)
+SELECT active_generation, 'district', now() - interval '1 hour' FROM projectors WHERE name = $1`
+	if _, err := e.db.ExecContext(e.ctx, owe, projections.RatingsName); err != nil {
+		t.Fatal(err)
+	}
+	res := e.must(http.StatusServiceUnavailable, req{method: "GET", path: "/readyz"})
+	if !strings.Contains(string(res.body), "due for recomputation") || !strings.Contains(string(res.body), projections.RatingsName) {
+		t.Errorf("readyz with a recompute owed for an hour: %s", res.body)
+	}
+	if _, err := e.db.ExecContext(e.ctx, `DELETE FROM rm_rating_pending_levels`); err != nil {
+		t.Fatal(err)
+	}
+	e.must(http.StatusOK, req{method: "GET", path: "/readyz"})
+}
+
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

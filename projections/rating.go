@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -208,6 +209,10 @@ FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generati
 		return eventstore.Start, fmt.Errorf("active generation: %w", err)
 	}
 	covered := eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+	var snapshotAt time.Time
+	if err := ro.GetContext(ctx, &snapshotAt, `SELECT now()`); err != nil {
+		return eventstore.Start, fmt.Errorf("snapshot time: %w", err)
+	}
 	var pending []struct {
 		Level string `db:"level"`
 		Mark  string `db:"mark"`
@@ -257,6 +262,13 @@ FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generati
 		}
 		if !mine {
 			continue
+		}
+		// Marked again since the snapshot: what is left to do is newer
+		// than the snapshot, so the level is pending since then at most.
+		const since = `UPDATE rm_rating_pending_levels SET pending_since = $3
+WHERE generation = $1 AND level = $2 AND pending_since < $3`
+		if _, err := tx.ExecContext(ctx, since, gen, p.Level, snapshotAt); err != nil {
+			return eventstore.Start, fmt.Errorf("pending level %s: %w", p.Level, err)
 		}
 		if err := saveLevelRows(ctx, tx, gen, p.Level, computed[i]); err != nil {
 			return eventstore.Start, fmt.Errorf("save ratings of the %s level: %w", p.Level, err)

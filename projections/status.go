@@ -36,6 +36,11 @@ type Status struct {
 	// SkippedEvents is how many events an operator decided this projector
 	// passes over (ledger projections skip): its read model leaves them out.
 	SkippedEvents int64 `json:"skipped_events"`
+	// RecomputeSeconds is, for a projector that recomputes apart from its
+	// batches (the ratings), how long the oldest recomputation it owes has
+	// been due: its checkpoint says the events are stored, this says
+	// whether the scores computed from them are current (0 when they are).
+	RecomputeSeconds float64 `json:"recompute_seconds"`
 }
 
 // EventCounter is implemented by stores that can count events after a
@@ -59,6 +64,7 @@ type statusRow struct {
 	Prepare     int64          `db:"position_prepare"`
 	EventsTotal int64          `db:"events_total"`
 	Skipped     int64          `db:"skipped"`
+	DueSince    sql.NullTime   `db:"due_since"`
 }
 
 // Statuses reports every registered projector, by name.
@@ -66,7 +72,9 @@ func Statuses(ctx context.Context, db sqlx.QueryerContext, store eventstore.Stor
 	const q = `SELECT p.name, p.active_generation, p.rebuilding_generation, p.stopped, p.last_error, p.last_error_at,
 	p.poison_event_id::text AS poison_event_id, p.poison_position, p.poison_type, p.errors_total,
 	c.position_commit, c.position_prepare, c.events_total,
-	(SELECT count(*) FROM projector_skips s WHERE s.name = p.name) AS skipped
+	(SELECT count(*) FROM projector_skips s WHERE s.name = p.name) AS skipped,
+	(SELECT min(l.pending_since) FROM rm_rating_pending_levels l
+		WHERE p.name = '` + RatingsName + `' AND l.generation = p.active_generation) AS due_since
 FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
 ORDER BY p.name`
 	var rows []statusRow
@@ -89,6 +97,9 @@ ORDER BY p.name`
 		if r.LastErrorAt.Valid {
 			t := r.LastErrorAt.Time.UTC()
 			s.LastErrorAt = &t
+		}
+		if r.DueSince.Valid {
+			s.RecomputeSeconds = max(0, now.Sub(r.DueSince.Time).Seconds())
 		}
 		if err := fillLag(ctx, store, &s, now); err != nil {
 			return nil, err
@@ -125,8 +136,8 @@ type Collector struct {
 	store eventstore.Store
 	now   func() time.Time
 
-	lagEvents, lagSeconds, eventsTotal, errorsTotal, stopped, generation *prometheus.Desc
-	up                                                                   *prometheus.Desc
+	lagEvents, lagSeconds, eventsTotal, errorsTotal, stopped, generation, recompute *prometheus.Desc
+	up                                                                              *prometheus.Desc
 }
 
 // NewCollector returns a collector; register it with a prometheus.Registry.
@@ -140,13 +151,14 @@ func NewCollector(db sqlx.QueryerContext, store eventstore.Store, now func() tim
 		errorsTotal: prometheus.NewDesc("ledger_projector_errors_total", "Batches that failed after every retry.", l, nil),
 		stopped:     prometheus.NewDesc("ledger_projector_stopped", "1 if the projector stopped on an event it cannot apply.", l, nil),
 		generation:  prometheus.NewDesc("ledger_projector_generation", "Active read-model generation (grows with every rebuild).", l, nil),
+		recompute:   prometheus.NewDesc("ledger_projector_recompute_due_seconds", "How long the oldest recomputation a projector owes has been due (the ratings; 0: its scores are current).", l, nil),
 		up:          prometheus.NewDesc("ledger_projector_status_up", "1 if projector status could be read.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.lagEvents, c.lagSeconds, c.eventsTotal, c.errorsTotal, c.stopped, c.generation, c.up} {
+	for _, d := range []*prometheus.Desc{c.lagEvents, c.lagSeconds, c.eventsTotal, c.errorsTotal, c.stopped, c.generation, c.recompute, c.up} {
 		ch <- d
 	}
 }
@@ -172,5 +184,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.errorsTotal, prometheus.CounterValue, float64(s.ErrorsTotal), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.stopped, prometheus.GaugeValue, stopped, s.Name)
 		ch <- prometheus.MustNewConstMetric(c.generation, prometheus.GaugeValue, float64(s.ActiveGeneration), s.Name)
+		ch <- prometheus.MustNewConstMetric(c.recompute, prometheus.GaugeValue, s.RecomputeSeconds, s.Name)
 	}
 }
