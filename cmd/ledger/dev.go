@@ -26,7 +26,6 @@ import (
 	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pglocal"
 	"promiseledger/projections"
-	"promiseledger/projections/translog"
 )
 
 type devConfig struct {
@@ -457,15 +456,7 @@ func signFirstCheckpoint(ctx context.Context, prog *progress, c logConfig, db *s
 		return nil
 	}
 	began := time.Now()
-	k, err := readKeyFile(c.SigningKeyFile)
-	if err != nil {
-		return err
-	}
-	signer, err := translog.LoadSigner(k.signer)
-	if err != nil {
-		return err
-	}
-	cp, err := translog.NewCheckpointerWithConfig(translog.CheckpointerConfig{DB: db, Signer: signer, Origin: signer.Name(), Interval: c.CheckpointInterval})
+	cp, err := newCheckpointer(c, db, nil)
 	if err != nil {
 		return err
 	}

@@ -134,17 +134,23 @@ func auditMount(c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.L
 	return []api.Mount{{Prefix: audit.PathPrefix, Handler: h, Ops: audit.Operations()}}, nil
 }
 
-// runCheckpointer signs checkpoints until ctx ends.
-func runCheckpointer(ctx context.Context, c logConfig, db *sqlx.DB, logger *slog.Logger) error {
+// newCheckpointer is the log's checkpointer, signing with the key in
+// c.SigningKeyFile.
+func newCheckpointer(c logConfig, db *sqlx.DB, logger *slog.Logger) (*translog.Checkpointer, error) {
 	k, err := readKeyFile(c.SigningKeyFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	signer, err := translog.LoadSigner(k.signer)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cp, err := translog.NewCheckpointerWithConfig(translog.CheckpointerConfig{DB: db, Signer: signer, Origin: signer.Name(), Interval: c.CheckpointInterval, Logger: logger})
+	return translog.NewCheckpointerWithConfig(translog.CheckpointerConfig{DB: db, Signer: signer, Origin: signer.Name(), Interval: c.CheckpointInterval, Logger: logger})
+}
+
+// runCheckpointer signs checkpoints until ctx ends.
+func runCheckpointer(ctx context.Context, c logConfig, db *sqlx.DB, logger *slog.Logger) error {
+	cp, err := newCheckpointer(c, db, logger)
 	if err != nil {
 		return err
 	}
