@@ -586,8 +586,9 @@ func copyLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, open chu
 }
 
 func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func() ([]levelRow, bool)) (err error) {
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("rm_deputy_ratings", "generation", "method", "version", "period_start", "period_end",
-		"deputy_id", "assembly_id", "level", "rated", "score", "rank_assembly", "rank_level", "in_force", "provisional", "rating", "digest"))
+	const q = `COPY rm_deputy_ratings (generation, method, version, period_start, period_end, deputy_id, assembly_id, level,
+	rated, score, rank_assembly, rank_level, in_force, provisional, rating, digest) FROM STDIN`
+	stmt, err := tx.PrepareContext(ctx, q)
 	if err != nil {
 		return err
 	}
