@@ -456,7 +456,7 @@ func signFirstCheckpoint(ctx context.Context, prog *progress, c logConfig, db *s
 		return nil
 	}
 	began := time.Now()
-	cp, err := newCheckpointer(c, db, nil)
+	cp, err := newCheckpointer(c, db, nil, nil)
 	if err != nil {
 		return err
 	}

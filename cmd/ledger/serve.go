@@ -262,7 +262,7 @@ func serve(ctx context.Context, e env, cfg serveConfig, svc *services, logger *s
 			}
 		})
 		if cfg.log.SigningKeyFile != "" {
-			g.run(func() error { return runCheckpointer(ctx, cfg.log, svc.db, logger) })
+			g.run(func() error { return runCheckpointer(ctx, cfg.log, svc.db, svc.store, logger) })
 		} else {
 			logger.Warn("no signing key (LEDGER_SIGNING_KEY_FILE): the transparency log grows but no checkpoints are signed")
 		}

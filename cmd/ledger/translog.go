@@ -135,8 +135,9 @@ func auditMount(c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.L
 }
 
 // newCheckpointer is the log's checkpointer, signing with the key in
-// c.SigningKeyFile.
-func newCheckpointer(c logConfig, db *sqlx.DB, logger *slog.Logger) (*translog.Checkpointer, error) {
+// c.SigningKeyFile. A store that says when the log changes (PostgreSQL's)
+// lets it rest while the ledger is idle.
+func newCheckpointer(c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.Logger) (*translog.Checkpointer, error) {
 	k, err := readKeyFile(c.SigningKeyFile)
 	if err != nil {
 		return nil, err
@@ -145,12 +146,16 @@ func newCheckpointer(c logConfig, db *sqlx.DB, logger *slog.Logger) (*translog.C
 	if err != nil {
 		return nil, err
 	}
-	return translog.NewCheckpointerWithConfig(translog.CheckpointerConfig{DB: db, Signer: signer, Origin: signer.Name(), Interval: c.CheckpointInterval, Logger: logger})
+	cfg := translog.CheckpointerConfig{DB: db, Signer: signer, Origin: signer.Name(), Interval: c.CheckpointInterval, Logger: logger}
+	if s, ok := store.(interface{ Changed() <-chan struct{} }); ok {
+		cfg.Changed = s.Changed
+	}
+	return translog.NewCheckpointerWithConfig(cfg)
 }
 
 // runCheckpointer signs checkpoints until ctx ends.
-func runCheckpointer(ctx context.Context, c logConfig, db *sqlx.DB, logger *slog.Logger) error {
-	cp, err := newCheckpointer(c, db, logger)
+func runCheckpointer(ctx context.Context, c logConfig, db *sqlx.DB, store eventstore.Store, logger *slog.Logger) error {
+	cp, err := newCheckpointer(c, db, store, logger)
 	if err != nil {
 		return err
 	}

@@ -46,11 +46,11 @@ type Config struct {
 	PollInterval time.Duration
 	// IdlePollInterval replaces PollInterval once a subscriber has seen no
 	// event and no notification for IdleAfter while LISTEN is connected
-	// (defaults 5s and 30s; never below PollInterval): an idle ledger
-	// then costs the server a query per subscriber every few seconds, not
+	// (defaults 30s and 30s; never below PollInterval): an idle ledger
+	// then costs the server a query per subscriber every half minute, not
 	// twice a second. Hidden events (committed while another transaction
 	// kept them unreadable) come right after activity, and are found at
-	// the fast rate.
+	// the fast rate; a lost notification is noticed within a minute.
 	IdlePollInterval time.Duration
 	IdleAfter        time.Duration
 	// AnyRetries bounds retries of an Append with eventstore.Any that lost a
@@ -75,7 +75,7 @@ func (c *Config) setDefaults() {
 		c.PollInterval = 500 * time.Millisecond
 	}
 	if c.IdlePollInterval == 0 {
-		c.IdlePollInterval = 5 * time.Second
+		c.IdlePollInterval = 30 * time.Second
 	}
 	c.IdlePollInterval = max(c.IdlePollInterval, c.PollInterval)
 	if c.IdleAfter == 0 {
@@ -714,6 +714,22 @@ func (s *Store) setListening(ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.heard = ok
+}
+
+// Changed returns a channel closed when new events may be readable: an
+// append by this process, or a notification of one by another (it starts
+// the shared LISTEN connection). Take a fresh one after each close. A
+// closed store returns a channel that is never closed. A checkpointer
+// waits on it so that an idle ledger asks the database nothing.
+func (s *Store) Changed() <-chan struct{} {
+	if err := s.listen(); err != nil {
+		s.cfg.Logger.Debug("LISTEN failed; changes by other processes are not heard", "err", err)
+	}
+	ch, err := s.waitChannel()
+	if err != nil {
+		return nil
+	}
+	return ch
 }
 
 func (s *Store) waitChannel() (<-chan struct{}, error) {

@@ -310,7 +310,17 @@ type CheckpointerConfig struct {
 	// Interval is the shortest time between two checkpoints, across all
 	// processes (default 10s). Run checks this often whether the tree grew.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// Changed, when set, returns a channel closed when new events may have
+	// been appended (postgres.Store.Changed). Run then stops looking once
+	// nothing has changed for IdleAfter (default 30s, at least two
+	// Intervals), and looks again at the first tick after a change, or
+	// after IdleInterval (default 1m) in case a change went unheard. An
+	// idle ledger so costs the database a few statements a minute, not a
+	// transaction every Interval. Without it Run looks at every tick.
+	Changed      func() <-chan struct{}
+	IdleAfter    time.Duration
+	IdleInterval time.Duration
+	Logger       *slog.Logger
 }
 
 func (c *CheckpointerConfig) setDefaults() {
@@ -319,6 +329,12 @@ func (c *CheckpointerConfig) setDefaults() {
 	}
 	if c.Interval == 0 {
 		c.Interval = 10 * time.Second
+	}
+	if c.IdleAfter == 0 {
+		c.IdleAfter = max(30*time.Second, 2*c.Interval)
+	}
+	if c.IdleInterval == 0 {
+		c.IdleInterval = max(time.Minute, c.Interval)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -337,8 +353,8 @@ func (c CheckpointerConfig) Validate() error {
 	if c.Origin == "" || strings.ContainsAny(c.Origin, "\n") || !utf8Valid(c.Origin) {
 		errs = append(errs, errors.New("translog: Origin must be one line of UTF-8 text"))
 	}
-	if c.Interval < 0 {
-		errs = append(errs, errors.New("translog: Interval must not be negative"))
+	if c.Interval < 0 || c.IdleAfter < 0 || c.IdleInterval < 0 {
+		errs = append(errs, errors.New("translog: Interval, IdleAfter and IdleInterval must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -366,6 +382,7 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 	// A failure that lasts (the database is down) is logged once, with a
 	// count when it ends, not at every tick.
 	failures := repeatlog.New(c.cfg.Logger, slog.LevelWarn)
+	active := time.Now() // the last change heard, or failure
 	for {
 		cp, signed, err := c.checkpoint(ctx, true)
 		switch {
@@ -374,6 +391,7 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 		case errors.Is(err, ErrInconsistent):
 			c.cfg.Logger.Error("refusing to sign a checkpoint: the log was rewritten", "err", err)
 		case err != nil:
+			active = time.Now() // retried at the next tick
 			failures.Failed(ctx, "checkpoint failed", err)
 		case signed:
 			failures.OK(ctx)
@@ -381,10 +399,49 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 		default:
 			failures.OK(ctx)
 		}
+		if err := c.wait(ctx, t.C, &active); err != nil {
+			return err
+		}
+	}
+}
+
+// wait returns at the next tick while the log is active; once nothing has
+// changed for IdleAfter, at the first tick after a change or after
+// IdleInterval. The tree grows when the log's projector has applied new
+// events, a moment after the change is heard: looking on the ticks of the
+// next IdleAfter finds it.
+func (c *Checkpointer) wait(ctx context.Context, tick <-chan time.Time, active *time.Time) error {
+	if c.cfg.Changed == nil {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-t.C:
+		case <-tick:
+			return nil
+		}
+	}
+	changed := c.cfg.Changed()
+	if time.Since(*active) >= c.cfg.IdleAfter {
+		idle := time.NewTimer(c.cfg.IdleInterval)
+		defer idle.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-idle.C:
+			return nil
+		case <-changed:
+			*active = time.Now()
+			changed = c.cfg.Changed()
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick:
+			return nil
+		case <-changed:
+			*active = time.Now()
+			changed = c.cfg.Changed()
 		}
 	}
 }

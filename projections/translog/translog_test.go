@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -349,6 +350,61 @@ func TestRunPacesCheckpoints(t *testing.T) {
 		if d := times[i].Sub(times[i-1]); d < 290*time.Millisecond {
 			t.Errorf("checkpoints %v apart", d)
 		}
+	}
+}
+
+// TestRunRestsWhileTheLogIsIdle: with Changed, Run stops looking once
+// nothing has changed for IdleAfter: a tree grown unannounced is not
+// signed, not even at IdleInterval's pace; a change wakes it, and it signs
+// at the next tick. Without the rest it would sign within an Interval.
+func TestRunRestsWhileTheLogIsIdle(t *testing.T) {
+	t.Parallel()
+	e := logtest.New(t)
+	signer, _ := newSigner(t, "idle")
+	var mu sync.Mutex
+	changed := make(chan struct{})
+	announce := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		close(changed)
+		changed = make(chan struct{})
+	}
+	c, err := translog.NewCheckpointerWithConfig(translog.CheckpointerConfig{DB: e.DB, Signer: signer, Interval: 20 * time.Millisecond,
+		IdleAfter: 100 * time.Millisecond, IdleInterval: time.Hour,
+		Changed: func() <-chan struct{} { mu.Lock(); defer mu.Unlock(); return changed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Error(err)
+		}
+	}()
+	signed := func() int {
+		var n int
+		if err := e.DB.Get(&n, `SELECT count(*) FROM translog_checkpoints`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	time.Sleep(300 * time.Millisecond) // idle since the start
+	e.Append(t, 3)
+	e.CatchUp(t, 100)
+	time.Sleep(500 * time.Millisecond) // 25 intervals
+	if n := signed(); n != 0 {
+		t.Fatalf("%d checkpoints signed while idle, with no change heard", n)
+	}
+	announce()
+	deadline := time.Now().Add(10 * time.Second)
+	for signed() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint signed after a change was heard")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
