@@ -3,6 +3,7 @@ package commands
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -40,6 +41,10 @@ type streamState struct {
 	version int64
 	records []cachedRecord
 	history []domain.Envelope
+	// extended is set by the first then: that one state after this one
+	// appends into the spare capacity of records and history, past their
+	// length, which this state never reads; any other extension copies.
+	extended atomic.Bool
 }
 
 // DefaultStreamCacheSize is Deps.StreamCache's default.
@@ -128,11 +133,14 @@ func stateOf(records []eventstore.Recorded, history []domain.Envelope) *streamSt
 
 // then is st followed by events, stored from st.version+1: the events are
 // decoded from their encoded bytes, as a read would decode them.
+//
+// A bulk load (the demo) runs command after command on one stream, each on
+// the state the previous one left: sharing the arrays makes that linear in
+// the stream's length, where copying them made it quadratic.
 func (st *streamState) then(events []eventstore.Event, version int64) (*streamState, error) {
-	next := &streamState{
-		version: version,
-		records: slices.Grow(slices.Clone(st.records), len(events)),
-		history: slices.Grow(slices.Clone(st.history), len(events)),
+	next := &streamState{version: version, records: st.records, history: st.history}
+	if !st.extended.CompareAndSwap(false, true) {
+		next.records, next.history = slices.Clone(st.records), slices.Clone(st.history)
 	}
 	for i, e := range events {
 		ev, m, err := domain.Decode(e.Type, e.Data, e.Metadata)

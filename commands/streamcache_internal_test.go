@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"promiseledger/domain"
+	"promiseledger/eventstore"
 	"promiseledger/eventstore/memory"
 )
 
@@ -101,5 +104,65 @@ func TestStreamCacheBounds(t *testing.T) {
 	c.put("long", state(streamCacheMaxEvents+1), true)
 	if c.get("long") != nil {
 		t.Fatal("a stream longer than streamCacheMaxEvents was kept")
+	}
+}
+
+// TestStreamStateThenKeepsEachStateItsOwn: then shares a state's arrays
+// with its first successor only. Two successors of one state (a stale
+// cache entry extended twice) and the successors of those each hold
+// exactly their own history; the states before them are unchanged.
+func TestStreamStateThenKeepsEachStateItsOwn(t *testing.T) {
+	t.Parallel()
+	event := func(note string) eventstore.Event {
+		e := domain.DeputyActivityReported{DeputyID: "d-1", ReportID: note}
+		m := domain.Meta{EventID: uuid.New(), ActorID: "a", RecordedAt: time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)}
+		typ, data, meta, err := domain.Encode(e, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eventstore.Event{ID: m.EventID, Type: typ, Data: data, Metadata: meta}
+	}
+	notes := func(st *streamState) string {
+		var out []string
+		for i, env := range st.history {
+			out = append(out, env.Event.(domain.DeputyActivityReported).ReportID)
+			if st.records[i].version != int64(i+1) {
+				t.Errorf("record %d has version %d", i, st.records[i].version)
+			}
+		}
+		if int64(len(st.history)) != st.version || len(st.records) != len(st.history) {
+			t.Errorf("version %d, %d records, %d events", st.version, len(st.records), len(st.history))
+		}
+		return strings.Join(out, ",")
+	}
+	then := func(st *streamState, note string) *streamState {
+		t.Helper()
+		next, err := st.then([]eventstore.Event{event(note)}, st.version+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return next
+	}
+	base := &streamState{}
+	for _, n := range []string{"a", "b", "c"} {
+		base = then(base, n)
+	}
+	first, second := then(base, "first"), then(base, "second")
+	firstNext, secondNext := then(first, "first-next"), then(second, "second-next")
+	firstOther := then(first, "first-other")
+	for _, tc := range []struct {
+		st   *streamState
+		want string
+	}{
+		{base, "a,b,c"},
+		{first, "a,b,c,first"},
+		{second, "a,b,c,second"},
+		{firstNext, "a,b,c,first,first-next"},
+		{secondNext, "a,b,c,second,second-next"},
+		{firstOther, "a,b,c,first,first-other"},
+	} {
+		if got := notes(tc.st); got != tc.want {
+			t.Errorf("history %q, want %q", got, tc.want)
+		}
 	}
 }
