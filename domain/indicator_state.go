@@ -121,6 +121,29 @@ type IndicatorState struct {
 
 	addedTarget *float64
 	steps       []step
+	// walk is where settle's walk over steps stopped; idx finds reports by
+	// id. Both make folding a history linear in its length: every event
+	// used to walk every step and search every report again.
+	walk settleWalk
+	idx  reportIdx
+}
+
+// settleWalk is settle's state after walking steps[:steps].
+type settleWalk struct {
+	steps  int
+	status IndicatorStatus
+	target *float64
+	latest int
+}
+
+// reportIdx maps report ids to their index in Reports[:n]. It belongs to
+// the state at owner: a copy of a state (states are values) does not use
+// the original's map, which the original may go on filling, and builds
+// its own when it next applies an event.
+type reportIdx struct {
+	owner *IndicatorState
+	m     map[string]int
+	n     int
 }
 
 // A step is an event that moves the status. Status is recomputed from the
@@ -181,6 +204,7 @@ func (s *IndicatorState) Apply(ev Event, m Meta) error {
 	if err := s.owns(ev); err != nil {
 		return err
 	}
+	rewalk := false
 	switch e := ev.(type) {
 	case ProgressReported:
 		if s.reportIndex(e.ReportID) >= 0 {
@@ -192,6 +216,8 @@ func (s *IndicatorState) Apply(ev Event, m Meta) error {
 		if err := s.corrected(e, m); err != nil {
 			return err
 		}
+		// A correction changes what an earlier step read: walk them all.
+		rewalk = true
 	case IndicatorRetargeted:
 		if e.Target != nil {
 			s.Target = copyFloat(e.Target)
@@ -210,6 +236,9 @@ func (s *IndicatorState) Apply(ev Event, m Meta) error {
 		s.steps = append(s.steps, step{kind: stepCancel})
 	case IndicatorResponsibleAssigned:
 		s.ResponsibleID = e.PersonID
+	}
+	if rewalk {
+		s.walk = settleWalk{}
 	}
 	s.settle()
 	return nil
@@ -272,9 +301,17 @@ func newReport(id, corrects string, r Reading, asOf time.Time, ev Evidence, m Me
 // when the latest reading reaches the target in force at that step; a
 // re-target can complete an in-progress indicator. Only an explicit status
 // change (or a correction, which rewrites an earlier step) moves backwards.
+//
+// The walk goes on from where the previous settle stopped (s.walk): steps
+// only ever get appended, and what an earlier step read changes only with a
+// correction, after which Apply starts the walk over.
 func (s *IndicatorState) settle() {
 	status, target, latest := StatusNotStarted, s.addedTarget, -1
-	for _, st := range s.steps {
+	from := 0
+	if w := s.walk; w.steps > 0 && w.steps <= len(s.steps) {
+		status, target, latest, from = w.status, w.target, w.latest, w.steps
+	}
+	for _, st := range s.steps[from:] {
 		switch st.kind {
 		case stepReport:
 			if latest < 0 || !s.Reports[st.report].AsOf.Before(s.Reports[latest].AsOf) {
@@ -297,6 +334,7 @@ func (s *IndicatorState) settle() {
 			status = StatusCancelled
 		}
 	}
+	s.walk = settleWalk{steps: len(s.steps), status: status, target: target, latest: latest}
 	s.Status = status
 	s.LatestValue, s.Done, s.LatestAsOf = nil, false, time.Time{}
 	if latest >= 0 {
@@ -332,13 +370,25 @@ func (s *IndicatorState) reaches(r Report, target *float64) bool {
 	return *r.Value >= *target
 }
 
+// reportIndex is the index in Reports of the first report with id, or -1.
 func (s *IndicatorState) reportIndex(id string) int {
-	return slices.IndexFunc(s.Reports, func(r Report) bool { return r.ID == id })
+	if s.idx.owner != s || s.idx.n > len(s.Reports) {
+		s.idx = reportIdx{owner: s, m: make(map[string]int, len(s.Reports))}
+	}
+	for ; s.idx.n < len(s.Reports); s.idx.n++ {
+		if _, ok := s.idx.m[s.Reports[s.idx.n].ID]; !ok {
+			s.idx.m[s.Reports[s.idx.n].ID] = s.idx.n
+		}
+	}
+	if i, ok := s.idx.m[id]; ok && s.Reports[i].ID == id {
+		return i
+	}
+	return -1
 }
 
 // Report returns the report with the given id.
 func (s IndicatorState) Report(id string) (Report, bool) {
-	if i := s.reportIndex(id); i >= 0 {
+	if i := slices.IndexFunc(s.Reports, func(r Report) bool { return r.ID == id }); i >= 0 {
 		return s.Reports[i], true
 	}
 	return Report{}, false
