@@ -330,3 +330,24 @@ func TestCancelledReplayLeavesACheckpointThatCoversItsRows(t *testing.T) {
 	}
 	sameRows(t, "resumed after a cancel", snapshot(t, e, projections.IndicatorsName, activeGen(t, e, projections.IndicatorsName)), resumed)
 }
+
+// TestCheckpointOfAnUnregisteredProjectorIsTheStart: Checkpoint answers
+// the start of the log, not an error, for a name never registered (a
+// subscriber asks before its projector's first batch), and the position
+// of a registered one.
+func TestCheckpointOfAnUnregisteredProjectorIsTheStart(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	if pos, err := projections.Checkpoint(ctx, e.db, "never-registered.v1"); err != nil || pos != eventstore.Start {
+		t.Fatalf("unregistered: %s, %v; want the start of the log", pos, err)
+	}
+	if err := projections.Register(ctx, e.db, "registered.v1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`UPDATE projector_checkpoints SET position_commit = 7, position_prepare = 3 WHERE name = 'registered.v1'`); err != nil {
+		t.Fatal(err)
+	}
+	if pos, err := projections.Checkpoint(ctx, e.db, "registered.v1"); err != nil || pos != (eventstore.Position{Commit: 7, Prepare: 3}) {
+		t.Fatalf("registered: %s, %v; want 7/3", pos, err)
+	}
+}
