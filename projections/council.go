@@ -239,11 +239,11 @@ ON CONFLICT (generation, assessment_id) DO UPDATE SET replies = EXCLUDED.replies
 
 // NewReplay implements Replayer: the replay keeps every council,
 // recommendation and assessment folded so far, so a page folds only its
-// own events and stores them, and a run writes each aggregate it touched
-// once, at its end.
+// own events and copies them into rm_council_events, and a run writes each
+// aggregate it touched once, at its end, a table at a time.
 func (Councils) NewReplay(gen int) Replay {
 	return &councilsReplay{gen: gen, councils: map[string]*councilFolded{}, recs: map[string]*recommendationFolded{},
-		assessments: map[string]*assessmentFolded{}}
+		assessments: map[string]*assessmentFolded{}, stored: map[string]map[string]bool{}}
 }
 
 type councilFolded struct {
@@ -269,6 +269,7 @@ type councilsReplay struct {
 	recs        map[string]*recommendationFolded
 	assessments map[string]*assessmentFolded
 	touched     map[string]map[string]bool // by kind, since the last Flush
+	stored      map[string]map[string]bool // by kind, the aggregates an earlier Flush wrote
 }
 
 func (r *councilsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
@@ -321,34 +322,123 @@ func (r *councilsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []events
 			return fmt.Errorf("%s %s: %w", kind, id, err)
 		}
 	}
-	if len(facts) == 0 {
-		return nil
-	}
-	return storeFacts(ctx, tx, councilFacts, r.gen, facts)
+	// Each event is applied once to a generation that held none of them:
+	// COPY stands for storeFacts' ON CONFLICT DO NOTHING.
+	return copyFacts(ctx, tx, councilFacts, r.gen, facts)
 }
 
 // Flush implements Replay: it writes the aggregates touched since the
-// last Flush.
+// last Flush, one COPY per table; the rows an earlier Flush wrote are
+// deleted first. Each row is the one the page path's upsert leaves: the
+// columns the upsert keeps never change after the aggregate's first event.
 func (r *councilsReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
-	touched := r.touched
-	for _, id := range keys(touched[kindCouncil]) {
-		f := r.councils[id]
-		if err := saveCouncilState(ctx, tx, r.gen, f.st, f.version, f.last); err != nil {
-			return fmt.Errorf("%s %s: %w", kindCouncil, id, err)
-		}
+	if err := r.flushCouncils(ctx, tx, keys(r.touched[kindCouncil])); err != nil {
+		return err
 	}
-	for _, id := range keys(touched[kindRecommendation]) {
-		f := r.recs[id]
-		if err := saveRecommendationState(ctx, tx, r.gen, f.st, f.version, f.last); err != nil {
-			return fmt.Errorf("%s %s: %w", kindRecommendation, id, err)
-		}
+	if err := r.flushRecommendations(ctx, tx, keys(r.touched[kindRecommendation])); err != nil {
+		return err
 	}
-	for _, id := range keys(touched[kindAssessment]) {
-		f := r.assessments[id]
-		if err := saveAssessmentState(ctx, tx, r.gen, f.st, f.version); err != nil {
-			return fmt.Errorf("%s %s: %w", kindAssessment, id, err)
+	if err := r.flushAssessments(ctx, tx, keys(r.touched[kindAssessment])); err != nil {
+		return err
+	}
+	for kind, ids := range r.touched {
+		if r.stored[kind] == nil {
+			r.stored[kind] = map[string]bool{}
+		}
+		for id := range ids {
+			r.stored[kind][id] = true
 		}
 	}
 	r.touched = nil
 	return nil
+}
+
+// again deletes, from each of tables, the rows of generation gen whose
+// column col is one of the ids of kind an earlier Flush wrote.
+func (r *councilsReplay) again(ctx context.Context, tx *sqlx.Tx, kind string, ids []string, col string, tables ...string) error {
+	var stored []string
+	for _, id := range ids {
+		if r.stored[kind][id] {
+			stored = append(stored, id)
+		}
+	}
+	if len(stored) == 0 {
+		return nil
+	}
+	for _, t := range tables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE generation = $1 AND `+col+` = ANY($2)`, r.gen, pq.StringArray(stored)); err != nil {
+			return fmt.Errorf("rewrite %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func (r *councilsReplay) flushCouncils(ctx context.Context, tx *sqlx.Tx, ids []string) error {
+	ids = slices.DeleteFunc(ids, func(id string) bool { return r.councils[id].st.ID == "" })
+	if err := r.again(ctx, tx, kindCouncil, ids, "council_id", "rm_councils", "rm_council_members"); err != nil {
+		return err
+	}
+	gen := int64(r.gen)
+	err := copyInto(ctx, tx, "rm_councils", "generation, council_id, kato, level, name, members, version, registered_at, updated_at", len(ids),
+		func(i int) []any {
+			f := r.councils[ids[i]]
+			s := &f.st
+			return []any{gen, s.ID, s.TerritoryKATO, string(s.Level), string(jsonOf(s.Name)), int64(len(s.CurrentMembers())), f.version,
+				s.RegisteredAt, f.last}
+		})
+	if err != nil {
+		return err
+	}
+	type member struct {
+		council string
+		seq     int64
+		m       *domain.CouncilMembership
+	}
+	var members []member
+	for _, id := range ids {
+		s := &r.councils[id].st
+		for i := range s.Memberships {
+			members = append(members, member{s.ID, int64(i + 1), &s.Memberships[i]})
+		}
+	}
+	return copyInto(ctx, tx, "rm_council_members", "generation, council_id, seq, member_id, role, display_name, joined_at, left_at", len(members),
+		func(i int) []any {
+			m := members[i]
+			var left any
+			if !m.m.LeftAt.IsZero() {
+				left = m.m.LeftAt.UTC().Format(timeLayout)
+			}
+			return []any{gen, m.council, m.seq, m.m.MemberID, string(m.m.Role), m.m.DisplayName, m.m.JoinedAt.UTC().Format(timeLayout), left}
+		})
+}
+
+func (r *councilsReplay) flushRecommendations(ctx context.Context, tx *sqlx.Tx, ids []string) error {
+	ids = slices.DeleteFunc(ids, func(id string) bool { return r.recs[id].st.ID == "" })
+	if err := r.again(ctx, tx, kindRecommendation, ids, "recommendation_id", "rm_recommendations"); err != nil {
+		return err
+	}
+	gen := int64(r.gen)
+	return copyInto(ctx, tx, "rm_recommendations", `generation, recommendation_id, council_id, body_id, status, decision, verdict,
+	response_deadline, dissents, drafted_at, version, updated_at, state`, len(ids), func(i int) []any {
+		f := r.recs[ids[i]]
+		s := &f.st
+		return []any{gen, s.ID, s.CouncilID, s.Addressee.ID, string(s.Status), nullable(string(s.Decision())), nullable(string(s.Verdict())),
+			dateOrNil(s.ResponseDeadline), int64(len(s.Dissents)), s.DraftedAt, f.version, f.last, string(jsonOf(*s))}
+	})
+}
+
+func (r *councilsReplay) flushAssessments(ctx context.Context, tx *sqlx.Tx, ids []string) error {
+	ids = slices.DeleteFunc(ids, func(id string) bool { return r.assessments[id].st.ID == "" })
+	if err := r.again(ctx, tx, kindAssessment, ids, "assessment_id", "rm_assessments"); err != nil {
+		return err
+	}
+	gen := int64(r.gen)
+	return copyInto(ctx, tx, "rm_assessments", `generation, assessment_id, council_id, indicator_id, roadmap_id, position, respondents,
+	replies, withdrawn, assessed_at, version, state`, len(ids), func(i int) []any {
+		f := r.assessments[ids[i]]
+		s := &f.st
+		respondents, _ := pq.StringArray(s.Respondents).Value() // never fails
+		return []any{gen, s.ID, s.CouncilID, s.IndicatorID, s.RoadmapID, string(s.Position), respondents, int64(len(s.Replies)),
+			s.Withdrawn, s.AssessedAt, f.version, string(jsonOf(*s))}
+	})
 }

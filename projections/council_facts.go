@@ -66,6 +66,26 @@ ON CONFLICT DO NOTHING`
 	return nil
 }
 
+// copyFacts is storeFacts for a replay: it copies facts that the table
+// cannot hold yet (see copyInto), and refuses, rather than skips, a stored
+// one.
+func copyFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, facts []fact) error {
+	err := copyInto(ctx, tx, string(table), "generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at, recorded_at",
+		len(facts), func(i int) []any {
+			f := &facts[i]
+			eff := f.meta.EffectiveAt
+			if eff.IsZero() {
+				eff = f.meta.RecordedAt
+			}
+			return []any{int64(gen), f.rec.Stream, f.rec.Version, f.kind, f.id, f.rec.ID.String(), f.rec.Type, f.rec.Data, f.rec.Metadata,
+				eff.UTC().Format(time.RFC3339Nano), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)}
+		})
+	if err != nil {
+		return fmt.Errorf("store facts in %s: %w", table, err)
+	}
+	return nil
+}
+
 // aggregateHistory is the stored events of one aggregate, in stream order.
 type aggregateHistory struct {
 	ID      string

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,24 @@ func (Indicators) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []even
 // returns the indicators they touch. Each decoded event is handed to fold
 // (when not nil) in order.
 func storeIndicatorEvents(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded, fold func(id string, r eventstore.Recorded, ev domain.Event, m domain.Meta) error) (map[string]bool, error) {
+	f, touched, err := indicatorFacts(events, fold)
+	if err != nil || len(touched) == 0 {
+		return nil, err
+	}
+	const insertFacts = `INSERT INTO rm_indicator_events (generation, indicator_id, version, event_id, type, data, metadata, effective_at, recorded_at)
+SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[], $7::bytea[], $8::timestamptz[], $9::timestamptz[]) AS u
+ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, insertFacts, gen, pq.StringArray(f.ids), pq.Int64Array(f.versions), pq.StringArray(f.eventIDs),
+		pq.StringArray(f.types), pq.ByteaArray(f.data), pq.ByteaArray(f.meta), pq.StringArray(f.effective), pq.StringArray(f.recorded)); err != nil {
+		return nil, fmt.Errorf("store indicator events: %w", err)
+	}
+	return touched, nil
+}
+
+// indicatorFacts decodes the indicator events among events into the rows
+// of rm_indicator_events, and returns them with the indicators they touch.
+// Each decoded event is handed to fold (when not nil) in order.
+func indicatorFacts(events []eventstore.Recorded, fold func(id string, r eventstore.Recorded, ev domain.Event, m domain.Meta) error) (factRows, map[string]bool, error) {
 	var f factRows
 	touched := map[string]bool{}
 	for _, r := range events {
@@ -73,12 +92,12 @@ func storeIndicatorEvents(ctx context.Context, tx *sqlx.Tx, gen int, events []ev
 		}
 		r, ev, m, err := decodeRecorded(r)
 		if err != nil {
-			return nil, err
+			return f, nil, err
 		}
 		id := strings.TrimPrefix(r.Stream, indicatorPrefix)
 		if fold != nil {
 			if err := fold(id, r, ev, m); err != nil {
-				return nil, err
+				return f, nil, err
 			}
 		}
 		eff := m.EffectiveAt
@@ -95,17 +114,7 @@ func storeIndicatorEvents(ctx context.Context, tx *sqlx.Tx, gen int, events []ev
 		f.recorded = append(f.recorded, m.RecordedAt.UTC().Format(time.RFC3339Nano))
 		touched[id] = true
 	}
-	if len(touched) == 0 {
-		return nil, nil
-	}
-	const insertFacts = `INSERT INTO rm_indicator_events (generation, indicator_id, version, event_id, type, data, metadata, effective_at, recorded_at)
-SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[], $7::bytea[], $8::timestamptz[], $9::timestamptz[]) AS u
-ON CONFLICT DO NOTHING`
-	if _, err := tx.ExecContext(ctx, insertFacts, gen, pq.StringArray(f.ids), pq.Int64Array(f.versions), pq.StringArray(f.eventIDs),
-		pq.StringArray(f.types), pq.ByteaArray(f.data), pq.ByteaArray(f.meta), pq.StringArray(f.effective), pq.StringArray(f.recorded)); err != nil {
-		return nil, fmt.Errorf("store indicator events: %w", err)
-	}
-	return touched, nil
+	return f, touched, nil
 }
 
 // History is an indicator's events in stream order, with its stream version.
@@ -276,29 +285,18 @@ ON CONFLICT (generation, roadmap_id) DO UPDATE SET measures = EXCLUDED.measures,
 }
 
 // NewReplay implements Replayer: the replay keeps every indicator's state
-// folded so far, so a page folds only its own events and stores them, and
-// a run upserts the indicators it touched once, at its end.
+// folded so far, so a page folds only its own events and copies them into
+// rm_indicator_events, and a run writes the indicators it touched once, at
+// its end.
 func (Indicators) NewReplay(gen int) Replay {
-	return &indicatorsReplay{gen: gen, folds: map[string]*indicatorFolded{}}
+	return &indicatorsReplay{gen: gen, folds: map[string]*indicatorFolded{}, stored: map[string]bool{}}
 }
 
 type indicatorsReplay struct {
 	gen     int
 	folds   map[string]*indicatorFolded
 	touched map[string]*indicatorFolded // since the last Flush
-}
-
-// Flush implements Replay: it upserts the indicators touched since the
-// last Flush and re-sums their roadmaps.
-func (r *indicatorsReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
-	if len(r.touched) == 0 {
-		return nil
-	}
-	if err := saveFolds(ctx, tx, r.gen, r.touched); err != nil {
-		return err
-	}
-	r.touched = nil
-	return nil
+	stored  map[string]bool             // indicators whose row an earlier Flush wrote
 }
 
 func (r *indicatorsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
@@ -319,6 +317,72 @@ func (r *indicatorsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []even
 		page[id] = fo
 		return nil
 	}
-	_, err := storeIndicatorEvents(ctx, tx, r.gen, events, fold)
-	return err
+	f, _, err := indicatorFacts(events, fold)
+	if err != nil {
+		return err
+	}
+	// The replay applies each event once to a generation that held none
+	// of them: no fact of these events is stored, so COPY (which refuses a
+	// stored key) stands for the page path's ON CONFLICT DO NOTHING.
+	return copyInto(ctx, tx, "rm_indicator_events", "generation, indicator_id, version, event_id, type, data, metadata, effective_at, recorded_at",
+		len(f.ids), func(i int) []any {
+			return []any{int64(r.gen), f.ids[i], f.versions[i], f.eventIDs[i], f.types[i], f.data[i], f.meta[i], f.effective[i], f.recorded[i]}
+		})
+}
+
+// Flush implements Replay: it writes the indicators touched since the
+// last Flush and re-sums their roadmaps. The rows an earlier Flush wrote
+// are deleted and copied again as they stand now; the row is the one the
+// page path's upsert leaves (same columns, same values).
+func (r *indicatorsReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
+	if len(r.touched) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(r.touched))
+	var again []string
+	roadmaps := map[string]bool{}
+	for id, fo := range r.touched {
+		if fo.st.ID == "" {
+			continue // events before indicator.added cannot exist; be safe
+		}
+		ids = append(ids, id)
+		roadmaps[fo.st.RoadmapID] = true
+		if r.stored[id] {
+			again = append(again, id)
+		}
+	}
+	slices.Sort(ids)
+	if len(again) > 0 {
+		const q = `DELETE FROM rm_indicators WHERE generation = $1 AND indicator_id = ANY($2)`
+		if _, err := tx.ExecContext(ctx, q, r.gen, pq.StringArray(again)); err != nil {
+			return fmt.Errorf("save indicator states: %w", err)
+		}
+	}
+	err := copyInto(ctx, tx, "rm_indicators", `generation, indicator_id, roadmap_id, version, kind, status, weight, completion,
+	deadline, latest_value, responsible_id, reports, corrections, has_evidence, state, updated_at`, len(ids), func(i int) []any {
+		fo := r.touched[ids[i]]
+		st := &fo.st
+		nReports, nCorrections, withEvidence := reportCounts(*st)
+		var latest, responsible any
+		if st.LatestValue != nil {
+			latest = *st.LatestValue
+		}
+		if st.ResponsibleID != "" {
+			responsible = st.ResponsibleID
+		}
+		return []any{int64(r.gen), ids[i], st.RoadmapID, fo.version, string(st.Kind), string(st.Status), st.Weight, st.Completion(),
+			st.Deadline.String(), latest, responsible, nReports, nCorrections, withEvidence, string(jsonOf(*st)),
+			fo.recorded.UTC().Format(time.RFC3339Nano)}
+	})
+	if err != nil {
+		return fmt.Errorf("save indicator states: %w", err)
+	}
+	if err := sumRoadmaps(ctx, tx, r.gen, roadmaps); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r.stored[id] = true
+	}
+	r.touched = nil
+	return nil
 }

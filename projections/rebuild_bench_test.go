@@ -31,7 +31,8 @@ import (
 // handlers' batch path, then rebuilds every read model from the first
 // event and reports each projector's events/s beside the raw read+upsert
 // ceiling measured in the same run, and the total (REBUILD_ONLY: a comma-separated list of the
-// projectors to rebuild, all by default). It runs only with
+// projectors to rebuild, all by default; REBUILD_CATCHUP=1 then also empties the replaying
+// ones' active generations and catches them up together, as a first start does). It runs only with
 // -bench (see docs/performance.md):
 //
 //	REBUILD_SCALE=27 go test -run '^$' -bench RebuildDemoShaped -benchtime 1x -timeout 3h ./projections
@@ -78,11 +79,63 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 				float64(events)/spent.Seconds(), rawTime.Seconds()/spent.Seconds(), float64(peak)/(1<<20))
 		}
 		b.Logf("raw read+upsert: %d events in %s (%.0f events/s)", raw, rawTime.Round(time.Millisecond), float64(raw)/rawTime.Seconds())
+		if benchEnv("REBUILD_CATCHUP", "") != "" {
+			firstCatchUp(b, e, events)
+		}
 	}
 	b.StopTimer()
 	b.ReportMetric(total.Seconds()/float64(b.N), "s/all-rebuilt")
 	b.Logf("every read model rebuilt in %s", (total / time.Duration(b.N)).Round(time.Millisecond))
 	b.ReportMetric(0, "ns/op")
+}
+
+// firstCatchUp empties the active generation of every replaying projector
+// rebuilt above and catches them up together, as the first start of
+// `ledger dev` does (one shared reading of the log), and logs when each
+// one finished.
+func firstCatchUp(b *testing.B, e *env, events int) {
+	b.Helper()
+	ctx := context.Background()
+	var ps []projections.Projector
+	for _, p := range projections.All() {
+		if _, ok := p.(projections.Replayer); !ok {
+			continue
+		}
+		if only := benchEnv("REBUILD_ONLY", ""); only != "" && !slices.Contains(strings.Split(only, ","), p.Name()) {
+			continue
+		}
+		tx, err := e.db.BeginTxx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var gen int
+		if err := tx.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, p.Name()); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Reset(ctx, tx, gen); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Exec(`UPDATE projector_checkpoints SET position_commit = 0, position_prepare = 0, events_total = 0, last_stored_at = NULL
+WHERE name = $1 AND generation = $2`, p.Name(), gen); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	if _, err := e.db.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := projections.CatchUpEach(ctx, e.db, e.store, ps, func(c projections.CaughtUp) {
+		b.Logf("first catch-up, together: %s done after %s", c.Name, time.Since(start).Round(time.Millisecond))
+	}); err != nil {
+		b.Fatal(err)
+	}
+	spent := time.Since(start)
+	b.ReportMetric(spent.Seconds(), "s/first-catch-up")
+	b.Logf("first catch-up of %d replaying projectors together: %d events each in %s", len(ps), events, spent.Round(time.Millisecond))
 }
 
 // fillDemoShaped writes the demo data sets at scale through the command

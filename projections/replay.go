@@ -183,12 +183,18 @@ func generationCheckpoint(ctx context.Context, tx *sqlx.Tx, name string, gen int
 }
 
 // feed reads the log once, from the start, for several replays in a
-// catch-up: each page goes to every subscriber still reading, and the
-// reader waits for the slowest, so at most a few pages are held at a time
-// (each subscriber's channel holds one). Replays only read the pages.
+// catch-up: each page goes to every subscriber still reading. A
+// subscriber's channel holds feedAhead pages, so a replay that is faster
+// than the others goes on at its own pace until it is that far ahead of
+// the slowest (then the reader waits for the slowest): the whole log of a
+// first start (~6 pages) fits, and at most feedAhead+1 pages are held
+// beyond what every replay has taken. Replays only read the pages.
 type feed struct {
 	subs []*feedSub
 }
+
+// feedAhead is how many pages a feed reads ahead of its slowest subscriber.
+const feedAhead = 8
 
 // feedSub is one replay's end of a feed.
 type feedSub struct {
@@ -200,7 +206,7 @@ type feedSub struct {
 }
 
 func (f *feed) subscribe() *feedSub {
-	s := &feedSub{pages: make(chan []eventstore.Recorded, 1), quit: make(chan struct{})}
+	s := &feedSub{pages: make(chan []eventstore.Recorded, feedAhead), quit: make(chan struct{})}
 	f.subs = append(f.subs, s)
 	return s
 }
@@ -223,6 +229,11 @@ func (f *feed) run(ctx context.Context, store eventstore.Store) {
 		}
 		live := 0
 		for _, s := range f.subs {
+			select {
+			case <-s.quit:
+				s.gone = true // its channel may have room, but nobody reads it
+			default:
+			}
 			if s.gone {
 				continue
 			}

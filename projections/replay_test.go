@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,59 @@ import (
 
 // pageOnly hides a projector's Replayer: it is built page by page.
 type pageOnly struct{ projections.Projector }
+
+// watched replays like its projector and keeps count of the events its
+// replays applied and of the first error a replay returned: a replay that
+// fails steps aside for the page path without a word, so comparing rows
+// alone would not show that it failed.
+type watched struct {
+	projections.Replayer
+	mu      sync.Mutex
+	applied int
+	err     error
+}
+
+func (w *watched) NewReplay(gen int) projections.Replay {
+	return &watchedReplay{Replay: w.Replayer.NewReplay(gen), w: w}
+}
+
+// replayedAll fails the test unless the replays applied n events and
+// never failed.
+func (w *watched) replayedAll(t *testing.T, what string, n int64) {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil || int64(w.applied) != n {
+		t.Fatalf("%s %s: the replays applied %d of %d events, error %v", what, w.Name(), w.applied, n, w.err)
+	}
+	w.applied = 0
+}
+
+type watchedReplay struct {
+	projections.Replay
+	w *watched
+}
+
+func (r *watchedReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
+	err := r.Replay.Apply(ctx, tx, events)
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.w.applied += len(events)
+	if err != nil && r.w.err == nil {
+		r.w.err = err
+	}
+	return err
+}
+
+func (r *watchedReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
+	err := r.Replay.Flush(ctx, tx)
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	if err != nil && r.w.err == nil {
+		r.w.err = err
+	}
+	return err
+}
 
 // replayTables are the tables each replaying projector writes.
 var replayTables = map[string][]string{
@@ -112,14 +166,22 @@ func replayAgainstPages(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	pgtestWait(t, e)
-	n, err := projections.CatchUp(ctx, e.db, e.store, replayers())
+	total := totalEvents(t, e.db)
+	var ws []*watched
+	var ps []projections.Projector
+	for _, p := range replayers() {
+		w := &watched{Replayer: p.(projections.Replayer)}
+		ws, ps = append(ws, w), append(ps, w)
+	}
+	n, err := projections.CatchUp(ctx, e.db, e.store, ps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total := totalEvents(t, e.db); int64(n) != total*int64(len(replayers())) {
+	if int64(n) != total*int64(len(replayers())) {
 		t.Fatalf("catch-up applied %d events, want %d per projector", n, total)
 	}
-	for _, p := range replayers() {
+	for i, p := range replayers() {
+		ws[i].replayedAll(t, "catch-up", total)
 		caught := snapshot(t, e, p.Name(), activeGen(t, e, p.Name()))
 		if _, err := projections.Rebuild(ctx, e.db, e.store, pageOnly{p}); err != nil {
 			t.Fatalf("rebuild %s page by page: %v", p.Name(), err)
@@ -129,9 +191,10 @@ func replayAgainstPages(t *testing.T, e *env) {
 			t.Fatalf("%s: the page path built nothing", p.Name())
 		}
 		sameRows(t, p.Name()+" replayed by catch-up", paged, caught)
-		if _, err := projections.Rebuild(ctx, e.db, e.store, p); err != nil {
+		if _, err := projections.Rebuild(ctx, e.db, e.store, ws[i]); err != nil {
 			t.Fatalf("rebuild %s: %v", p.Name(), err)
 		}
+		ws[i].replayedAll(t, "rebuild", total)
 		sameRows(t, p.Name()+" replayed by rebuild", paged, snapshot(t, e, p.Name(), activeGen(t, e, p.Name())))
 		t.Logf("%s: %d rows alike", p.Name(), len(paged))
 	}
@@ -266,4 +329,25 @@ func TestCancelledReplayLeavesACheckpointThatCoversItsRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameRows(t, "resumed after a cancel", snapshot(t, e, projections.IndicatorsName, activeGen(t, e, projections.IndicatorsName)), resumed)
+}
+
+// TestCheckpointOfAnUnregisteredProjectorIsTheStart: Checkpoint answers
+// the start of the log, not an error, for a name never registered (a
+// subscriber asks before its projector's first batch), and the position
+// of a registered one.
+func TestCheckpointOfAnUnregisteredProjectorIsTheStart(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	if pos, err := projections.Checkpoint(ctx, e.db, "never-registered.v1"); err != nil || pos != eventstore.Start {
+		t.Fatalf("unregistered: %s, %v; want the start of the log", pos, err)
+	}
+	if err := projections.Register(ctx, e.db, "registered.v1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`UPDATE projector_checkpoints SET position_commit = 7, position_prepare = 3 WHERE name = 'registered.v1'`); err != nil {
+		t.Fatal(err)
+	}
+	if pos, err := projections.Checkpoint(ctx, e.db, "registered.v1"); err != nil || pos != (eventstore.Position{Commit: 7, Prepare: 3}) {
+		t.Fatalf("registered: %s, %v; want 7/3", pos, err)
+	}
 }

@@ -55,24 +55,18 @@ func (e *EventError) Error() string {
 
 func (e *EventError) Unwrap() error { return e.Err }
 
-// Checkpoint returns where the active generation of a projector resumes.
+// Checkpoint returns where the active generation of a projector resumes:
+// the start of the log for a projector not registered yet.
 func Checkpoint(ctx context.Context, db sqlx.QueryerContext, name string) (eventstore.Position, error) {
-	const q = `SELECT c.position_commit, c.position_prepare
-FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
-WHERE p.name = $1`
-	var c, p int64
-	err := db.QueryRowxContext(ctx, q, name).Scan(&c, &p)
+	_, pos, err := activeCheckpoint(ctx, db, name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return eventstore.Start, nil
 	}
-	if err != nil {
-		return eventstore.Start, fmt.Errorf("checkpoint of %s: %w", name, err)
-	}
-	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
+	return pos, err
 }
 
 // activeCheckpoint returns a registered projector's active generation and
-// its checkpoint.
+// its checkpoint; an unregistered one's error wraps sql.ErrNoRows.
 func activeCheckpoint(ctx context.Context, db sqlx.QueryerContext, name string) (int, eventstore.Position, error) {
 	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare
 FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
@@ -549,19 +543,23 @@ func CatchUpEach(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []
 		wg    sync.WaitGroup
 	)
 	// The projectors that replay from the start of the log share one
-	// reading of it.
+	// reading of it; each one's checkpoint is read here, once.
+	fresh := make([]*generationState, len(ps))
 	subs := make([]*feedSub, len(ps))
 	var f feed
 	for i, p := range ps {
-		if _, ok := p.(Replayer); !ok {
-			continue
-		}
 		if err := ensure(ctx, db, p.Name()); err != nil {
 			return 0, err
 		}
-		if _, pos, err := activeCheckpoint(ctx, db, p.Name()); err != nil {
+		if _, ok := p.(Replayer); !ok {
+			continue
+		}
+		gen, pos, err := activeCheckpoint(ctx, db, p.Name())
+		if err != nil {
 			return 0, err
-		} else if pos == eventstore.Start {
+		}
+		if pos == eventstore.Start {
+			fresh[i] = &generationState{gen: gen, pos: pos}
 			subs[i] = f.subscribe()
 		}
 	}
@@ -575,7 +573,7 @@ func CatchUpEach(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []
 	for i, p := range ps {
 		wg.Go(func() {
 			began := time.Now()
-			n, stopped, err := catchUpOne(ctx, db, store, p, subs[i])
+			n, stopped, err := catchUpOne(ctx, db, store, p, fresh[i], subs[i])
 			mu.Lock()
 			defer mu.Unlock()
 			total += n
@@ -592,38 +590,29 @@ func CatchUpEach(ctx context.Context, db *sqlx.DB, store eventstore.Store, ps []
 	return total, errors.Join(errs...)
 }
 
-// catchUpOne catches p up; sub, when not nil, is its share of a feed of
-// the log from the start.
-func catchUpOne(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, sub *feedSub) (int, error, error) {
+// catchUpOne catches up p, registered already. fresh, when not nil, is
+// its active generation, which holds nothing yet: it is replayed first,
+// reading the log from sub when not nil (a share of a feed from the start).
+func catchUpOne(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, fresh *generationState, sub *feedSub) (int, error, error) {
 	quit := func() {} // tells the feed this projector reads no more of it
 	if sub != nil {
 		quit = sync.OnceFunc(func() { close(sub.quit) })
 	}
 	defer quit()
-	if err := ensure(ctx, db, p.Name()); err != nil {
-		return 0, nil, err
-	}
 	total := 0
-	if r, ok := p.(Replayer); ok {
-		// A generation that holds nothing yet is replayed; the page path
-		// below takes over wherever the replay stops.
-		gen, pos, err := activeCheckpoint(ctx, db, p.Name())
-		if err != nil {
-			return 0, nil, err
+	if r, ok := p.(Replayer); ok && fresh != nil {
+		// The page path below takes over wherever the replay stops.
+		next := func(pos eventstore.Position) ([]eventstore.Recorded, error) {
+			return store.ReadAll(ctx, pos, replayPageSize)
 		}
-		if pos == eventstore.Start {
-			next := func(pos eventstore.Position) ([]eventstore.Recorded, error) {
-				return store.ReadAll(ctx, pos, replayPageSize)
-			}
-			if sub != nil {
-				next = sub.next
-			}
-			_, n, _, err := replayFrom(ctx, db, r, gen, pos, true, next)
-			quit()
-			total += n
-			if err != nil {
-				return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
-			}
+		if sub != nil {
+			next = sub.next
+		}
+		_, n, _, err := replayFrom(ctx, db, r, fresh.gen, fresh.pos, true, next)
+		quit()
+		total += n
+		if err != nil {
+			return total, nil, fmt.Errorf("catch up %s: %w", p.Name(), err)
 		}
 	}
 	quit()

@@ -1,0 +1,44 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// copyInto writes n rows into table with COPY, inside tx; row(i) returns
+// the values of row i in the order of columns (strings, []byte for bytea,
+// int64, float64, bool, or nil for NULL). A replay writes with it the rows
+// it knows no other row stands in the way of (its generation started
+// empty, and the rows it rewrites it deletes first): COPY only inserts, so
+// a key stored already fails the whole statement, and the replay steps
+// aside for the page path. Against the unnest of array parameters that
+// the page path binds, COPY sends each value once, in its text form (a
+// bytea array doubles its bytes into hex, then quotes it, and the server
+// parses the whole literal before the first row), and keeps no arbiter
+// index to consult: about half the time per row (docs/performance.md, "7
+// December").
+func copyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, row func(i int) []any) (err error) {
+	if n == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY `+table+` (`+columns+`) FROM STDIN`)
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	defer func() {
+		if cerr := stmt.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("copy into %s: %w", table, cerr)
+		}
+	}()
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil { // ends the COPY
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return nil
+}
