@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -38,7 +40,8 @@ import (
 //	in_force, cut (Unix seconds, nanoseconds)
 //
 // A "?" field is a byte 0 (nil) or 1 followed by the value; a bool is a
-// byte 0 or 1. Components whose metrics share a family (the activity
+// byte 0 or 1. A rating reads back exactly as its JSON did (text that is
+// not UTF-8 included, see str). Components whose metrics share a family (the activity
 // metrics of one report, indicators_done_share and indicators_progress)
 // carry the same evidence list, stored once.
 //
@@ -53,7 +56,35 @@ type ratingWriter struct{ b []byte }
 
 func (w *ratingWriter) uint(n uint64) { w.b = binary.AppendUvarint(w.b, n) }
 func (w *ratingWriter) int(n int)     { w.b = binary.AppendVarint(w.b, int64(n)) }
-func (w *ratingWriter) str(s string)  { w.uint(uint64(len(s))); w.b = append(w.b, s...) }
+// str writes s as JSON would have kept it: each byte that is not UTF-8
+// becomes U+FFFD, as encoding/json writes it, so that a rating reads back
+// exactly as it did through jsonb. (The ratings' text is in pgtext's
+// escaped form, always UTF-8; this only keeps the two forms equal.)
+func (w *ratingWriter) str(s string) {
+	if !utf8.ValidString(s) {
+		s = jsonValidUTF8(s)
+	}
+	w.uint(uint64(len(s)))
+	w.b = append(w.b, s...)
+}
+
+// jsonValidUTF8 replaces every byte of s that is not part of a UTF-8
+// sequence with U+FFFD, byte by byte like encoding/json (unlike
+// strings.ToValidUTF8, which replaces a run once).
+func jsonValidUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
 func (w *ratingWriter) float(f float64) {
 	w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(f))
 }
