@@ -56,6 +56,7 @@ type ratingWriter struct{ b []byte }
 
 func (w *ratingWriter) uint(n uint64) { w.b = binary.AppendUvarint(w.b, n) }
 func (w *ratingWriter) int(n int)     { w.b = binary.AppendVarint(w.b, int64(n)) }
+
 // str writes s as JSON would have kept it: each byte that is not UTF-8
 // becomes U+FFFD, as encoding/json writes it, so that a rating reads back
 // exactly as it did through jsonb. (The ratings' text is in pgtext's
