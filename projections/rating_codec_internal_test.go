@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func codecSamples() map[string]DeputyRatingView {
 					Events: slices40(indicators)},
 				{Key: "replies", Source: domain.MetricAssessmentReplyShare, Weight: 2,
 					Normalization: domain.Normalization{Kind: domain.NormalizeIdentity}, Events: []uuid.UUID{}},
-				{Key: "other", Source: domain.MetricAppealsHandled, Weight: -0.0, Raw: 1e-300, Numerator: -1.5e300,
+				{Key: "other", Source: domain.MetricAppealsHandled, Weight: math.Copysign(0, -1), Raw: 1e-300, Numerator: -1.5e300,
 					Normalization: domain.Normalization{Kind: domain.NormalizeMinMax, Scope: domain.ScopeAssembly}, Events: ids(2, 1)},
 			}},
 		InForce: true, Cut: time.Date(2023, 12, 31, 23, 59, 59, 999999999, time.UTC)}
