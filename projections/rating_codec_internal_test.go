@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/google/uuid"
 
 	"promiseledger/domain"
@@ -177,11 +178,22 @@ func TestRatingCodecRefusesMalformedRecords(t *testing.T) {
 			t.Fatalf("a record cut to %d of %d bytes: err %v", n, len(body), err)
 		}
 	}
+	record := func(r ratingRecord) []byte {
+		b, err := cbor.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	for name, b := range map[string][]byte{
-		"trailing byte":  append(append([]byte(nil), body...), 0),
-		"unknown layout": append([]byte{2}, body[1:]...),
-		"json":           []byte(`{"method":"m"}`),
-		"huge string":    {ratingBodyV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+		"trailing byte":         append(append([]byte(nil), body...), 0),
+		"unknown layout":        record(ratingRecord{Layout: 2}),
+		"json":                  []byte(`{"method":"m"}`),
+		"huge string":           {0x82, 0x01, 0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		"evidence out of range": record(ratingRecord{Layout: 1, Components: []componentRecord{{Evidence: 3}}}),
+		"text not UTF-8":        record(ratingRecord{Layout: 1, Method: "\xff"}),
+		"cut past a second":     record(ratingRecord{Layout: 1, CutNanos: 1e9}),
+		"not an array":          {0x01},
 	} {
 		if _, err := decodeRating(b); !errors.Is(err, errRatingBody) {
 			t.Errorf("%s: err %v", name, err)
