@@ -137,8 +137,8 @@ func jsonValidUTF8(s string) string {
 func encodeRating(v DeputyRatingView) []byte {
 	r := v.DeputyRating
 	rec := ratingRecord{Layout: ratingBodyV1, Method: jsonText(r.Method), Version: r.Version,
-		Start: [3]int{r.Period.Start.Year, int(r.Period.Start.Month), r.Period.Start.Day},
-		End:   [3]int{r.Period.End.Year, int(r.Period.End.Month), r.Period.End.Day},
+		Start:       [3]int{r.Period.Start.Year, int(r.Period.Start.Month), r.Period.Start.Day},
+		End:         [3]int{r.Period.End.Year, int(r.Period.End.Month), r.Period.End.Day},
 		Provisional: r.Provisional, DeputyID: jsonText(r.DeputyID), DisplayName: jsonText(r.DisplayName),
 		AssemblyID: jsonText(r.AssemblyID), Level: jsonText(string(r.Level)), FactionDays: r.FactionDays, Rated: r.Rated,
 		NotRated: jsonText(r.NotRated), Score: r.Score, RankAssembly: r.RankAssembly, AssemblyRated: r.AssemblyRated,
@@ -229,7 +229,7 @@ func decodeRating(body []byte) (DeputyRatingView, error) {
 		}
 		v.Components[i] = domain.ComponentScore{Key: c.Key, Source: domain.MetricSource(c.Source), Weight: c.Weight,
 			Normalization: domain.Normalization{Kind: domain.NormalizationKind(c.Kind), Scope: domain.RatingScope(c.Scope), Target: c.Target},
-			HasData: c.HasData, Raw: c.Raw, Numerator: c.Numerator, Denominator: c.Denom, Min: c.Min, Max: c.Max,
+			HasData:       c.HasData, Raw: c.Raw, Numerator: c.Numerator, Denominator: c.Denom, Min: c.Min, Max: c.Max,
 			Normalized: c.Normalized, Points: c.Points, Events: events}
 	}
 	return v, nil
