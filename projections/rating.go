@@ -453,8 +453,8 @@ func saveLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, views []
 }
 
 // A level is written in statements of at most saveChunkRows ratings and
-// about saveChunkBytes of stored ratings (the last rating may pass it). Tests make
-// the chunks tiny (SetRatingSaveChunks).
+// about saveChunkBytes of stored ratings (the last rating may pass it).
+// Tests make the chunks tiny (SetRatingSaveChunks).
 var saveChunkRows, saveChunkBytes = atomicInt(4000), atomicInt(16 << 20)
 
 func atomicInt(n int64) *atomic.Int64 {
