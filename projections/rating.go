@@ -414,11 +414,13 @@ func (b ratingBatch) levels(ctx context.Context, tx *sqlx.Tx, gen int) ([]string
 // only the rows whose content changed. A row's digest is of its whole
 // rating, key included, so the set of stored digests says which views are
 // stored already: the rest are upserted, then the rows whose digest no
-// view has (gone) are deleted. The views are encoded a chunk at a time in
-// a goroutine, beside the server writing the chunk before: neither the
-// whole level's JSON nor one statement carrying it is ever built (at a
-// million events that one statement passed PostgreSQL's 1 GB limit on a
-// message and the server dropped the connection).
+// view has (gone) are deleted. A row stored by an older version (jsonb
+// rating, digest of its JSON) matches no view and is rewritten. The views
+// are encoded a chunk at a time in a goroutine, beside the server writing
+// the chunk before: neither the whole level's stored ratings nor one
+// statement carrying them is ever built (at a million events that one
+// statement passed PostgreSQL's 1 GB limit on a message and the server
+// dropped the connection).
 func saveLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, views []DeputyRatingView) error {
 	maxRows, maxBytes := int(saveChunkRows.Load()), int(saveChunkBytes.Load())
 	return saveLevelChunks(ctx, tx, gen, level, func(ctx context.Context) func() ([]levelRow, bool) {
@@ -451,8 +453,8 @@ func saveLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, views []
 }
 
 // A level is written in statements of at most saveChunkRows ratings and
-// about saveChunkBytes of JSON (the last rating may pass it). Tests make
-// the chunks tiny (SetRatingSaveChunks).
+// about saveChunkBytes of stored ratings (the last rating may pass it).
+// Tests make the chunks tiny (SetRatingSaveChunks).
 var saveChunkRows, saveChunkBytes = atomicInt(4000), atomicInt(16 << 20)
 
 func atomicInt(n int64) *atomic.Int64 {
@@ -461,7 +463,8 @@ func atomicInt(n int64) *atomic.Int64 {
 	return &a
 }
 
-// levelRow is a rating ready to store: its JSON and the digest of it.
+// levelRow is a rating ready to store: its stored form (encodeRating)
+// and the digest of it.
 type levelRow struct {
 	view   DeputyRatingView
 	body   []byte
@@ -469,7 +472,7 @@ type levelRow struct {
 }
 
 func levelRowOf(v DeputyRatingView) levelRow {
-	body := jsonOf(v)
+	body := encodeRating(v)
 	sum := sha256.Sum256(body)
 	return levelRow{view: v, body: body, digest: hex.EncodeToString(sum[:])}
 }
@@ -587,7 +590,7 @@ func copyLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, open chu
 
 func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func() ([]levelRow, bool)) (err error) {
 	const q = `COPY rm_deputy_ratings (generation, method, version, period_start, period_end, deputy_id, assembly_id, level,
-	rated, score, rank_assembly, rank_level, in_force, provisional, rating, digest) FROM STDIN`
+	rated, score, rank_assembly, rank_level, in_force, provisional, body, digest) FROM STDIN`
 	stmt, err := tx.PrepareContext(ctx, q)
 	if err != nil {
 		return err
@@ -606,7 +609,7 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func
 			v := row.view
 			if _, err := stmt.ExecContext(ctx, gen, v.Method, v.Version, v.Period.Start.String(), v.Period.End.String(), v.DeputyID,
 				v.AssemblyID, level, v.Rated, floatOrNil(v.Score), intOrNil(v.RankAssembly), intOrNil(v.RankLevel), v.InForce,
-				v.Provisional, string(row.body), row.digest); err != nil {
+				v.Provisional, row.body, row.digest); err != nil {
 				return err
 			}
 		}
@@ -648,19 +651,19 @@ func upsertLevelRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, ro
 	// ON CONFLICT replaces a changed rating's old row, and guards against a
 	// row of the same key under another level.
 	const upsert = `INSERT INTO rm_deputy_ratings (generation, method, version, period_start, period_end, deputy_id, assembly_id, level,
-	rated, score, rank_assembly, rank_level, in_force, provisional, rating, digest)
+	rated, score, rank_assembly, rank_level, in_force, provisional, body, digest)
 SELECT $1, u.method, u.version, u.start, u.end_, u.deputy, u.assembly, $2, u.rated, u.score, u.rank_a, u.rank_l, u.in_force,
-	u.provisional, u.rating::jsonb, u.digest
+	u.provisional, u.body, u.digest
 FROM unnest($3::text[], $4::int[], $5::date[], $6::date[], $7::text[], $8::text[], $9::bool[], $10::float8[], $11::int[], $12::int[],
-	$13::bool[], $14::bool[], string_to_array($15, E'\n'), $16::text[])
-	AS u(method, version, start, end_, deputy, assembly, rated, score, rank_a, rank_l, in_force, provisional, rating, digest)
+	$13::bool[], $14::bool[], $15::bytea[], $16::text[])
+	AS u(method, version, start, end_, deputy, assembly, rated, score, rank_a, rank_l, in_force, provisional, body, digest)
 ON CONFLICT (generation, method, version, period_start, deputy_id) DO UPDATE SET period_end = EXCLUDED.period_end,
 	assembly_id = EXCLUDED.assembly_id, level = EXCLUDED.level, rated = EXCLUDED.rated, score = EXCLUDED.score,
 	rank_assembly = EXCLUDED.rank_assembly, rank_level = EXCLUDED.rank_level, in_force = EXCLUDED.in_force,
-	provisional = EXCLUDED.provisional, rating = EXCLUDED.rating, digest = EXCLUDED.digest`
+	provisional = EXCLUDED.provisional, rating = NULL, body = EXCLUDED.body, digest = EXCLUDED.digest`
 	_, err := tx.ExecContext(ctx, upsert, gen, level, pq.StringArray(methods), pq.GenericArray{A: versions}, pq.StringArray(starts), pq.StringArray(ends),
 		pq.StringArray(deputies), pq.StringArray(assemblies), pq.BoolArray(rated), pq.GenericArray{A: scores}, pq.GenericArray{A: rankA},
-		pq.GenericArray{A: rankL}, pq.BoolArray(inForce), pq.BoolArray(provisional), jsonLines(bodies), pq.StringArray(digests))
+		pq.GenericArray{A: rankL}, pq.BoolArray(inForce), pq.BoolArray(provisional), pq.ByteaArray(bodies), pq.StringArray(digests))
 	return err
 }
 

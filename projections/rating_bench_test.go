@@ -26,7 +26,9 @@ import (
 // rebuild's own included) per page of RebuildPageSize events. Set
 // RATING_BENCH_DUMP to a file name to write the rebuilt read model there
 // (to compare two versions of the projector: the data set is
-// deterministic).
+// deterministic), and RATING_BENCH_VIEWS to write the answers read from it
+// (dumpRatingViews: every deputy's ratings and every league table), which
+// stay comparable when the stored form changes.
 func BenchmarkRatingsRebuild(b *testing.B) {
 	ctx := context.Background()
 	e := newEnv(b)
@@ -84,6 +86,16 @@ func BenchmarkRatingsRebuild(b *testing.B) {
 	b.Logf("read model digest %s", hex.EncodeToString(sum[:]))
 	if path := os.Getenv("RATING_BENCH_DUMP"); path != "" {
 		if err := os.WriteFile(path, []byte(dump), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if path := os.Getenv("RATING_BENCH_VIEWS"); path != "" {
+		start := time.Now()
+		views := dumpRatingViews(b, e.db)
+		sum := sha256.Sum256([]byte(views))
+		b.Logf("rating views (%d lines, read in %s) digest %s", strings.Count(views, "\n"), time.Since(start).Round(time.Millisecond),
+			hex.EncodeToString(sum[:]))
+		if err := os.WriteFile(path, []byte(views), 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}

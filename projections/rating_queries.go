@@ -160,22 +160,58 @@ func DeputyRatings(ctx context.Context, db sqlx.QueryerContext, deputyID string,
 	if rq.Version != 0 {
 		w.add("version = " + w.arg(rq.Version))
 	}
-	return selectRatings(ctx, db, `SELECT rating FROM rm_deputy_ratings WHERE generation = `+ratingsGen+w.and()+
+	return selectRatings(ctx, db, `SELECT `+ratingColumns+` FROM rm_deputy_ratings WHERE generation = `+ratingsGen+w.and()+
 		` ORDER BY method, version, period_start`, w.args...)
 }
 
+// ratingColumns are what selectRatings reads of a stored rating: its
+// record (body), or for a row an older version wrote, its jsonb rating.
+const ratingColumns = `body, rating`
+
+// selectRatings runs q, which selects ratingColumns, and decodes the
+// ratings.
 func selectRatings(ctx context.Context, db sqlx.QueryerContext, q string, args ...any) ([]DeputyRatingView, error) {
-	var bodies [][]byte
-	if err := sqlx.SelectContext(ctx, db, &bodies, q, args...); err != nil {
+	rows, err := db.QueryxContext(ctx, q, args...)
+	if err != nil {
 		return nil, fmt.Errorf("ratings: %w", err)
 	}
-	out := make([]DeputyRatingView, len(bodies))
-	for i, b := range bodies {
-		if err := json.Unmarshal(b, &out[i]); err != nil {
+	defer rows.Close()
+	var out []DeputyRatingView
+	for rows.Next() {
+		var body, doc []byte
+		if err := rows.Scan(&body, &doc); err != nil {
+			return nil, fmt.Errorf("ratings: %w", err)
+		}
+		v, err := storedRating(body, doc)
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ratings: %w", err)
+	}
+	if out == nil {
+		out = []DeputyRatingView{}
 	}
 	return out, nil
+}
+
+// storedRating decodes a stored rating: its record, or the jsonb document
+// of a row written before the record existed (migration 0008), which
+// reads back as it always did.
+func storedRating(body, doc []byte) (DeputyRatingView, error) {
+	if body != nil {
+		return decodeRating(body)
+	}
+	var v DeputyRatingView
+	if doc == nil {
+		return v, fmt.Errorf("%w: neither a record nor a document", errRatingBody)
+	}
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return v, fmt.Errorf("%w: %w", errRatingBody, err)
+	}
+	return v, nil
 }
 
 // LeagueQuery selects a league table: a level, or one assembly of it.
@@ -309,7 +345,7 @@ FROM rm_deputy_ratings WHERE generation = ` + ratingsGen + w.and() + ` GROUP BY 
 		w.add("method = " + w.arg(lq.Method))
 		w.add("version = " + w.arg(lq.Version))
 		w.add("period_start = " + w.arg(start.String()) + "::date")
-		rows, err := selectRatings(ctx, db, `SELECT rating FROM rm_deputy_ratings WHERE generation = `+ratingsGen+w.and(), w.args...)
+		rows, err := selectRatings(ctx, db, `SELECT `+ratingColumns+` FROM rm_deputy_ratings WHERE generation = `+ratingsGen+w.and(), w.args...)
 		if err != nil {
 			return League{}, err
 		}
