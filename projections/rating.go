@@ -225,11 +225,11 @@ FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generati
 	}
 	computed := make([][]levelRow, len(pending))
 	for i, p := range pending {
-		views, err := computeLevel(ctx, ro, gen, p.Level, Axes{})
+		rows, err := liveLevelRows(ctx, db, ro, gen, p.Level, covered)
 		if err != nil {
 			return eventstore.Start, fmt.Errorf("ratings of the %s level: %w", p.Level, err)
 		}
-		computed[i] = levelRowsOf(views)
+		computed[i] = rows
 	}
 	if settleLiveComputed != nil {
 		settleLiveComputed(ctx, gen)
