@@ -46,6 +46,11 @@ var ratingCacheMutantDays atomic.Int64
 
 // levelKey names a level of a generation in one database (tests run many
 // databases in one process).
+// ratingCacheFolds and ratingCacheLoads count the live settles of a level
+// that folded new facts into the kept level and those that loaded it
+// whole (tests read them).
+var ratingCacheFolds, ratingCacheLoads atomic.Int64
+
 type levelKey struct {
 	db    *sqlx.DB
 	gen   int
@@ -152,6 +157,8 @@ func liveLevelRows(ctx context.Context, db *sqlx.DB, q sqlx.QueryerContext, gen 
 		var ok bool
 		if from, ok = e.fold(level, facts); !ok {
 			e = nil
+		} else {
+			ratingCacheFolds.Add(1)
 		}
 	} else if e != nil {
 		from = endOfTime
@@ -162,6 +169,7 @@ func liveLevelRows(ctx context.Context, db *sqlx.DB, q sqlx.QueryerContext, gen 
 			return nil, err
 		}
 		e, from = &levelCache{d: d}, time.Time{}
+		ratingCacheLoads.Add(1)
 	}
 	rows := e.compute(from)
 	e.pos = covered

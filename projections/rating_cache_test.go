@@ -72,7 +72,7 @@ func ratingRandomRun(t *testing.T, e *env, seed uint64) (differed []int) {
 	}
 	accepted := 0
 	defer func() { t.Logf("seed %d: %d commands accepted", seed, accepted) }()
-	for round := range 12 {
+	for round := range 16 {
 		for range 2 + rng.IntN(6) {
 			now = now.Add(time.Duration(6+rng.IntN(24*9)) * time.Hour)
 			e.mu.Lock()
@@ -251,7 +251,14 @@ func sameRatingsQuiet(a, b []projections.DeputyRatingView) bool {
 // end the same rm_deputy_ratings as a rebuild.
 func TestRatingIncrementalSettleEqualsRebuild(t *testing.T) {
 	t.Parallel()
-	for seed := range uint64(3) {
+	folds, _ := projections.RatingCacheCounts()
+	t.Cleanup(func() {
+		// The counts are process-wide: other tests only add to them.
+		if now, loads := projections.RatingCacheCounts(); now-folds < 20 {
+			t.Errorf("only %d live settles folded new facts into a kept level (%d loads): the incremental path went untested", now-folds, loads)
+		}
+	})
+	for seed := range uint64(6) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
