@@ -22,4 +22,6 @@ func SetRatingCacheBudget(bytes int64) int64 { return ratingCacheBudget.Swap(byt
 
 // RatingCacheCounts returns how many live settles of a level folded new
 // facts into the level kept in memory, and how many loaded it whole.
-func RatingCacheCounts() (folds, loads int64) { return ratingCacheFolds.Load(), ratingCacheLoads.Load() }
+func RatingCacheCounts() (folds, loads int64) {
+	return ratingCacheFolds.Load(), ratingCacheLoads.Load()
+}
