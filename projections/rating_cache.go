@@ -161,7 +161,14 @@ func liveLevelRows(ctx context.Context, db *sqlx.DB, q sqlx.QueryerContext, gen 
 			ratingCacheFolds.Add(1)
 		}
 	} else if e != nil {
-		from = endOfTime
+		// Nothing new since (a settle whose write failed, a level marked
+		// again by facts of the same snapshot): the kept rows stand.
+		var rows []levelRow
+		for _, g := range e.order {
+			rows = append(rows, e.rows[g]...)
+		}
+		liveRatings.put(k, e)
+		return rows, nil
 	}
 	if e == nil {
 		d, err := loadLevel(ctx, q, gen, level, Axes{})
