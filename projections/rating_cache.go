@@ -35,8 +35,9 @@ import (
 
 // ratingCacheBudget bounds what the cache holds, in approximate bytes
 // (facts folded and rows kept); past it the least recently used levels are
-// dropped.
-var ratingCacheBudget = atomicInt(256 << 20)
+// dropped. The demo data set's largest level (district, 115,642 ratings
+// of ~2 KB of JSON each) weighs about 350 MB by this count.
+var ratingCacheBudget = atomicInt(1 << 30)
 
 // ratingCacheMutantDays, when not zero (tests only), moves the time each
 // fact is taken to change ratings from that many days later: a wrong rule
@@ -202,6 +203,11 @@ func (e *levelCache) compute(from time.Time) []levelRow {
 		r := e.rows[k]
 		if views != nil || r == nil {
 			r = levelRowsOf(views)
+			// A row keeps its rating as JSON (body): the components
+			// are not needed again and would double the row's weight.
+			for i := range r {
+				r[i].view.Components = nil
+			}
 		}
 		rows[k] = r
 		order = append(order, k)
