@@ -170,14 +170,47 @@ func (Ratings) Settle(ctx context.Context, tx *sqlx.Tx, gen int) error {
 	if err := fastCompression(ctx, tx); err != nil {
 		return err
 	}
+	// The levels computed here are kept for the live settle (rating_cache.go)
+	// when they fit and were loaded from exactly the facts up to the
+	// checkpoint: then the first live settle after a catch-up or a rebuild
+	// folds in only what came since instead of loading every level again.
+	db, err := databaseOf(ctx, tx)
+	if err != nil {
+		return err
+	}
+	pos, err := factsPosition(ctx, tx, gen)
+	if err != nil {
+		return err
+	}
+	kept := map[string]*levelCache{}
 	for _, level := range levels {
-		views, err := computeLevel(ctx, tx, gen, level, Axes{})
+		d, err := loadLevel(ctx, tx, gen, level, Axes{})
 		if err != nil {
 			return fmt.Errorf("ratings of the %s level: %w", level, err)
 		}
+		if keepable(d) {
+			e := &levelCache{d: d}
+			if err := saveLevelRows(ctx, tx, gen, level, e.compute(time.Time{})); err != nil {
+				return fmt.Errorf("save ratings of the %s level: %w", level, err)
+			}
+			kept[level] = e
+			continue
+		}
+		var views []DeputyRatingView
+		d.each(nil, func(_ periodKey, vs []DeputyRatingView) { views = append(views, vs...) })
 		if err := saveLevel(ctx, tx, gen, level, views); err != nil {
 			return fmt.Errorf("save ratings of the %s level: %w", level, err)
 		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	if ok, err := nothingPast(ctx, tx, gen, pos); err != nil || !ok {
+		return err
+	}
+	for level, e := range kept {
+		e.pos = pos
+		liveRatings.put(levelKey{db, gen, level}, e)
 	}
 	return nil
 }
@@ -226,9 +259,13 @@ FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generati
 	if len(pending) == 0 {
 		return covered, nil
 	}
+	dbName, err := databaseOf(ctx, ro)
+	if err != nil {
+		return eventstore.Start, err
+	}
 	computed := make([][]levelRow, len(pending))
 	for i, p := range pending {
-		rows, err := liveLevelRows(ctx, db, ro, gen, p.Level, covered)
+		rows, err := liveLevelRows(ctx, dbName, ro, gen, p.Level, covered)
 		if err != nil {
 			return eventstore.Start, fmt.Errorf("ratings of the %s level: %w", p.Level, err)
 		}

@@ -45,17 +45,28 @@ var ratingCacheBudget = atomicInt(1 << 30)
 // catch.
 var ratingCacheMutantDays atomic.Int64
 
-// levelKey names a level of a generation in one database (tests run many
-// databases in one process).
 // ratingCacheFolds and ratingCacheLoads count the live settles of a level
 // that folded new facts into the kept level and those that loaded it
 // whole (tests read them).
 var ratingCacheFolds, ratingCacheLoads atomic.Int64
 
+// levelKey names a level of a generation in one database (tests run many
+// databases in one process; see databaseOf).
 type levelKey struct {
-	db    *sqlx.DB
+	db    string
 	gen   int
 	level string
+}
+
+// databaseOf names the database q reads: a cache key, so that a level kept
+// for one database is never used for another.
+func databaseOf(ctx context.Context, q sqlx.QueryerContext) (string, error) {
+	var name string
+	const sel = `SELECT current_database() || '@' || coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0)`
+	if err := sqlx.GetContext(ctx, q, &name, sel); err != nil {
+		return "", fmt.Errorf("database name: %w", err)
+	}
+	return name, nil
 }
 
 type levelCache struct {
@@ -139,7 +150,7 @@ func (c *ratingCache) forget() {
 // liveLevelRows computes the rows of a level as of covered, the checkpoint
 // of the snapshot q (a transaction of db) reads, reusing what the cache
 // holds.
-func liveLevelRows(ctx context.Context, db *sqlx.DB, q sqlx.QueryerContext, gen int, level string, covered eventstore.Position) ([]levelRow, error) {
+func liveLevelRows(ctx context.Context, db string, q sqlx.QueryerContext, gen int, level string, covered eventstore.Position) ([]levelRow, error) {
 	k := levelKey{db, gen, level}
 	e := liveRatings.take(k)
 	from := time.Time{} // recompute every period
@@ -357,4 +368,46 @@ func earlier(a, b time.Time) time.Time {
 
 func startOfDay(d domain.Date) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
+
+// keepable estimates whether a level's rows fit the cache: a rebuild or a
+// catch-up keeps the levels it computes only then, so that a level too
+// large for the cache is still streamed to the table a chunk at a time
+// (saveLevel) instead of being held whole as JSON.
+func keepable(d *levelData) bool {
+	if len(d.deputies) == 0 || d.cut.IsZero() {
+		return true
+	}
+	groups := 0
+	for _, versions := range d.methods {
+		for _, v := range versions {
+			groups += len(v.Formula.Periods(domain.DateOf(d.cut.UTC())))
+		}
+	}
+	const rowBytes = 3 << 10
+	return int64(groups)*int64(len(d.deputies))*rowBytes+int64(d.facts)*1024 <= ratingCacheBudget.Load()/2
+}
+
+// factsPosition is the checkpoint of generation gen as tx reads it.
+func factsPosition(ctx context.Context, tx *sqlx.Tx, gen int) (eventstore.Position, error) {
+	var c, p int64
+	const q = `SELECT position_commit, position_prepare FROM projector_checkpoints WHERE name = $1 AND generation = $2`
+	if err := tx.QueryRowxContext(ctx, q, RatingsName, gen).Scan(&c, &p); err != nil {
+		return eventstore.Start, fmt.Errorf("checkpoint of generation %d: %w", gen, err)
+	}
+	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
+}
+
+// nothingPast reports whether no fact of generation gen lies past pos: read
+// after the levels were loaded, with pos read before, it says that they were
+// loaded from exactly the facts up to pos (facts are only ever added), which
+// is what a level kept for the live settle must be. Inside Apply (facts
+// stored, checkpoint not moved yet) it is false.
+func nothingPast(ctx context.Context, tx *sqlx.Tx, gen int, pos eventstore.Position) (bool, error) {
+	var none bool
+	const q = `SELECT NOT EXISTS (SELECT 1 FROM rm_rating_events WHERE generation = $1 AND (position_commit, position_prepare) > ($2, $3))`
+	if err := tx.QueryRowxContext(ctx, q, gen, int64(pos.Commit), int64(pos.Prepare)).Scan(&none); err != nil {
+		return false, fmt.Errorf("facts past the checkpoint: %w", err)
+	}
+	return none, nil
 }
