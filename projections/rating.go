@@ -183,12 +183,14 @@ func (Ratings) Settle(ctx context.Context, tx *sqlx.Tx, gen int) error {
 		return err
 	}
 	kept := map[string]*levelCache{}
+	room := ratingCacheBudget.Load() / 2
 	for _, level := range levels {
 		d, err := loadLevel(ctx, tx, gen, level, Axes{})
 		if err != nil {
 			return fmt.Errorf("ratings of the %s level: %w", level, err)
 		}
-		if keepable(d) {
+		if w := keepWeight(d); w <= room {
+			room -= w
 			e := &levelCache{d: d}
 			if err := saveLevelRows(ctx, tx, gen, level, e.compute(time.Time{})); err != nil {
 				return fmt.Errorf("save ratings of the %s level: %w", level, err)

@@ -370,13 +370,14 @@ func startOfDay(d domain.Date) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
 }
 
-// keepable estimates whether a level's rows fit the cache: a rebuild or a
-// catch-up keeps the levels it computes only then, so that a level too
-// large for the cache is still streamed to the table a chunk at a time
-// (saveLevel) instead of being held whole as JSON.
-func keepable(d *levelData) bool {
+// keepWeight estimates what a level's rows and facts weigh in the cache: a
+// rebuild or a catch-up keeps the levels it computes only while they fit
+// in half the budget together, so that a level too large is still streamed
+// to the table a chunk at a time (saveLevel) instead of being held whole
+// as JSON.
+func keepWeight(d *levelData) int64 {
 	if len(d.deputies) == 0 || d.cut.IsZero() {
-		return true
+		return int64(d.facts) * 1024
 	}
 	groups := 0
 	for _, versions := range d.methods {
@@ -385,7 +386,7 @@ func keepable(d *levelData) bool {
 		}
 	}
 	const rowBytes = 3 << 10
-	return int64(groups)*int64(len(d.deputies))*rowBytes+int64(d.facts)*1024 <= ratingCacheBudget.Load()/2
+	return int64(groups)*int64(len(d.deputies))*rowBytes + int64(d.facts)*1024
 }
 
 // factsPosition is the checkpoint of generation gen as tx reads it.
