@@ -170,49 +170,14 @@ func (Ratings) Settle(ctx context.Context, tx *sqlx.Tx, gen int) error {
 	if err := fastCompression(ctx, tx); err != nil {
 		return err
 	}
-	// The levels computed here are kept for the live settle (rating_cache.go)
-	// when they fit and were loaded from exactly the facts up to the
-	// checkpoint: then the first live settle after a catch-up or a rebuild
-	// folds in only what came since instead of loading every level again.
-	db, err := databaseOf(ctx, tx)
-	if err != nil {
-		return err
-	}
-	pos, err := factsPosition(ctx, tx, gen)
-	if err != nil {
-		return err
-	}
-	kept := map[string]*levelCache{}
-	room := ratingCacheBudget.Load() / 2
 	for _, level := range levels {
-		d, err := loadLevel(ctx, tx, gen, level, Axes{})
+		views, err := computeLevel(ctx, tx, gen, level, Axes{})
 		if err != nil {
 			return fmt.Errorf("ratings of the %s level: %w", level, err)
 		}
-		if w := keepWeight(d); w <= room {
-			room -= w
-			e := &levelCache{d: d}
-			if err := saveLevelRows(ctx, tx, gen, level, e.compute(time.Time{})); err != nil {
-				return fmt.Errorf("save ratings of the %s level: %w", level, err)
-			}
-			kept[level] = e
-			continue
-		}
-		var views []DeputyRatingView
-		d.each(nil, func(_ periodKey, vs []DeputyRatingView) { views = append(views, vs...) })
 		if err := saveLevel(ctx, tx, gen, level, views); err != nil {
 			return fmt.Errorf("save ratings of the %s level: %w", level, err)
 		}
-	}
-	if len(kept) == 0 {
-		return nil
-	}
-	if ok, err := nothingPast(ctx, tx, gen, pos); err != nil || !ok {
-		return err
-	}
-	for level, e := range kept {
-		e.pos = pos
-		liveRatings.put(levelKey{db, gen, level}, e)
 	}
 	return nil
 }

@@ -31,8 +31,7 @@ func ratingRandomRun(t *testing.T, e *env, seed uint64) (differed []int) {
 	if seed%2 == 0 {
 		e.catchUp(1+rng.IntN(4), projections.Ratings{})
 	} else {
-		// A rebuild keeps the levels it computes for the live settles that
-		// follow (Settle), instead of the first live settle loading them.
+		// Or start from a rebuild: the first live settle loads the level.
 		ensure(t, e.db, projections.Ratings{})
 		if _, err := projections.Rebuild(ctx, e.db, e.store, projections.Ratings{}); err != nil {
 			t.Fatal(err)
@@ -316,38 +315,4 @@ func dumpRatings(t *testing.T, e *env) string {
 		t.Fatal("no rm_deputy_ratings in the dump")
 	}
 	return dump[i:]
-}
-
-// TestRatingSettleKeepsLevelsForTheLiveSettle: a rebuild's settle keeps the
-// levels it computed, so the first live settle after it folds in the new
-// fact instead of loading the level whole, and still stores what a
-// computation from scratch gives.
-func TestRatingSettleKeepsLevelsForTheLiveSettle(t *testing.T) {
-	// Not parallel: it reads the process-wide counts.
-	ctx := context.Background()
-	e := newEnv(t)
-	e.loadRatingFixture()
-	ensure(t, e.db, projections.Ratings{})
-	if _, err := projections.Rebuild(ctx, e.db, e.store, projections.Ratings{}); err != nil {
-		t.Fatal(err)
-	}
-	e.settle(1000, projections.Ratings{})
-	folds, loads := projections.RatingCacheCounts()
-	e.at("2021-10-02")
-	mustDo(t)(e.cmd.ReportDeputyActivity.Handle(ctx, commands.ReportDeputyActivity{Header: admin("2021-10-02"), DeputyID: "deputy-B",
-		Period: domain.Period{Start: domain.NewDate(2021, 7, 1), End: domain.NewDate(2021, 9, 30)},
-		Counts: domain.ActivityCounts{ReceptionsHeld: 4, PeopleReceived: 9}}))
-	e.catchUp(1, projections.Ratings{})
-	if f, l := projections.RatingCacheCounts(); f != folds+1 || l != loads {
-		t.Errorf("the live settle after the rebuild folded %d times and loaded %d times; want 1 fold, no load", f-folds, l-loads)
-	}
-	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	quarters := []domain.Period{{Start: domain.NewDate(2021, 1, 1), End: domain.NewDate(2021, 3, 31)}, q2,
-		{Start: domain.NewDate(2021, 7, 1), End: domain.NewDate(2021, 9, 30)}, {Start: domain.NewDate(2021, 10, 1), End: domain.NewDate(2021, 12, 31)}}
-	if !sameRatings(t, servedRatings(t, e, "district", quarters), fresh) {
-		t.Error("the live ratings differ from a computation from scratch")
-	}
 }
