@@ -56,6 +56,25 @@ func storeFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, fact
 		effective[i] = eff.UTC().Format(time.RFC3339Nano)
 		recorded[i] = f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)
 	}
+	if table == ratingFacts {
+		// The ratings' facts also keep their position in the log, for the
+		// live settle to read only the facts new since its last look.
+		commits, prepares := make([]int64, n), make([]int64, n)
+		for i, f := range facts {
+			commits[i], prepares[i] = int64(f.rec.Position.Commit), int64(f.rec.Position.Prepare)
+		}
+		const q = `INSERT INTO rm_rating_events (generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at,
+	recorded_at, position_commit, position_prepare)
+SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::bytea[], $9::bytea[],
+	$10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bigint[]) AS u
+ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, gen, pq.StringArray(streams), pq.Int64Array(versions), pq.StringArray(kinds), pq.StringArray(ids),
+			pq.StringArray(eventIDs), pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta), pq.StringArray(effective), pq.StringArray(recorded),
+			pq.Int64Array(commits), pq.Int64Array(prepares)); err != nil {
+			return fmt.Errorf("store facts in %s: %w", table, err)
+		}
+		return nil
+	}
 	q := `INSERT INTO ` + string(table) + ` (generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at, recorded_at)
 SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::bytea[], $9::bytea[], $10::timestamptz[], $11::timestamptz[]) AS u
 ON CONFLICT DO NOTHING`

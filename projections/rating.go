@@ -189,7 +189,10 @@ func (Ratings) Settle(ctx context.Context, tx *sqlx.Tx, gen int) error {
 // projector's next events back (a median lag of 12 s at 500 appends/s).
 // The levels are computed in a read-only snapshot, then written in a short
 // transaction. It returns the checkpoint the snapshot had: the ratings now
-// stored cover every event up to it.
+// stored cover every event up to it. Each level computed is kept in memory
+// with the checkpoint it covers, so that the next settle folds in only the
+// facts stored since and recomputes only the periods they can change
+// (rating_cache.go); the rows it writes are the level's whole set either way.
 //
 // A level marked pending again meanwhile keeps its mark (the next settle
 // recomputes it) but is saved, being newer than what is stored; a level
@@ -223,13 +226,17 @@ FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generati
 	if len(pending) == 0 {
 		return covered, nil
 	}
+	dbName, err := databaseOf(ctx, ro)
+	if err != nil {
+		return eventstore.Start, err
+	}
 	computed := make([][]levelRow, len(pending))
 	for i, p := range pending {
-		views, err := computeLevel(ctx, ro, gen, p.Level, Axes{})
+		rows, err := liveLevelRows(ctx, dbName, ro, gen, p.Level, covered)
 		if err != nil {
 			return eventstore.Start, fmt.Errorf("ratings of the %s level: %w", p.Level, err)
 		}
-		computed[i] = levelRowsOf(views)
+		computed[i] = rows
 	}
 	if settleLiveComputed != nil {
 		settleLiveComputed(ctx, gen)

@@ -41,6 +41,18 @@ type levelData struct {
 	// assessmentsOf lists, by person, the assessments naming them as a
 	// respondent: the only ones DeputyMetrics counts for them.
 	assessmentsOf map[string][]domain.AssessmentState
+
+	// What the level reads, for the live cache (rating_cache.go) to tell
+	// which new facts concern it: the deputies listed under the level, the
+	// version each deputy's fold reached, the roadmaps and indicators they
+	// answer for, and the assessments linked to them.
+	ids            map[string]bool
+	deputyVersions map[string]int64
+	roadmaps       map[string]bool
+	direct         map[string]bool
+	assessmentIDs  map[string]bool
+	// facts counts the events folded, to weigh the level in the cache.
+	facts int
 }
 
 // computeLevel computes the ratings of every deputy of a level, for every
@@ -49,16 +61,40 @@ type levelData struct {
 // that feeds the level; with AsOf, up to that time.
 func computeLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string, axes Axes) ([]DeputyRatingView, error) {
 	d, err := loadLevel(ctx, q, gen, level, axes)
-	if err != nil || len(d.deputies) == 0 || d.cut.IsZero() {
+	if err != nil {
 		return nil, err
+	}
+	var out []DeputyRatingView
+	d.each(nil, func(_ periodKey, views []DeputyRatingView) { out = append(out, views...) })
+	return out, nil
+}
+
+// periodKey names the ratings of one method version in one period.
+type periodKey struct {
+	method  string
+	version int
+	period  domain.Period
+}
+
+// each computes the ratings of the level for every method version and
+// period in order (methods by name, versions, periods), calling f with
+// each group's ratings. A group that keep says is known already is not
+// computed: f gets nil views for it.
+func (d *levelData) each(keep func(periodKey) bool, f func(periodKey, []DeputyRatingView)) {
+	if len(d.deputies) == 0 || d.cut.IsZero() {
+		return
 	}
 	metrics := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
 	snapshots := map[time.Time]map[string]domain.IndicatorSnapshot{}
-	var out []DeputyRatingView
 	for _, name := range keysOf(d.methods) {
 		versions := d.methods[name]
 		for _, v := range versions {
 			for _, p := range v.Formula.Periods(domain.DateOf(d.cut.UTC())) {
+				key := periodKey{method: name, version: v.Version, period: p}
+				if keep != nil && keep(key) {
+					f(key, nil)
+					continue
+				}
 				pc := domain.EndOfPeriod(p)
 				if d.cut.Before(pc) {
 					pc = d.cut
@@ -79,13 +115,15 @@ func computeLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level str
 						AssemblyID: dep.Assembly.ID(), Level: dep.Assembly.Level, FactionDays: dep.FactionDays(p, pc), Metrics: m})
 				}
 				inForce := domain.VersionInForce(versions, p) == v.Version
-				for _, r := range domain.RateDeputies(v, p, pc, subjects) {
-					out = append(out, DeputyRatingView{DeputyRating: r, InForce: inForce, Cut: pc.UTC()})
+				rated := domain.RateDeputies(v, p, pc, subjects)
+				views := make([]DeputyRatingView, len(rated))
+				for i, r := range rated {
+					views[i] = DeputyRatingView{DeputyRating: r, InForce: inForce, Cut: pc.UTC()}
 				}
+				f(key, views)
 			}
 		}
 	}
-	return out, nil
 }
 
 // metricsIn computes the metrics of every deputy registered by the cut.
@@ -180,12 +218,17 @@ func loadLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string
 	if err := sqlx.SelectContext(ctx, q, &ids, `SELECT deputy_id FROM rm_rating_deputies WHERE generation = $1 AND level = $2 ORDER BY deputy_id`, gen, level); err != nil {
 		return nil, fmt.Errorf("deputies of the %s level: %w", level, err)
 	}
-	d := &levelData{methods: map[string][]domain.RatingMethodPublished{}}
+	d := &levelData{methods: map[string][]domain.RatingMethodPublished{}, ids: map[string]bool{}, deputyVersions: map[string]int64{},
+		assessmentIDs: map[string]bool{}}
+	for _, id := range ids {
+		d.ids[id] = true
+	}
 	if len(ids) == 0 {
 		return d, nil
 	}
 	var latest time.Time
 	seen := func(e domain.Envelope) bool {
+		d.facts++
 		if !axes.keep(e) {
 			return false
 		}
@@ -211,6 +254,7 @@ func loadLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string
 		if s.ID == "" {
 			continue
 		}
+		d.deputyVersions[id] = h.Version
 		d.deputies = append(d.deputies, s)
 		for _, r := range s.Responsibilities {
 			switch r.Subject {
@@ -270,6 +314,7 @@ WHERE generation = $1 AND subject_kind = 'assessment' AND person_id = ANY($2) OR
 		return nil, err
 	}
 	for _, id := range assessmentIDs {
+		d.assessmentIDs[id] = true
 		h := as[id]
 		if h == nil {
 			continue
@@ -292,6 +337,7 @@ WHERE generation = $1 AND subject_kind = 'assessment' AND person_id = ANY($2) OR
 			d.assessmentsOf[person] = append(d.assessmentsOf[person], a)
 		}
 	}
+	d.roadmaps, d.direct = roadmaps, direct
 	d.cut = latest
 	if axes.AsOf != nil {
 		d.cut = axes.AsOf.UTC()
