@@ -36,7 +36,7 @@ import (
 // ratingCacheBudget bounds what the cache holds, in approximate bytes
 // (facts folded and rows kept); past it the least recently used levels are
 // dropped. The demo data set's largest level (district, 115,642 ratings
-// of ~2 KB of JSON each) weighs about 350 MB by this count.
+// of ~1.5 KB each) weighs a few hundred MB by this count.
 var ratingCacheBudget = atomicInt(1 << 30)
 
 // ratingCacheMutantDays, when not zero (tests only), moves the time each
@@ -214,7 +214,7 @@ func (e *levelCache) compute(from time.Time) []levelRow {
 		r := e.rows[k]
 		if views != nil || r == nil {
 			r = levelRowsOf(views)
-			// A row keeps its rating as JSON (body): the components
+			// A row keeps its rating encoded (body): the components
 			// are not needed again and would double the row's weight.
 			for i := range r {
 				r[i].view.Components = nil

@@ -172,14 +172,6 @@ func encodeRating(v DeputyRatingView) []byte {
 	return b
 }
 
-func evidenceCount(v DeputyRatingView) int {
-	n := 0
-	for _, c := range v.Components {
-		n += len(c.Events)
-	}
-	return n
-}
-
 // sameEvidence: the same events in the same order, and both nil or
 // neither (a nil list reads back nil, an empty one empty).
 func sameEvidence(a, b []uuid.UUID) bool {
