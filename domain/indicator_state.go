@@ -178,6 +178,7 @@ func FoldIndicator(history []Envelope, keep func(Envelope) bool) (IndicatorState
 			return IndicatorState{}, err
 		}
 	}
+	s.idx = reportIdx{} // the copy returned builds its own when it needs one
 	return s, nil
 }
 
@@ -431,6 +432,7 @@ func (s IndicatorState) clone() IndicatorState {
 		c.Reports[i].Value = copyFloat(c.Reports[i].Value)
 	}
 	c.steps = slices.Clone(s.steps)
+	c.idx = reportIdx{}
 	return c
 }
 

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,6 +41,11 @@ type fact struct {
 func storeFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, facts []fact) error {
 	if len(facts) == 0 {
 		return nil
+	}
+	if len(facts) >= int(copyFactsAt.Load()) {
+		if copied, err := copyNewFacts(ctx, tx, table, gen, facts); err != nil || copied {
+			return err
+		}
 	}
 	n := len(facts)
 	streams, kinds, ids, eventIDs, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -89,20 +95,57 @@ ON CONFLICT DO NOTHING`
 // cannot hold yet (see copyInto), and refuses, rather than skips, a stored
 // one.
 func copyFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, facts []fact) error {
-	err := copyInto(ctx, tx, string(table), "generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at, recorded_at",
-		len(facts), func(i int) []any {
-			f := &facts[i]
-			eff := f.meta.EffectiveAt
-			if eff.IsZero() {
-				eff = f.meta.RecordedAt
-			}
-			return []any{int64(gen), f.rec.Stream, f.rec.Version, f.kind, f.id, f.rec.ID.String(), f.rec.Type, f.rec.Data, f.rec.Metadata,
-				eff.UTC().Format(time.RFC3339Nano), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)}
-		})
+	columns := "generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at, recorded_at"
+	if table == ratingFacts {
+		columns += ", position_commit, position_prepare"
+	}
+	err := copyInto(ctx, tx, string(table), columns, len(facts), func(i int) []any {
+		f := &facts[i]
+		eff := f.meta.EffectiveAt
+		if eff.IsZero() {
+			eff = f.meta.RecordedAt
+		}
+		row := []any{int64(gen), f.rec.Stream, f.rec.Version, f.kind, f.id, f.rec.ID.String(), f.rec.Type, f.rec.Data, f.rec.Metadata,
+			eff.UTC().Format(time.RFC3339Nano), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)}
+		if table == ratingFacts {
+			row = append(row, int64(f.rec.Position.Commit), int64(f.rec.Position.Prepare))
+		}
+		return row
+	})
 	if err != nil {
 		return fmt.Errorf("store facts in %s: %w", table, err)
 	}
 	return nil
+}
+
+// copyFactsAt: storeFacts copies a batch of at least this many facts (a
+// catch-up's page) with COPY, in a savepoint, and inserts it as it does a
+// smaller batch only if one of them is stored already (a redelivery). COPY
+// takes about half the time of the array insert per row; on a live batch
+// of a few facts the savepoint's round trips would cost more than it saves.
+var copyFactsAt = atomicInt(1000)
+
+// copyNewFacts copies facts as copyFacts does, in a savepoint: when one of
+// them is stored already, nothing is copied and copied is false.
+func copyNewFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, facts []fact) (copied bool, err error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT store_facts`); err != nil {
+		return false, fmt.Errorf("store facts in %s: %w", table, err)
+	}
+	err = copyFacts(ctx, tx, table, gen, facts)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" { // unique_violation
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT store_facts`); err != nil {
+			return false, fmt.Errorf("store facts in %s: %w", table, err)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT store_facts`); err != nil {
+		return false, fmt.Errorf("store facts in %s: %w", table, err)
+	}
+	return true, nil
 }
 
 // aggregateHistory is the stored events of one aggregate, in stream order.

@@ -62,7 +62,12 @@ type levelKey struct {
 // for one database is never used for another.
 func databaseOf(ctx context.Context, q sqlx.QueryerContext) (string, error) {
 	var name string
-	const sel = `SELECT current_database() || '@' || coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0)`
+	// The database's name and OID and the server's start time: a database
+	// dropped and created again, a restore (which restarts the server), a
+	// fail-over to another server, or two clusters reached over sockets
+	// all give another key, so a level kept from one is never folded on
+	// with the facts of another.
+	const sel = `SELECT d.datname || '/' || d.oid::text || '@' || pg_postmaster_start_time()::text FROM pg_database d WHERE d.datname = current_database()`
 	if err := sqlx.GetContext(ctx, q, &name, sel); err != nil {
 		return "", fmt.Errorf("database name: %w", err)
 	}
@@ -155,19 +160,21 @@ func liveLevelRows(ctx context.Context, db string, q sqlx.QueryerContext, gen in
 	e := liveRatings.take(k)
 	from := time.Time{} // recompute every period
 	if e != nil && covered.Less(e.pos) {
-		// The cache is ahead of this snapshot (a concurrent settle): leave
-		// it and compute from scratch.
-		liveRatings.put(k, e)
+		// The cache is ahead of this snapshot: a concurrent settle, or a
+		// log that went back (a restore). Drop it and compute from
+		// scratch; the next settle keeps a level again.
 		views, err := computeLevel(ctx, q, gen, level, Axes{})
 		return levelRowsOf(views), err
 	}
 	if e != nil && e.pos != covered {
-		facts, err := factsSince(ctx, q, gen, e.pos, covered)
+		facts, complete, err := factsSince(ctx, q, gen, e.pos, covered)
 		if err != nil {
 			return nil, err
 		}
 		var ok bool
-		if from, ok = e.fold(level, facts); !ok {
+		if !complete {
+			e = nil // so much is new that a whole load costs less
+		} else if from, ok = e.fold(level, facts); !ok {
 			e = nil
 		} else {
 			ratingCacheFolds.Add(1)
@@ -239,35 +246,48 @@ type storedFact struct {
 	env      domain.Envelope
 }
 
+// factsSinceMax bounds what factsSince reads: past it (a level not
+// settled while many facts of the generation were stored) complete is
+// false and the level is loaded whole, which reads only its own facts.
+var factsSinceMax = atomicInt(50_000)
+
 // factsSince reads the facts stored after position after up to covered,
-// in the order of the log.
-func factsSince(ctx context.Context, q sqlx.QueryerContext, gen int, after, covered eventstore.Position) ([]storedFact, error) {
+// in the order of the log; complete is false, and facts nil, when there
+// are more than factsSinceMax.
+func factsSince(ctx context.Context, q sqlx.QueryerContext, gen int, after, covered eventstore.Position) (facts []storedFact, complete bool, err error) {
 	const sel = `SELECT kind, aggregate_id, version, type, data, metadata FROM rm_rating_events
 WHERE generation = $1 AND (position_commit, position_prepare) > ($2, $3) AND (position_commit, position_prepare) <= ($4, $5)
-ORDER BY position_commit, position_prepare`
-	rows, err := q.QueryxContext(ctx, sel, gen, int64(after.Commit), int64(after.Prepare), int64(covered.Commit), int64(covered.Prepare))
+ORDER BY position_commit, position_prepare LIMIT $6`
+	limit := factsSinceMax.Load()
+	rows, err := q.QueryxContext(ctx, sel, gen, int64(after.Commit), int64(after.Prepare), int64(covered.Commit), int64(covered.Prepare), limit+1)
 	if err != nil {
-		return nil, fmt.Errorf("facts since %v: %w", after, err)
+		return nil, false, fmt.Errorf("facts since %v: %w", after, err)
 	}
 	defer rows.Close()
 	var out []storedFact
 	for rows.Next() {
+		if int64(len(out)) == limit {
+			return nil, false, nil
+		}
 		var (
 			f          storedFact
 			typ        string
 			data, meta []byte
 		)
 		if err := rows.Scan(&f.kind, &f.id, &f.version, &typ, &data, &meta); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		ev, m, err := decodeFact(typ, data, meta)
 		if err != nil {
-			return nil, fmt.Errorf("%s version %d: %w", f.id, f.version, err)
+			return nil, false, fmt.Errorf("%s version %d: %w", f.id, f.version, err)
 		}
 		f.env = domain.Envelope{Event: ev, Meta: m}
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
 }
 
 // fold folds new facts into the level's data and returns the earliest time

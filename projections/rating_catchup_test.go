@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"promiseledger/eventstore"
 	"promiseledger/projections"
 )
 
@@ -46,5 +47,55 @@ func TestRatingCatchUpEqualsLiveAndLeavesNothingPending(t *testing.T) {
 	}
 	if pending != 0 {
 		t.Errorf("%d levels left pending after a catch-up", pending)
+	}
+}
+
+// TestFactsCopiedAndRedeliveredAsInserted: a catch-up whose pages store
+// their facts with COPY builds the read model the live path built with
+// inserts, the facts' log positions included; a page delivered again,
+// whose facts are all stored, changes nothing (the COPY fails on the
+// first, is undone, and the insert skips them all).
+func TestFactsCopiedAndRedeliveredAsInserted(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.loadRatingFixture()
+	e.publishV2()
+	e.settle(1, projections.Ratings{}, projections.Councils{})
+	live := dumpTables(t, e.db, projections.RatingsName) + dumpTables(t, e.db, projections.CouncilsName)
+
+	defer projections.SetCopyFactsAt(1)()
+	for _, p := range []projections.Projector{projections.Ratings{}, projections.Councils{}} {
+		if _, err := projections.Rebuild(ctx, e.db, e.store, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := dumpTables(t, e.db, projections.RatingsName) + dumpTables(t, e.db, projections.CouncilsName); got != live {
+		t.Fatalf("copied facts differ from inserted ones\ninserted:\n%s\ncopied:\n%s", live, got)
+	}
+	var copied int
+	if err := e.db.GetContext(ctx, &copied, `SELECT count(*) FROM rm_rating_events WHERE generation = 2 AND position_commit IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if copied == 0 {
+		t.Fatal("no fact of the rebuilt generation has its log position")
+	}
+
+	events, err := e.store.ReadAll(ctx, eventstore.Start, 100_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := e.db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := (projections.Ratings{}).Apply(ctx, tx, 2, events); err != nil {
+		t.Fatalf("a page delivered again: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpTables(t, e.db, projections.RatingsName) + dumpTables(t, e.db, projections.CouncilsName); got != live {
+		t.Errorf("a page delivered again changed the read model\nbefore:\n%s\nafter:\n%s", live, got)
 	}
 }

@@ -37,3 +37,10 @@ func SetRatingCacheBudget(bytes int64) int64 { return ratingCacheBudget.Swap(byt
 func RatingCacheCounts() (folds, loads int64) {
 	return ratingCacheFolds.Load(), ratingCacheLoads.Load()
 }
+
+// SetCopyFactsAt sets the smallest batch of facts stored with COPY; it
+// returns a function putting the old value back.
+func SetCopyFactsAt(n int) (restore func()) {
+	old := copyFactsAt.Swap(int64(n))
+	return func() { copyFactsAt.Store(old) }
+}

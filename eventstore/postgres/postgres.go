@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,10 +113,15 @@ type Store struct {
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced whenever new events may be readable
 	listener *pq.Listener
-	heard    bool // LISTEN is connected: notifications arrive
-	closed   bool
-	done     chan struct{}
-	notify   chan struct{} // a NOTIFY is due
+	// heard: LISTEN is connected, notifications arrive. Not under mu: the
+	// listener's callback sets it from lib/pq's connection loop, which
+	// must never wait for a lock.
+	heard atomic.Bool
+	// listenStarting: a listen is waiting for its first connection.
+	listenStarting bool
+	closed         bool
+	done           chan struct{}
+	notify         chan struct{} // a NOTIFY is due
 
 	stmtMu sync.Mutex
 	stmts  map[int]*sql.Stmt // prepared appends, by number of events
@@ -704,17 +710,9 @@ func pollInterval(cfg Config, listening bool, idle time.Duration) time.Duration 
 	return cfg.PollInterval
 }
 
-func (s *Store) listening() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.heard
-}
+func (s *Store) listening() bool { return s.heard.Load() }
 
-func (s *Store) setListening(ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.heard = ok
-}
+func (s *Store) setListening(ok bool) { s.heard.Store(ok) }
 
 // Changed returns a channel closed when new events may be readable: an
 // append by this process, or a notification of one by another (it starts
@@ -744,10 +742,14 @@ func (s *Store) waitChannel() (<-chan struct{}, error) {
 // listen starts the shared LISTEN connection once.
 func (s *Store) listen() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.listener != nil || s.closed {
+	if s.listener != nil || s.listenStarting || s.closed {
+		s.mu.Unlock()
 		return nil
 	}
+	// Listen waits for the listener's first connection: not under mu,
+	// which every append takes to wake subscribers.
+	s.listenStarting = true
+	s.mu.Unlock()
 	// The listener reconnects on its own, with backoff: each outage is
 	// logged once, and its end.
 	failures := repeatlog.New(s.cfg.Logger, slog.LevelWarn)
@@ -761,7 +763,11 @@ func (s *Store) listen() error {
 			failures.OK(context.Background())
 		}
 	})
-	if err := l.Listen(NotifyChannel); err != nil {
+	err := l.Listen(NotifyChannel)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listenStarting = false
+	if err != nil || s.closed {
 		l.Close()
 		return err
 	}

@@ -384,6 +384,11 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 	failures := repeatlog.New(c.cfg.Logger, slog.LevelWarn)
 	active := time.Now() // the last change heard, or failure
 	for {
+		// Taken before looking, so that a change while it looks is heard.
+		var changed <-chan struct{}
+		if c.cfg.Changed != nil {
+			changed = c.cfg.Changed()
+		}
 		cp, signed, err := c.checkpoint(ctx, true)
 		switch {
 		case ctx.Err() != nil:
@@ -399,7 +404,7 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 		default:
 			failures.OK(ctx)
 		}
-		if err := c.wait(ctx, t.C, &active); err != nil {
+		if err := c.wait(ctx, t.C, changed, &active); err != nil {
 			return err
 		}
 	}
@@ -410,7 +415,7 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 // IdleInterval. The tree grows when the log's projector has applied new
 // events, a moment after the change is heard: looking on the ticks of the
 // next IdleAfter finds it.
-func (c *Checkpointer) wait(ctx context.Context, tick <-chan time.Time, active *time.Time) error {
+func (c *Checkpointer) wait(ctx context.Context, tick <-chan time.Time, changed <-chan struct{}, active *time.Time) error {
 	if c.cfg.Changed == nil {
 		select {
 		case <-ctx.Done():
@@ -419,7 +424,6 @@ func (c *Checkpointer) wait(ctx context.Context, tick <-chan time.Time, active *
 			return nil
 		}
 	}
-	changed := c.cfg.Changed()
 	if time.Since(*active) >= c.cfg.IdleAfter {
 		idle := time.NewTimer(c.cfg.IdleInterval)
 		defer idle.Stop()
