@@ -316,3 +316,21 @@ func dumpRatings(t *testing.T, e *env) string {
 	}
 	return dump[i:]
 }
+
+// TestRatingIncrementalSettleBoundsWhatItReads: when more facts are new
+// than factsSince reads at once, a settle loads the level whole instead
+// of folding: the ratings are the same, and the kept level is not folded.
+func TestRatingIncrementalSettleBoundsWhatItReads(t *testing.T) {
+	// Not parallel: the bound is process-wide.
+	defer projections.SetRatingFactsSinceMax(0)()
+	defer projections.ForgetRatingCache()
+	folds, loads := projections.RatingCacheCounts()
+	e := newEnv(t)
+	if differed := ratingRandomRun(t, e, 1); len(differed) > 0 {
+		t.Fatalf("the live ratings differ from a computation from scratch after rounds %v", differed)
+	}
+	nowFolds, nowLoads := projections.RatingCacheCounts()
+	if nowFolds != folds || nowLoads == loads {
+		t.Errorf("with nothing read incrementally: %d folds, %d loads; want 0 folds, some loads", nowFolds-folds, nowLoads-loads)
+	}
+}

@@ -44,3 +44,10 @@ func SetCopyFactsAt(n int) (restore func()) {
 	old := copyFactsAt.Swap(int64(n))
 	return func() { copyFactsAt.Store(old) }
 }
+
+// SetRatingFactsSinceMax sets how many new facts a live settle folds into
+// a kept level at most; it returns a function putting the old value back.
+func SetRatingFactsSinceMax(n int) (restore func()) {
+	old := factsSinceMax.Swap(int64(n))
+	return func() { factsSinceMax.Store(old) }
+}
