@@ -294,27 +294,15 @@ func (r *councilsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []events
 		touched[kind][id] = true
 		switch kind {
 		case kindCouncil:
-			f := r.councils[id]
-			if f == nil {
-				f = &councilFolded{}
-				r.councils[id] = f
-			}
+			f := folded(r.councils, id)
 			err = f.st.Apply(ev, m)
 			f.version, f.last = rec.Version, m.RecordedAt
 		case kindRecommendation:
-			f := r.recs[id]
-			if f == nil {
-				f = &recommendationFolded{}
-				r.recs[id] = f
-			}
+			f := folded(r.recs, id)
 			err = f.st.Apply(ev, m)
 			f.version, f.last = rec.Version, m.RecordedAt
 		case kindAssessment:
-			f := r.assessments[id]
-			if f == nil {
-				f = &assessmentFolded{}
-				r.assessments[id] = f
-			}
+			f := folded(r.assessments, id)
 			err = f.st.Apply(ev, m)
 			f.version = rec.Version
 		}
@@ -325,6 +313,16 @@ func (r *councilsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []events
 	// Each event is applied once to a generation that held none of them:
 	// COPY stands for storeFacts' ON CONFLICT DO NOTHING.
 	return copyFacts(ctx, tx, councilFacts, r.gen, facts)
+}
+
+// folded is m[id], made empty on first use.
+func folded[T any](m map[string]*T, id string) *T {
+	f := m[id]
+	if f == nil {
+		f = new(T)
+		m[id] = f
+	}
+	return f
 }
 
 // Flush implements Replay: it writes the aggregates touched since the

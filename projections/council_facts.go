@@ -52,61 +52,54 @@ func storeFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, fact
 	versions := make([]int64, n)
 	data, meta := make([][]byte, n), make([][]byte, n)
 	effective, recorded := make([]string, n), make([]string, n)
+	commits, prepares := make([]int64, n), make([]int64, n)
 	for i, f := range facts {
 		streams[i], kinds[i], ids[i], eventIDs[i], types[i] = f.rec.Stream, f.kind, f.id, f.rec.ID.String(), f.rec.Type
 		versions[i], data[i], meta[i] = f.rec.Version, f.rec.Data, f.rec.Metadata
-		eff := f.meta.EffectiveAt
-		if eff.IsZero() {
-			eff = f.meta.RecordedAt
-		}
-		effective[i] = eff.UTC().Format(time.RFC3339Nano)
-		recorded[i] = f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)
+		effective[i], recorded[i] = f.effectiveText(), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)
+		commits[i], prepares[i] = int64(f.rec.Position.Commit), int64(f.rec.Position.Prepare)
 	}
+	arrays := `$2::text[], $3::bigint[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::bytea[], $9::bytea[], $10::timestamptz[], $11::timestamptz[]`
+	args := []any{gen, pq.StringArray(streams), pq.Int64Array(versions), pq.StringArray(kinds), pq.StringArray(ids), pq.StringArray(eventIDs),
+		pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta), pq.StringArray(effective), pq.StringArray(recorded)}
 	if table == ratingFacts {
-		// The ratings' facts also keep their position in the log, for the
-		// live settle to read only the facts new since its last look.
-		commits, prepares := make([]int64, n), make([]int64, n)
-		for i, f := range facts {
-			commits[i], prepares[i] = int64(f.rec.Position.Commit), int64(f.rec.Position.Prepare)
-		}
-		const q = `INSERT INTO rm_rating_events (generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at,
-	recorded_at, position_commit, position_prepare)
-SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::bytea[], $9::bytea[],
-	$10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bigint[]) AS u
-ON CONFLICT DO NOTHING`
-		if _, err := tx.ExecContext(ctx, q, gen, pq.StringArray(streams), pq.Int64Array(versions), pq.StringArray(kinds), pq.StringArray(ids),
-			pq.StringArray(eventIDs), pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta), pq.StringArray(effective), pq.StringArray(recorded),
-			pq.Int64Array(commits), pq.Int64Array(prepares)); err != nil {
-			return fmt.Errorf("store facts in %s: %w", table, err)
-		}
-		return nil
+		arrays += `, $12::bigint[], $13::bigint[]`
+		args = append(args, pq.Int64Array(commits), pq.Int64Array(prepares))
 	}
-	q := `INSERT INTO ` + string(table) + ` (generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at, recorded_at)
-SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::bytea[], $9::bytea[], $10::timestamptz[], $11::timestamptz[]) AS u
+	q := `INSERT INTO ` + string(table) + ` (` + factColumns(table) + `)
+SELECT $1, u.* FROM unnest(` + arrays + `) AS u
 ON CONFLICT DO NOTHING`
-	if _, err := tx.ExecContext(ctx, q, gen, pq.StringArray(streams), pq.Int64Array(versions), pq.StringArray(kinds), pq.StringArray(ids),
-		pq.StringArray(eventIDs), pq.StringArray(types), pq.ByteaArray(data), pq.ByteaArray(meta), pq.StringArray(effective), pq.StringArray(recorded)); err != nil {
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("store facts in %s: %w", table, err)
 	}
 	return nil
+}
+
+// factColumns lists a facts table's columns in the order storeFacts and
+// copyFacts write them. The ratings' facts also keep their position in the
+// log, for the live settle to read only the facts new since its last look.
+func factColumns(table factTable) string {
+	const columns = "generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at, recorded_at"
+	if table == ratingFacts {
+		return columns + ", position_commit, position_prepare"
+	}
+	return columns
+}
+
+// effectiveText is when the fact took effect (its recording time when its
+// metadata names none), as a timestamptz literal.
+func (f *fact) effectiveText() string {
+	return effective(domain.Envelope{Event: f.ev, Meta: f.meta}).UTC().Format(time.RFC3339Nano)
 }
 
 // copyFacts is storeFacts for a replay: it copies facts that the table
 // cannot hold yet (see copyInto), and refuses, rather than skips, a stored
 // one.
 func copyFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, facts []fact) error {
-	columns := "generation, stream, version, kind, aggregate_id, event_id, type, data, metadata, effective_at, recorded_at"
-	if table == ratingFacts {
-		columns += ", position_commit, position_prepare"
-	}
-	err := copyInto(ctx, tx, string(table), columns, len(facts), func(i int) []any {
+	err := copyInto(ctx, tx, string(table), factColumns(table), len(facts), func(i int) []any {
 		f := &facts[i]
-		eff := f.meta.EffectiveAt
-		if eff.IsZero() {
-			eff = f.meta.RecordedAt
-		}
 		row := []any{int64(gen), f.rec.Stream, f.rec.Version, f.kind, f.id, f.rec.ID.String(), f.rec.Type, f.rec.Data, f.rec.Metadata,
-			eff.UTC().Format(time.RFC3339Nano), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)}
+			f.effectiveText(), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)}
 		if table == ratingFacts {
 			row = append(row, int64(f.rec.Position.Commit), int64(f.rec.Position.Prepare))
 		}

@@ -305,11 +305,7 @@ func (r *indicatorsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []even
 	}
 	page := r.touched
 	fold := func(id string, rec eventstore.Recorded, ev domain.Event, m domain.Meta) error {
-		fo := r.folds[id]
-		if fo == nil {
-			fo = &indicatorFolded{}
-			r.folds[id] = fo
-		}
+		fo := folded(r.folds, id)
 		if err := fo.st.Apply(ev, m); err != nil {
 			return fmt.Errorf("fold indicator %s: %w", id, err)
 		}

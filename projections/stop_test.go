@@ -13,6 +13,7 @@ import (
 	"promiseledger/commands"
 	"promiseledger/domain"
 	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
 )
 
@@ -181,28 +182,9 @@ func TestStopNamesTheEventWhenTheWholeBatchFailed(t *testing.T) {
 	if err := e.db.Get(&cancelled, `SELECT event_id::text FROM events WHERE type = $1`, domain.TypeIndicatorCancelled); err != nil {
 		t.Fatal(err)
 	}
-	// The log's visibility horizon is cluster-wide: a parallel test's open
-	// transaction can keep this database's last events unreadable for a
-	// moment, and a catch-up ends at the readable head. Wait until every
-	// event is readable, so that it reaches the cancellation.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		var total int64
-		if err := e.db.Get(&total, `SELECT count(*) FROM events`); err != nil {
-			t.Fatal(err)
-		}
-		readable, err := e.store.CountAfter(context.Background(), eventstore.Start)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if readable == total {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d events readable after a minute", readable, total)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// A catch-up ends at the readable head: make it reach the cancellation
+	// (see pgtest.AwaitReadable).
+	pgtest.AwaitReadable(t, e.store)
 	p := failsOnStatement{projections.Indicators{}}
 	if _, err := projections.CatchUp(context.Background(), e.db, e.store, []projections.Projector{p}); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"promiseledger/eventstore"
+	"promiseledger/eventstore/postgres"
 	"promiseledger/eventstore/postgres/pglocal"
 )
 
@@ -301,5 +303,32 @@ func WaitVisible(t testing.TB, db interface {
 			t.Fatalf("pgtest: %d committed events stayed below the cluster's visibility horizon for 5 minutes", hidden)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// AwaitReadable waits until every event s stores is readable. The log's
+// visibility horizon is cluster-wide: a transaction of a parallel test on
+// the shared server can keep the newest events of another test's database
+// unreadable for a moment, and a catch-up ends at the readable head.
+func AwaitReadable(tb testing.TB, s *postgres.Store) {
+	tb.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var total int64
+		if err := s.DB().GetContext(ctx, &total, `SELECT count(*) FROM events`); err != nil {
+			tb.Fatal(err)
+		}
+		readable, err := s.CountAfter(ctx, eventstore.Start)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if readable == total {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("only %d of %d events became readable", readable, total)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -150,25 +150,7 @@ func (e *Env) CatchUp(tb testing.TB, page int) {
 // AwaitReadable waits until every stored event is readable.
 func (e *Env) AwaitReadable(tb testing.TB) {
 	tb.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var total, readable int64
-		if err := e.DB.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&total); err != nil {
-			tb.Fatal(err)
-		}
-		readable, err := e.Store.CountAfter(ctx, eventstore.Start)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if readable == total {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("only %d of %d events became readable", readable, total)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	pgtest.AwaitReadable(tb, e.Store)
 }
 
 // Events returns every event, in global order.
