@@ -318,7 +318,7 @@ func (e *env) settle() {
 		total := e.eventCount()
 		var visible int64
 		if err := e.db.GetContext(e.ctx, &visible,
-			`SELECT count(*) FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())`); err != nil {
+			`SELECT count(*) FROM events WHERE tx_id < (SELECT events_readable_below())`); err != nil {
 			e.t.Fatal(err)
 		}
 		if visible == total {

@@ -194,8 +194,8 @@ func TestStopNamesTheEventWhenTheWholeBatchFailed(t *testing.T) {
 		!strings.Contains(st.LastError, "division by zero") {
 		t.Fatalf("status does not name the event the batch failed on: %+v", st)
 	}
-	// The store may hand out the log in shorter pages (its visibility
-	// horizon is cluster-wide, and parallel tests share the cluster), so
+	// The store may hand out the log in shorter pages (its readable
+	// horizon can lag for a moment, and parallel tests share the cluster), so
 	// pages before the cancellation can be applied; the checkpoint must
 	// never reach the event the batch failed on.
 	var before int

@@ -603,11 +603,12 @@ func (s *Store) StreamVersion(ctx context.Context, stream string) (eventstore.Ve
 }
 
 // readAllQuery is the heart of the ordering rule: only rows of transactions
-// older than every transaction still running are read, so no row can later
-// appear before the last row returned.
+// older than every transaction that may still append are read, so no row can
+// later appear before the last row returned (events_readable_below,
+// migration 0002; docs/eventstore.md).
 const readAllQuery = `SELECT ` + columns + ` FROM events
 WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint)
-  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND tx_id < (SELECT events_readable_below())
 ORDER BY events.tx_id, events.seq
 LIMIT $3`
 
@@ -629,7 +630,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 // Head implements eventstore.Store.
 func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	const q = `SELECT tx_id::text AS tx_text, seq FROM events
-WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+WHERE tx_id < (SELECT events_readable_below())
 ORDER BY events.tx_id DESC, events.seq DESC LIMIT 1`
 	var tx string
 	var seq int64
@@ -647,7 +648,7 @@ ORDER BY events.tx_id DESC, events.seq DESC LIMIT 1`
 // lag in events. It costs an index scan over that many rows.
 func (s *Store) CountAfter(ctx context.Context, p eventstore.Position) (int64, error) {
 	const q = `SELECT count(*) FROM events
-WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())`
+WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint) AND tx_id < (SELECT events_readable_below())`
 	var n int64
 	if err := s.db.GetContext(ctx, &n, q, strconv.FormatUint(p.Commit, 10), int64(p.Prepare)); err != nil {
 		return 0, fmt.Errorf("postgres: count after %s: %w", p, err)

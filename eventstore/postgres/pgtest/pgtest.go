@@ -280,16 +280,15 @@ func databaseName(testName string) string {
 }
 
 // WaitVisible waits until every committed event of db's events table is
-// readable through the store's global log. The store hands out the log
-// only below the oldest transaction still running in the whole cluster
-// (pg_snapshot_xmin), and the tests of one package share a cluster, so a
-// neighbour's long transaction in another database can hold back a read
-// that expects everything this test appended.
+// readable through the store's global log. The store hands out the log only
+// below the oldest transaction that may still append (events_readable_below,
+// docs/eventstore.md), which can hold back for a moment a read that expects
+// everything this test appended.
 func WaitVisible(t testing.TB, db interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }) {
 	t.Helper()
-	const q = `SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())`
+	const q = `SELECT count(*) FROM events WHERE tx_id >= (SELECT events_readable_below())`
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		var hidden int64
@@ -300,16 +299,17 @@ func WaitVisible(t testing.TB, db interface {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pgtest: %d committed events stayed below the cluster's visibility horizon for 5 minutes", hidden)
+			t.Fatalf("pgtest: %d committed events stayed unreadable for 5 minutes", hidden)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // AwaitReadable waits until every event s stores is readable. The log's
-// visibility horizon is cluster-wide: a transaction of a parallel test on
-// the shared server can keep the newest events of another test's database
-// unreadable for a moment, and a catch-up ends at the readable head.
+// readable horizon can stay for a moment below the newest events (an
+// append still running, or a transaction of a parallel test on the shared
+// server that ended between a reader's snapshot and its look at pg_locks),
+// and a catch-up ends at the readable head.
 func AwaitReadable(tb testing.TB, s *postgres.Store) {
 	tb.Helper()
 	ctx := context.Background()
