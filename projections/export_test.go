@@ -1,6 +1,12 @@
 package projections
 
-import "context"
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+
+	"promiseledger/eventstore"
+)
 
 // SetSettleLiveComputed sets the hook SettleLive runs between computing
 // the pending levels and writing them; the returned func removes it. Tests
@@ -9,4 +15,20 @@ func SetSettleLiveComputed(f func(ctx context.Context, gen int)) (restore func()
 	old := settleLiveComputed
 	settleLiveComputed = f
 	return func() { settleLiveComputed = old }
+}
+
+// SetSettleLiveSaved sets the hook SettleLive runs after writing the
+// levels, before it locks the projector's row; the returned func removes it.
+// Tests that set it must not run in parallel.
+func SetSettleLiveSaved(f func(ctx context.Context, gen int)) (restore func()) {
+	old := settleLiveSaved
+	settleLiveSaved = f
+	return func() { settleLiveSaved = old }
+}
+
+// ProcessDeferred applies a batch as the router's handler of a settling
+// projector does: its facts are stored and its levels marked, nothing is
+// settled.
+func ProcessDeferred(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded) error {
+	return process(ctx, db, p, events, true)
 }

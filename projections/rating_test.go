@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -363,6 +364,122 @@ ON CONFLICT (generation, level) DO UPDATE SET level = EXCLUDED.level`
 	}
 	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
 		t.Error("the live read model differs from a fresh computation")
+	}
+}
+
+// TestRatingLiveSettleLetsBatchesThroughWhileItWrites: while a live settle
+// writes a level's rows, the ratings' handler still stores the next batch
+// (it locks the projector's row and marks levels; the settle takes that lock
+// only once its rows are written). A settle that locked first held every
+// batch back for as long as it wrote. The level the batch marks again stays
+// pending, and the next settle gives ratings equal to a fresh computation.
+// Not parallel: it sets a package hook.
+func TestRatingLiveSettleLetsBatchesThroughWhileItWrites(t *testing.T) {
+	e := newEnv(t)
+	fx := e.loadRatingFixture()
+	e.settle(1000, projections.Ratings{})
+	ctx := context.Background()
+	var gen int
+	if err := e.db.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, projections.RatingsName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, 'district')`, gen); err != nil {
+		t.Fatal(err)
+	}
+	head, err := e.store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t)(e.cmd.ReportProgress.Handle(ctx, commands.ReportProgress{Header: admin("2021-07-01"), IndicatorID: fx.i1, Done: true,
+		Evidence: domain.Evidence{URL: "https://arshaly.example.kz/p"}}))
+	pgtest.WaitVisible(t, e.db)
+	batch, err := e.store.ReadAll(ctx, head, 100)
+	if err != nil || len(batch) == 0 {
+		t.Fatalf("the new batch: %d events (%v)", len(batch), err)
+	}
+
+	written, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	defer projections.SetSettleLiveSaved(func(ctx context.Context, gen int) {
+		first.Do(func() {
+			close(written)
+			<-release
+		})
+	})()
+	settled := make(chan error, 1)
+	go func() {
+		_, err := projections.Ratings{}.SettleLive(ctx, e.db)
+		settled <- err
+	}()
+	select {
+	case <-written:
+	case err := <-settled:
+		t.Fatalf("the settle ended before writing: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("the settle never wrote the pending level")
+	}
+	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = projections.ProcessDeferred(bctx, e.db, projections.Ratings{}, batch)
+	cancel()
+	close(release)
+	if err != nil {
+		t.Fatalf("the batch, while a settle wrote its rows: %v", err)
+	}
+	if err := <-settled; err != nil {
+		t.Fatal(err)
+	}
+	var pending []string
+	if err := e.db.SelectContext(ctx, &pending, `SELECT level FROM rm_rating_pending_levels ORDER BY level`); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(pending, "district") {
+		t.Fatalf("pending after the settle: %q; the level the batch marked again must stay pending", pending)
+	}
+	if _, err := (projections.Ratings{}).SettleLive(ctx, e.db); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
+		t.Error("the live read model differs from a fresh computation")
+	}
+}
+
+// TestRatingLiveSettleGivesUpALevelSettledMeanwhile: when another settle
+// takes a level's mark while this one writes the level's rows, this one may
+// hold older ratings: it keeps nothing of its write and says so, and the
+// caller (the router) tries again.
+func TestRatingLiveSettleGivesUpALevelSettledMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	e.loadRatingFixture()
+	e.settle(1000, projections.Ratings{})
+	ctx := context.Background()
+	var gen int
+	if err := e.db.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, projections.RatingsName); err != nil {
+		t.Fatal(err)
+	}
+	// A stored row that differs from what the settle computes: kept if the
+	// settle gives up, rewritten if it does not.
+	if _, err := e.db.Exec(`UPDATE rm_deputy_ratings SET digest = 'stale' WHERE generation = $1 AND level = 'district'`, gen); err != nil {
+		t.Fatal(err)
+	}
+	before := dumpTables(t, e.db, projections.RatingsName)
+	if _, err := e.db.Exec(`INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, 'district')`, gen); err != nil {
+		t.Fatal(err)
+	}
+	defer projections.SetSettleLiveSaved(func(ctx context.Context, gen int) {
+		if _, err := e.db.ExecContext(ctx, `DELETE FROM rm_rating_pending_levels WHERE generation = $1`, gen); err != nil {
+			t.Error(err)
+		}
+	})()
+	_, err := (projections.Ratings{}).SettleLive(ctx, e.db)
+	if err == nil || !strings.Contains(err.Error(), "settled by another process meanwhile") {
+		t.Fatalf("SettleLive = %v, want it to give up the level", err)
+	}
+	if after := dumpTables(t, e.db, projections.RatingsName); after != before {
+		t.Error("the settle that gave up left a write behind")
 	}
 }
 
