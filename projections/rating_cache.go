@@ -37,7 +37,18 @@ import (
 // (facts folded and rows kept); past it the least recently used levels are
 // dropped. The demo data set's largest level (district, 115,642 ratings
 // of ~1.5 KB each) weighs a few hundred MB by this count.
-var ratingCacheBudget = atomicInt(1 << 30)
+var ratingCacheBudget = atomicInt(DefaultRatingsCacheBytes)
+
+// DefaultRatingsCacheBytes is the live ratings cache's default bound.
+const DefaultRatingsCacheBytes = 1 << 30
+
+// SetRatingsCacheBudget bounds, in approximate bytes, what the live settle
+// of the ratings keeps in memory between settles (0 keeps nothing: every
+// settle loads its levels whole, as before the cache); it returns the
+// previous bound. A lower bound takes effect at the next settle.
+func SetRatingsCacheBudget(bytes int64) (previous int64) {
+	return ratingCacheBudget.Swap(max(bytes, 0))
+}
 
 // ratingCacheMutantDays, when not zero (tests only), moves the time each
 // fact is taken to change ratings from that many days later: a wrong rule

@@ -11,6 +11,7 @@ import (
 
 	"promiseledger/commands"
 	"promiseledger/domain"
+	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
 )
 
@@ -332,5 +333,46 @@ func TestRatingIncrementalSettleBoundsWhatItReads(t *testing.T) {
 	nowFolds, nowLoads := projections.RatingCacheCounts()
 	if nowFolds != folds || nowLoads == loads {
 		t.Errorf("with nothing read incrementally: %d folds, %d loads; want 0 folds, some loads", nowFolds-folds, nowLoads-loads)
+	}
+}
+
+// TestRatingCacheWithNoBudgetKeepsNothing: with a budget of 0
+// (--ratings-cache-mb 0) the live settle keeps no level between settles:
+// every settle loads its level whole, and the ratings are still those of a
+// computation from scratch. Not parallel: it sets the package's budget.
+func TestRatingCacheWithNoBudgetKeepsNothing(t *testing.T) {
+	defer projections.SetRatingsCacheBudget(projections.SetRatingsCacheBudget(0))
+	projections.ForgetRatingCache()
+	e := newEnv(t)
+	fx := e.loadRatingFixture()
+	e.settle(1000, projections.Ratings{})
+	ctx := context.Background()
+	folds, loads := projections.RatingCacheCounts()
+	for i, done := range []bool{false, true} {
+		head, err := e.store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustDo(t)(e.cmd.ReportProgress.Handle(ctx, commands.ReportProgress{Header: admin("2021-07-01"), IndicatorID: fx.i1, Done: done,
+			Evidence: domain.Evidence{URL: fmt.Sprintf("https://arshaly.example.kz/p/%d", i)}}))
+		pgtest.WaitVisible(t, e.db)
+		batch, err := e.store.ReadAll(ctx, head, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := projections.Process(ctx, e.db, projections.Ratings{}, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	folds2, loads2 := projections.RatingCacheCounts()
+	if folds2 != folds || loads2 < loads+2 {
+		t.Errorf("with no budget: %d folds and %d whole loads in two settles, want 0 and at least 2", folds2-folds, loads2-loads)
+	}
+	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
+		t.Error("the live read model differs from a fresh computation")
 	}
 }

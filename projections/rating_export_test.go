@@ -28,10 +28,6 @@ func SetRatingCacheMutant(days int) { ratingCacheMutantDays.Store(int64(days)) }
 // ForgetRatingCache empties the live settle's cache.
 func ForgetRatingCache() { liveRatings.forget() }
 
-// SetRatingCacheBudget sets the live settle cache's budget in bytes (0
-// keeps nothing: every settle computes from scratch); it returns the old.
-func SetRatingCacheBudget(bytes int64) int64 { return ratingCacheBudget.Swap(bytes) }
-
 // RatingCacheCounts returns how many live settles of a level folded new
 // facts into the level kept in memory, and how many loaded it whole.
 func RatingCacheCounts() (folds, loads int64) {

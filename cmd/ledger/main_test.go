@@ -64,6 +64,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad event store", []string{"migrate", "--event-store", "mongo", "--database-url", "postgres://x"}, nil, "--event-store"},
 		{"token without subcommand", []string{"token"}, nil, "create, list or revoke"},
 		{"dev bad scale", []string{"dev", "--demo-scale", "-1"}, nil, "--demo-scale"},
+		{"negative ratings cache", []string{"serve", "--ratings-cache-mb", "-1", "--database-url", "postgres://x"}, nil, "--ratings-cache-mb"},
+		{"ratings cache not a number", []string{"serve", "--database-url", "postgres://x"}, map[string]string{"LEDGER_RATINGS_CACHE_MB": "lots"}, "LEDGER_RATINGS_CACHE_MB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCmd(t, tc.vars, tc.args...)

@@ -149,6 +149,8 @@ type serveConfig struct {
 	MaxPageSize    int
 	ReadyMaxLag    time.Duration
 	ShutdownGrace  time.Duration
+	// RatingsCacheMB bounds the ratings' live cache (projections.SetRatingsCacheBudget).
+	RatingsCacheMB int64
 	// TrustForwardedProto: behind a TLS-terminating proxy that sets
 	// X-Forwarded-Proto, the pages' cookies are Secure and their links https.
 	TrustForwardedProto bool
@@ -165,6 +167,8 @@ func (c *serveConfig) register(f *flagSet, defaultAddr string) {
 	f.Int(&c.MaxPageSize, "max-page-size", "LEDGER_MAX_PAGE_SIZE", api.DefaultMaxPageSize, "largest ?limit= accepted")
 	f.Duration(&c.ReadyMaxLag, "ready-max-lag", "LEDGER_READY_MAX_LAG", api.DefaultReadyMaxLag, "/readyz fails when a projector lags more than this")
 	f.Bool(&c.GroupCommit, "group-commit", "LEDGER_GROUP_COMMIT", false, "batch concurrent appends into shared transactions (faster at 64+ concurrent writers on distinct streams, slower below; docs/performance.md)")
+	f.Int64(&c.RatingsCacheMB, "ratings-cache-mb", "LEDGER_RATINGS_CACHE_MB", projections.DefaultRatingsCacheBytes>>20,
+		"memory, in MiB by an estimate, the ratings' live recompute may keep between settles (0: recompute each level from the read model every time)")
 	f.Duration(&c.ShutdownGrace, "shutdown-grace", "LEDGER_SHUTDOWN_GRACE", 15*time.Second, "how long in-flight requests may finish at shutdown")
 	f.Bool(&c.TrustForwardedProto, "trust-forwarded-proto", "LEDGER_TRUST_FORWARDED_PROTO", false,
 		"trust X-Forwarded-Proto from a TLS-terminating proxy: Secure session cookies and https links (set only behind a proxy that sets the header)")
@@ -179,6 +183,9 @@ func (c serveConfig) validate() error {
 	}
 	if c.MaxBodyBytes <= 0 || c.MaxPageSize <= 0 || c.ReadyMaxLag <= 0 {
 		return usagef("--max-body-bytes, --max-page-size and --ready-max-lag must be positive")
+	}
+	if c.RatingsCacheMB < 0 || c.RatingsCacheMB > 1<<30 {
+		return usagef("--ratings-cache-mb must be between 0 and %d", 1<<30)
 	}
 	return nil
 }
@@ -218,6 +225,7 @@ func serve(ctx context.Context, e env, cfg serveConfig, svc *services, logger *s
 	// leaves nothing half started.
 	var router *projections.Router
 	if !cfg.APIOnly {
+		projections.SetRatingsCacheBudget(cfg.RatingsCacheMB << 20)
 		var err error
 		router, err = projections.NewRouterWithConfig(ctx, projections.RouterConfig{
 			DB: svc.db, Store: svc.store, Projectors: ledgerProjectors(), Logger: logger,
