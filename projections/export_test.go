@@ -32,3 +32,9 @@ func SetSettleLiveSaved(f func(ctx context.Context, gen int)) (restore func()) {
 func ProcessDeferred(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded) error {
 	return process(ctx, db, p, events, true)
 }
+
+// SettleActive settles p's active generation as a catch-up does at the head
+// of the log.
+func SettleActive(ctx context.Context, db *sqlx.DB, p Projector) error {
+	return settle(ctx, db, p, 0)
+}

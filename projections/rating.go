@@ -256,6 +256,13 @@ FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generati
 		return eventstore.Start, err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	// One writer of the level's rows at a time, and the same lock order
+	// as the catch-up's settle: settle lock, then rows, then the
+	// projector's row (which the catch-up's settle takes before its rows,
+	// but after the settle lock).
+	if err := lockSettle(ctx, tx, RatingsName); err != nil {
+		return eventstore.Start, err
+	}
 	var activeGen int
 	if err := tx.GetContext(ctx, &activeGen, `SELECT active_generation FROM projectors WHERE name = $1`, RatingsName); err != nil {
 		return eventstore.Start, fmt.Errorf("active generation: %w", err)

@@ -483,6 +483,55 @@ func TestRatingLiveSettleGivesUpALevelSettledMeanwhile(t *testing.T) {
 	}
 }
 
+// TestRatingLiveSettleAndCatchUpSettleDoNotDeadlock: a catch-up's settle
+// (which locks the projector's row before it writes a level) that starts
+// while a live settle has written its rows (it locks the projector's row
+// last) waits for the live settle, through the settle lock both take
+// first, instead of deadlocking with it. Both succeed. Without the settle
+// lock PostgreSQL finds the deadlock and aborts one of them. Not parallel:
+// it sets a package hook.
+func TestRatingLiveSettleAndCatchUpSettleDoNotDeadlock(t *testing.T) {
+	e := newEnv(t)
+	e.loadRatingFixture()
+	e.settle(1000, projections.Ratings{})
+	ctx := context.Background()
+	var gen int
+	if err := e.db.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, projections.RatingsName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, 'district')`, gen); err != nil {
+		t.Fatal(err)
+	}
+	// Rows both settles rewrite, so that they meet on the rows' locks.
+	if _, err := e.db.Exec(`UPDATE rm_deputy_ratings SET digest = 'stale' WHERE generation = $1 AND level = 'district'`, gen); err != nil {
+		t.Fatal(err)
+	}
+	catchUp := make(chan error, 1)
+	var first sync.Once
+	defer projections.SetSettleLiveSaved(func(ctx context.Context, gen int) {
+		first.Do(func() {
+			go func() { catchUp <- projections.SettleActive(ctx, e.db, projections.Ratings{}) }()
+			// Past deadlock_timeout (1 s): without the settle lock the
+			// catch-up's settle now waits for this settle's rows while
+			// holding the projector's row.
+			time.Sleep(1500 * time.Millisecond)
+		})
+	})()
+	if _, err := (projections.Ratings{}).SettleLive(ctx, e.db); err != nil {
+		t.Errorf("live settle: %v", err)
+	}
+	if err := <-catchUp; err != nil {
+		t.Errorf("catch-up settle: %v", err)
+	}
+	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
+		t.Error("the live read model differs from a fresh computation")
+	}
+}
+
 // TestRouterSettlesRatingsApartFromBatches: under the router the ratings
 // store each batch's facts and recompute the levels in a loop of their own;
 // once it has settled past the last event, the served ratings equal a fresh

@@ -116,6 +116,16 @@ WHERE p.name = $1 FOR UPDATE OF p`
 	return st, nil
 }
 
+// lockSettle serialises the writers of a settling projector's active
+// generation (the catch-up's settle and the live settle), for the rest of
+// tx. It is taken before the projector's row (lockActive) by both.
+func lockSettle(ctx context.Context, tx *sqlx.Tx, name string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, leaseKey("settle:"+name)); err != nil {
+		return fmt.Errorf("settle lock of %s: %w", name, err)
+	}
+	return nil
+}
+
 // after drops the events at or before pos: redelivered events change nothing.
 func after(events []eventstore.Recorded, pos eventstore.Position) []eventstore.Recorded {
 	for i, e := range events {
@@ -233,6 +243,12 @@ func settle(ctx context.Context, db *sqlx.DB, p Projector, gen int) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	if gen == 0 {
+		// A live settle (Ratings.SettleLive) writes its rows before it
+		// takes the projector's row: taking the settle lock first, as it
+		// does, makes the two wait for each other instead of deadlocking.
+		if err := lockSettle(ctx, tx, p.Name()); err != nil {
+			return err
+		}
 		st, err := lockActive(ctx, tx, p.Name())
 		if err != nil {
 			return err

@@ -43,6 +43,23 @@ func bystander(t *testing.T, u string) (end func()) {
 	return end
 }
 
+// readAllEventually reads the log from the start until it holds at least
+// want events, for up to 10 s, and returns what it read last.
+func readAllEventually(t *testing.T, s eventstore.Store, want int) []eventstore.Recorded {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := s.ReadAll(context.Background(), eventstore.Start, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestBystandersDoNotHoldTheLogBack: a transaction that writes something
 // other than events (a projector writing its read model, a settle, an idle
 // BEGIN after an UPDATE in psql), in this database or in another one of the
@@ -62,27 +79,37 @@ func TestBystandersDoNotHoldTheLogBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.ReadAll(ctx, eventstore.Start, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(evs) {
+	// A transaction of a parallel test that ends between a read's snapshot
+	// and its look at pg_locks holds that one read back: poll a while.
+	// Under the old rule no read returns anything while the bystanders
+	// stay open.
+	if got := readAllEventually(t, s, len(evs)); len(got) != len(evs) {
 		t.Fatalf("ReadAll while two bystanders are open: %d events, want %d", len(got), len(evs))
 	}
-	head, err := s.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
+	eventually := func(what string, ok func() (bool, error)) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			done, err := ok()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s while two bystanders are open: never", what)
+				return
+			}
+		}
 	}
-	if head != res.Last {
-		t.Errorf("Head while two bystanders are open = %v, want %v", head, res.Last)
-	}
-	n, err := s.CountAfter(ctx, eventstore.Start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != int64(len(evs)) {
-		t.Errorf("CountAfter while two bystanders are open = %d, want %d", n, len(evs))
-	}
+	eventually("Head reaching the append", func() (bool, error) {
+		head, err := s.Head(ctx)
+		return head == res.Last, err
+	})
+	eventually("CountAfter counting the append", func() (bool, error) {
+		n, err := s.CountAfter(ctx, eventstore.Start)
+		return n == int64(len(evs)), err
+	})
 	endHere()
 	endElsewhere()
 }
@@ -154,10 +181,7 @@ func TestAppendMustComeFirstInATransaction(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.ReadAll(ctx, eventstore.Start, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := readAllEventually(t, s, 3)
 	var streams []string
 	for _, r := range got {
 		streams = append(streams, r.Stream)
@@ -174,9 +198,18 @@ func TestAppendMustComeFirstInATransaction(t *testing.T) {
 // log page by page from its last position. The tailer must end with exactly
 // the committed log, in order: no event skipped, none twice. A horizon that
 // counted a running appender as a bystander lets the tailer read past a
-// transaction that commits later, and fails here.
+// transaction that commits later, and fails here. A horizon that matched
+// an appender's mark to its id lock by virtual transaction (which a
+// committing backend clears while it still holds both) failed about half
+// of the rounds: three rounds run.
 func TestTailNeverSkipsUnderMixedTransactions(t *testing.T) {
 	t.Parallel()
+	for round := range 3 {
+		t.Run(fmt.Sprintf("round-%d", round), tailUnderMixedTransactions)
+	}
+}
+
+func tailUnderMixedTransactions(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	u := pgtest.NewURL(t)
@@ -215,7 +248,9 @@ func TestTailNeverSkipsUnderMixedTransactions(t *testing.T) {
 						return
 					}
 				}
-				sleep(r, 40*time.Millisecond)
+				// Half of them commit quickly: a commit racing a reader's
+				// look at pg_locks is where a horizon goes wrong.
+				sleep(r, []time.Duration{40 * time.Millisecond, 2 * time.Millisecond}[w%2])
 				if r.IntN(8) == 0 {
 					err = tx.Rollback()
 				} else {
