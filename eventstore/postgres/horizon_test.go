@@ -152,6 +152,15 @@ func TestAppendMustComeFirstInATransaction(t *testing.T) {
 		_, err := tx.ExecContext(ctx, `SELECT pg_current_xact_id()`)
 		return err
 	})
+	// A setting a session can set proves nothing: the trigger looks at the
+	// backend's own locks.
+	refused("with a forged setting", func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('promiseledger.appender', 'on', true)`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO other_rows VALUES (1)`)
+		return err
+	})
 	// The mark taken inside a savepoint that rolled back is gone with it,
 	// while the transaction keeps its id: refused too.
 	refused("after a rolled back savepoint", func(tx *sqlx.Tx) error {
