@@ -38,3 +38,10 @@ func ProcessDeferred(ctx context.Context, db *sqlx.DB, p Projector, events []eve
 func SettleActive(ctx context.Context, db *sqlx.DB, p Projector) error {
 	return settle(ctx, db, p, 0)
 }
+
+// ForgetIndicatorCache empties the indicators' live fold cache.
+func ForgetIndicatorCache() { liveIndicators.forget() }
+
+// IndicatorCacheHits is how many indicators batches folded on from a kept
+// state so far.
+func IndicatorCacheHits() int64 { return foldCacheHits.Load() }

@@ -44,22 +44,86 @@ type factRows struct {
 	effective, recorded []string
 }
 
-// Apply implements Projector: store the batch's indicator events, refold the
-// indicators they touch from their whole history, and re-sum their roadmaps.
+// Apply implements Projector: store the batch's indicator events, fold them
+// into the indicators they touch, and re-sum their roadmaps. An indicator
+// whose folded state this process keeps (liveIndicators) at the version
+// just before the batch's first event of it takes only the new events;
+// any other is refolded from its whole stored history. Refolding every
+// history on every batch cost the live path O(n²) in an indicator's
+// reports: 18 % of the server's CPU under 64 HTTP writers.
 func (Indicators) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
-	touched, err := storeIndicatorEvents(ctx, tx, gen, events, nil)
+	type steps struct {
+		first, last int64
+		gap         bool
+		envs        []domain.Envelope
+	}
+	news := map[string]*steps{}
+	touched, err := storeIndicatorEvents(ctx, tx, gen, events, func(id string, r eventstore.Recorded, ev domain.Event, m domain.Meta) error {
+		s := news[id]
+		if s == nil {
+			s = &steps{first: r.Version, last: r.Version - 1}
+			news[id] = s
+		}
+		s.gap = s.gap || r.Version != s.last+1
+		s.last = r.Version
+		s.envs = append(s.envs, domain.Envelope{Event: ev, Meta: m})
+		return nil
+	})
 	if err != nil || len(touched) == 0 {
 		return err
 	}
-	ids := make([]string, 0, len(touched))
-	for id := range touched {
-		ids = append(ids, id)
-	}
-	histories, err := loadHistories(ctx, tx, gen, ids)
+	db, err := databaseOf(ctx, tx)
 	if err != nil {
 		return err
 	}
-	return saveStates(ctx, tx, gen, histories)
+	folds := make(map[string]*indicatorFolded, len(touched))
+	var missing []string
+	for id := range touched {
+		s := news[id]
+		f := liveIndicators.take(foldKey{db, id})
+		if f != nil && !s.gap && s.first == f.version+1 && foldOn(f, s.envs, s.last) {
+			folds[id] = f
+			foldCacheHits.Add(1)
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) > 0 {
+		histories, err := loadHistories(ctx, tx, gen, missing)
+		if err != nil {
+			return err
+		}
+		for id, h := range histories {
+			st, err := domain.FoldIndicator(h.Events, nil)
+			if err != nil {
+				return fmt.Errorf("fold indicator %s: %w", id, err)
+			}
+			folds[id] = &indicatorFolded{st: st, version: h.Version, recorded: h.Events[len(h.Events)-1].Meta.RecordedAt}
+		}
+	}
+	if err := saveFolds(ctx, tx, gen, folds); err != nil {
+		return err
+	}
+	// Kept even if tx rolls back: a state is the fold of its stream's
+	// first version events, which never change, and a redelivered batch
+	// starts at or below the kept version, so it refolds from history.
+	for id, f := range folds {
+		liveIndicators.put(foldKey{db, id}, f)
+	}
+	return nil
+}
+
+// foldOn folds envs, the events after f.version up to last, into f in
+// place; false (f is then spoiled) when one does not apply, for the caller
+// to refold the whole history, which reports the error as it should.
+func foldOn(f *indicatorFolded, envs []domain.Envelope, last int64) bool {
+	for _, env := range envs {
+		if err := f.st.Apply(env.Event, env.Meta); err != nil {
+			return false
+		}
+	}
+	f.version, f.recorded = last, envs[len(envs)-1].Meta.RecordedAt
+	return true
 }
 
 // storeIndicatorEvents stores the indicator events among events and
@@ -166,17 +230,6 @@ type indicatorFolded struct {
 	recorded time.Time
 }
 
-func saveStates(ctx context.Context, tx *sqlx.Tx, gen int, histories map[string]*History) error {
-	folds := make(map[string]*indicatorFolded, len(histories))
-	for id, h := range histories {
-		st, err := domain.FoldIndicator(h.Events, nil)
-		if err != nil {
-			return fmt.Errorf("fold indicator %s: %w", id, err)
-		}
-		folds[id] = &indicatorFolded{st: st, version: h.Version, recorded: h.Events[len(h.Events)-1].Meta.RecordedAt}
-	}
-	return saveFolds(ctx, tx, gen, folds)
-}
 
 // saveFolds upserts the given indicators' states and re-sums their roadmaps.
 func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indicatorFolded) error {
