@@ -7,7 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// copyInto writes n rows into table with COPY, inside tx; row(i) returns
+// CopyInto writes n rows into table with COPY, inside tx; row(i) returns
 // the values of row i in the order of columns (strings, []byte for bytea,
 // int64, float64, bool, or nil for NULL). A replay writes with it the rows
 // it knows no other row stands in the way of (its generation started
@@ -18,8 +18,9 @@ import (
 // bytea array doubles its bytes into hex, then quotes it, and the server
 // parses the whole literal before the first row), and keeps no arbiter
 // index to consult: about half the time per row (docs/performance.md, "7
-// December").
-func copyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, row func(i int) []any) (err error) {
+// December"). The transparency log's replay (package translog) writes
+// with it too.
+func CopyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, row func(i int) []any) (err error) {
 	if n == 0 {
 		return nil
 	}

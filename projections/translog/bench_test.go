@@ -189,3 +189,28 @@ func resetLog(b *testing.B, e *logtest.Env) {
 		}
 	}
 }
+
+// BenchmarkLogReplay replays the whole log into a new generation
+// (projections.Rebuild, the path of a rebuild and of a first start's
+// catch-up) over a pre-filled store of LEDGER_BENCH_EVENTS events:
+//
+//	LEDGER_BENCH_EVENTS=111157 go test ./projections/translog -run '^$' -bench LogReplay -benchtime 1x
+func BenchmarkLogReplay(b *testing.B) {
+	ctx := context.Background()
+	n := benchEvents(b)
+	e := logtest.New(b)
+	prefill(b, e, n)
+	readAllEvents(b, e.Store, nil) // warm the cache
+	b.ResetTimer()
+	for range b.N {
+		gen, err := projections.Rebuild(ctx, e.DB, e.Store, translog.Projector{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var size int64
+		if err := e.DB.Get(&size, `SELECT count(*) FROM translog_leaves WHERE generation = $1`, gen); err != nil || size != int64(n) {
+			b.Fatalf("generation %d has %d leaves, want %d (%v)", gen, size, n, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "leaves/s")
+}

@@ -45,6 +45,13 @@ func (Projector) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
 // Apply implements projections.Projector: it appends events as leaves
 // size, size+1, ... of generation gen, with the tree hashes they complete.
 func (Projector) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+	return apply(ctx, tx, gen, events, (*batch).write)
+}
+
+// apply computes the leaves and hashes of events, appended to generation
+// gen, and has write store them.
+func apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded,
+	write func(b *batch, ctx context.Context, tx *sqlx.Tx, gen int) error) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -70,7 +77,7 @@ func (Projector) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []event
 			return &projections.EventError{Event: e, Err: err}
 		}
 	}
-	return b.write(ctx, tx, gen)
+	return write(b, ctx, tx, gen)
 }
 
 // batch computes the leaves and stored hashes of consecutive events in
@@ -214,6 +221,46 @@ SELECT $1, $2 + i, substring($3::bytea FROM i * 32 + 1 FOR 32) FROM generate_ser
 	return nil
 }
 
+// copy writes what write writes, row for row, with COPY: a replay's pages
+// are large (projections.ReplayPageSize), and COPY sends each value once
+// in its text form where write's array parameters are hex-encoded,
+// quoted and parsed whole before the first row (docs/performance.md, "7
+// December, third round"). Like write's INSERTs, COPY fails on a key
+// stored already; Apply's check of the generation's end keeps that from
+// happening.
+func (b *batch) copy(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	const leafColumns = `generation, leaf_index, event_id, position, leaf_hash, stream, version, type, actor_id, effective_at, recorded_at`
+	err := projections.CopyInto(ctx, tx, "translog_leaves", leafColumns, len(b.leaves), func(i int) []any {
+		l := &b.leaves[i]
+		return []any{int64(gen), b.size + int64(i), l.id, l.position, l.hash[:], l.stream, l.version, l.typ,
+			nullIfEmpty(l.actor), nullIfEmpty(l.effective), nullIfEmpty(l.recorded)}
+	})
+	if err != nil {
+		return fmt.Errorf("translog: copy leaves %d..%d: %w", b.size, b.size+int64(len(b.leaves))-1, err)
+	}
+	err = projections.CopyInto(ctx, tx, "translog_entries", "generation, leaf_index, entry", len(b.leaves), func(i int) []any {
+		return []any{int64(gen), b.size + int64(i), b.leaves[i].entry}
+	})
+	if err != nil {
+		return fmt.Errorf("translog: copy entries %d..%d: %w", b.size, b.size+int64(len(b.leaves))-1, err)
+	}
+	err = projections.CopyInto(ctx, tx, "translog_hashes", "generation, hash_index, hash", len(b.hashes), func(i int) []any {
+		return []any{int64(gen), b.base + int64(i), b.hashes[i][:]}
+	})
+	if err != nil {
+		return fmt.Errorf("translog: copy tree hashes from %d: %w", b.base, err)
+	}
+	return nil
+}
+
+// nullIfEmpty is NULL for "", as write's NULLIF(…, '').
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // FeedFields takes the public feed's filter fields from metadata, when it
 // is a JSON object that has them; anything else leaves them empty. They
 // are copies for filtering only: the leaf hashes the metadata bytes.
@@ -258,14 +305,15 @@ func instant(s string) string {
 }
 
 // NewReplay implements projections.Replayer: a replay appends pages of
-// projections.ReplayPageSize events through Apply, so the right edge is
-// read once per 20,000 leaves instead of once per 1,000.
+// projections.ReplayPageSize events as Apply does, so the right edge is
+// read once per 20,000 leaves instead of once per 1,000, and writes them
+// with COPY (batch.copy) instead of Apply's array parameters.
 func (p Projector) NewReplay(gen int) projections.Replay { return replay{gen: gen} }
 
 type replay struct{ gen int }
 
 func (r replay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
-	return Projector{}.Apply(ctx, tx, r.gen, events)
+	return apply(ctx, tx, r.gen, events, (*batch).copy)
 }
 
 // Flush implements projections.Replay: Apply wrote everything.
