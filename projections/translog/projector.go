@@ -253,7 +253,7 @@ func (b *batch) copy(ctx context.Context, tx *sqlx.Tx, gen int) error {
 	return nil
 }
 
-// nullIfEmpty is NULL for "", as write's NULLIF(…, '').
+// nullIfEmpty is NULL for the empty string, as write's NULLIF does.
 func nullIfEmpty(s string) any {
 	if s == "" {
 		return nil

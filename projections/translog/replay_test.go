@@ -54,7 +54,8 @@ func bytesOf(n int, b byte) []byte {
 }
 
 // logRows dumps every row of generation gen in the log's tables, each as
-// PostgreSQL's text of the row (NULL and '' differ), in key order.
+// PostgreSQL's text of the row (NULL and the empty string differ), in key
+// order.
 func logRows(t *testing.T, e *logtest.Env, gen int) map[string][]string {
 	t.Helper()
 	queries := map[string]string{
