@@ -20,9 +20,25 @@ import (
 // index to consult: about half the time per row (docs/performance.md, "7
 // December"). The transparency log's replay (package translog) writes
 // with it too.
-func CopyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, row func(i int) []any) (err error) {
-	if n == 0 {
-		return nil
+func CopyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, row func(i int) []any) error {
+	i := 0
+	return CopyRows(ctx, tx, table, columns, func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		i++
+		return row(i - 1), nil
+	})
+}
+
+// CopyRows is CopyInto for rows made while they are copied: next returns
+// the values of the next row, nil after the last one, or an error, which
+// CopyRows returns as it is (tx then holds some of the rows, and the
+// caller rolls it back).
+func CopyRows(ctx context.Context, tx *sqlx.Tx, table, columns string, next func() ([]any, error)) (err error) {
+	row, err := next()
+	if err != nil || row == nil {
+		return err
 	}
 	stmt, err := tx.PrepareContext(ctx, `COPY `+table+` (`+columns+`) FROM STDIN`)
 	if err != nil {
@@ -33,9 +49,12 @@ func CopyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, ro
 			err = fmt.Errorf("copy into %s: %w", table, cerr)
 		}
 	}()
-	for i := range n {
-		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
+	for row != nil {
+		if _, err := stmt.ExecContext(ctx, row...); err != nil {
 			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		if row, err = next(); err != nil {
+			return err
 		}
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // ends the COPY

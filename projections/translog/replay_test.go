@@ -2,6 +2,7 @@ package translog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"promiseledger/eventstore"
+	"promiseledger/projections"
 	"promiseledger/projections/translog"
 	"promiseledger/projections/translog/logtest"
 )
@@ -195,5 +197,43 @@ func TestReplayRefusesAGenerationThatHoldsTheEvents(t *testing.T) {
 	}
 	if after := logRows(t, e, 1); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatal("the generation changed")
+	}
+}
+
+// TestReplayThatFailsMidPageWritesNothing: when a leaf of a page cannot
+// be computed (the replay computes while it copies the leaves before),
+// the replay says which event, its goroutine ends, and the transaction,
+// rolled back as a failed replay's is, leaves the generation as it was;
+// the page path then logs the same events as if nothing had happened.
+func TestReplayThatFailsMidPageWritesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := logtest.New(t)
+	e.AppendMany(t, 1500)
+	events := e.Events(t)
+	boom := errors.New("boom")
+	for _, k := range []int{0, 1, 511, 512, 513, 1000, len(events) - 1} {
+		tx, err := e.DB.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = translog.NewReplayFailingAt(1, events[k], boom).Apply(ctx, tx, events)
+		var ee *projections.EventError
+		if !errors.As(err, &ee) || ee.Event.ID != events[k].ID || !errors.Is(err, boom) {
+			t.Fatalf("failing at event %d: %v", k, err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for table, rows := range logRows(t, e, 1) {
+		if len(rows) != 0 {
+			t.Fatalf("%s holds %d rows after failed replays", table, len(rows))
+		}
+	}
+	e.CatchUp(t, 400)
+	ref := newReference(t, events)
+	if got := storedHashes(t, e, 1); !slices.Equal(got, ref.hashes) {
+		t.Fatalf("stored %d hashes, want %d; first difference at %d", len(got), len(ref.hashes), firstDiff(got, ref.hashes))
 	}
 }
