@@ -377,7 +377,7 @@ func (r *councilsReplay) flushCouncils(ctx context.Context, tx *sqlx.Tx, ids []s
 		return err
 	}
 	gen := int64(r.gen)
-	err := copyInto(ctx, tx, "rm_councils", "generation, council_id, kato, level, name, members, version, registered_at, updated_at", len(ids),
+	err := CopyInto(ctx, tx, "rm_councils", "generation, council_id, kato, level, name, members, version, registered_at, updated_at", len(ids),
 		func(i int) []any {
 			f := r.councils[ids[i]]
 			s := &f.st
@@ -399,7 +399,7 @@ func (r *councilsReplay) flushCouncils(ctx context.Context, tx *sqlx.Tx, ids []s
 			members = append(members, member{s.ID, int64(i + 1), &s.Memberships[i]})
 		}
 	}
-	return copyInto(ctx, tx, "rm_council_members", "generation, council_id, seq, member_id, role, display_name, joined_at, left_at", len(members),
+	return CopyInto(ctx, tx, "rm_council_members", "generation, council_id, seq, member_id, role, display_name, joined_at, left_at", len(members),
 		func(i int) []any {
 			m := members[i]
 			var left any
@@ -416,7 +416,7 @@ func (r *councilsReplay) flushRecommendations(ctx context.Context, tx *sqlx.Tx, 
 		return err
 	}
 	gen := int64(r.gen)
-	return copyInto(ctx, tx, "rm_recommendations", `generation, recommendation_id, council_id, body_id, status, decision, verdict,
+	return CopyInto(ctx, tx, "rm_recommendations", `generation, recommendation_id, council_id, body_id, status, decision, verdict,
 	response_deadline, dissents, drafted_at, version, updated_at, state`, len(ids), func(i int) []any {
 		f := r.recs[ids[i]]
 		s := &f.st
@@ -431,7 +431,7 @@ func (r *councilsReplay) flushAssessments(ctx context.Context, tx *sqlx.Tx, ids 
 		return err
 	}
 	gen := int64(r.gen)
-	return copyInto(ctx, tx, "rm_assessments", `generation, assessment_id, council_id, indicator_id, roadmap_id, position, respondents,
+	return CopyInto(ctx, tx, "rm_assessments", `generation, assessment_id, council_id, indicator_id, roadmap_id, position, respondents,
 	replies, withdrawn, assessed_at, version, state`, len(ids), func(i int) []any {
 		f := r.assessments[ids[i]]
 		s := &f.st

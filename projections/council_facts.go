@@ -93,10 +93,10 @@ func (f *fact) effectiveText() string {
 }
 
 // copyFacts is storeFacts for a replay: it copies facts that the table
-// cannot hold yet (see copyInto), and refuses, rather than skips, a stored
+// cannot hold yet (see CopyInto), and refuses, rather than skips, a stored
 // one.
 func copyFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, facts []fact) error {
-	err := copyInto(ctx, tx, string(table), factColumns(table), len(facts), func(i int) []any {
+	err := CopyInto(ctx, tx, string(table), factColumns(table), len(facts), func(i int) []any {
 		f := &facts[i]
 		row := []any{int64(gen), f.rec.Stream, f.rec.Version, f.kind, f.id, f.rec.ID.String(), f.rec.Type, f.rec.Data, f.rec.Metadata,
 			f.effectiveText(), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)}

@@ -373,7 +373,7 @@ func (r *indicatorsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []even
 	// The replay applies each event once to a generation that held none
 	// of them: no fact of these events is stored, so COPY (which refuses a
 	// stored key) stands for the page path's ON CONFLICT DO NOTHING.
-	return copyInto(ctx, tx, "rm_indicator_events", "generation, indicator_id, version, event_id, type, data, metadata, effective_at, recorded_at",
+	return CopyInto(ctx, tx, "rm_indicator_events", "generation, indicator_id, version, event_id, type, data, metadata, effective_at, recorded_at",
 		len(f.ids), func(i int) []any {
 			return []any{int64(r.gen), f.ids[i], f.versions[i], f.eventIDs[i], f.types[i], f.data[i], f.meta[i], f.effective[i], f.recorded[i]}
 		})
@@ -407,7 +407,7 @@ func (r *indicatorsReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
 			return fmt.Errorf("save indicator states: %w", err)
 		}
 	}
-	err := copyInto(ctx, tx, "rm_indicators", `generation, indicator_id, roadmap_id, version, kind, status, weight, completion,
+	err := CopyInto(ctx, tx, "rm_indicators", `generation, indicator_id, roadmap_id, version, kind, status, weight, completion,
 	deadline, latest_value, responsible_id, reports, corrections, has_evidence, state, updated_at`, len(ids), func(i int) []any {
 		fo := r.touched[ids[i]]
 		st := &fo.st

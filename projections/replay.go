@@ -70,10 +70,25 @@ type Replay interface {
 // head; it stops short without error when a page fails to apply or the
 // generation moved under it, and the caller goes on page by page. Errors
 // are those of reading the log and of cancellation.
+//
+// The log is read one page ahead of the page being applied (a feed of
+// one subscriber), so that reading the next page and writing this one
+// overlap, as they do in a catch-up's shared reading.
 func replayLog(ctx context.Context, db *sqlx.DB, store eventstore.Store, r Replayer, gen int, pos eventstore.Position, active bool) (eventstore.Position, int, bool, error) {
-	return replayFrom(ctx, db, r, gen, pos, active, func(pos eventstore.Position) ([]eventstore.Recorded, error) {
-		return store.ReadAll(ctx, pos, replayPageSize)
-	})
+	f := feed{from: pos}
+	sub := f.subscribeAhead(1)
+	feedCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.run(feedCtx, store)
+	}()
+	defer func() {
+		close(sub.quit)
+		stop()
+		<-done
+	}()
+	return replayFrom(ctx, db, r, gen, pos, active, sub.next)
 }
 
 // replayFrom is replayLog with the pages read by next: the page after pos,
@@ -190,6 +205,7 @@ func generationCheckpoint(ctx context.Context, tx *sqlx.Tx, name string, gen int
 // first start (~6 pages) fits, and at most feedAhead+1 pages are held
 // beyond what every replay has taken. Replays only read the pages.
 type feed struct {
+	from eventstore.Position // where it starts reading (the start of the log unless set)
 	subs []*feedSub
 }
 
@@ -205,15 +221,19 @@ type feedSub struct {
 	gone  bool // the reader's note that quit was closed
 }
 
-func (f *feed) subscribe() *feedSub {
-	s := &feedSub{pages: make(chan []eventstore.Recorded, feedAhead), quit: make(chan struct{})}
+func (f *feed) subscribe() *feedSub { return f.subscribeAhead(feedAhead) }
+
+// subscribeAhead is subscribe for a subscriber that lets the feed read at
+// most ahead pages before it.
+func (f *feed) subscribeAhead(ahead int) *feedSub {
+	s := &feedSub{pages: make(chan []eventstore.Recorded, ahead), quit: make(chan struct{}), at: f.from}
 	f.subs = append(f.subs, s)
 	return s
 }
 
 // run reads the log until the head, an error, or every subscriber quit.
 func (f *feed) run(ctx context.Context, store eventstore.Store) {
-	pos := eventstore.Start
+	pos := f.from
 	var err error
 	defer func() {
 		for _, s := range f.subs {

@@ -7,7 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// copyInto writes n rows into table with COPY, inside tx; row(i) returns
+// CopyInto writes n rows into table with COPY, inside tx; row(i) returns
 // the values of row i in the order of columns (strings, []byte for bytea,
 // int64, float64, bool, or nil for NULL). A replay writes with it the rows
 // it knows no other row stands in the way of (its generation started
@@ -18,10 +18,27 @@ import (
 // bytea array doubles its bytes into hex, then quotes it, and the server
 // parses the whole literal before the first row), and keeps no arbiter
 // index to consult: about half the time per row (docs/performance.md, "7
-// December").
-func copyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, row func(i int) []any) (err error) {
-	if n == 0 {
-		return nil
+// December"). The transparency log's replay (package translog) writes
+// with it too.
+func CopyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, row func(i int) []any) error {
+	i := 0
+	return CopyRows(ctx, tx, table, columns, func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		i++
+		return row(i - 1), nil
+	})
+}
+
+// CopyRows is CopyInto for rows made while they are copied: next returns
+// the values of the next row, nil after the last one, or an error, which
+// CopyRows returns as it is (tx then holds some of the rows, and the
+// caller rolls it back).
+func CopyRows(ctx context.Context, tx *sqlx.Tx, table, columns string, next func() ([]any, error)) (err error) {
+	row, err := next()
+	if err != nil || row == nil {
+		return err
 	}
 	stmt, err := tx.PrepareContext(ctx, `COPY `+table+` (`+columns+`) FROM STDIN`)
 	if err != nil {
@@ -32,9 +49,12 @@ func copyInto(ctx context.Context, tx *sqlx.Tx, table, columns string, n int, ro
 			err = fmt.Errorf("copy into %s: %w", table, cerr)
 		}
 	}()
-	for i := range n {
-		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
+	for row != nil {
+		if _, err := stmt.ExecContext(ctx, row...); err != nil {
 			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		if row, err = next(); err != nil {
+			return err
 		}
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // ends the COPY

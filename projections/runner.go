@@ -618,13 +618,13 @@ func catchUpOne(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Proj
 	total := 0
 	if r, ok := p.(Replayer); ok && fresh != nil {
 		// The page path below takes over wherever the replay stops.
-		next := func(pos eventstore.Position) ([]eventstore.Recorded, error) {
-			return store.ReadAll(ctx, pos, replayPageSize)
-		}
+		var n int
+		var err error
 		if sub != nil {
-			next = sub.next
+			_, n, _, err = replayFrom(ctx, db, r, fresh.gen, fresh.pos, true, sub.next)
+		} else {
+			_, n, _, err = replayLog(ctx, db, store, r, fresh.gen, fresh.pos, true)
 		}
-		_, n, _, err := replayFrom(ctx, db, r, fresh.gen, fresh.pos, true, next)
 		quit()
 		total += n
 		if err != nil {

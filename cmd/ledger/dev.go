@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -228,6 +229,9 @@ func loadDemos(ctx context.Context, prog *progress, svc *services, seed int64, s
 	if loaded {
 		return nil
 	}
+	if pg, ok := svc.store.(*postgres.Store); ok && early != nil {
+		return writePlanned(ctx, prog, pg, early)
+	}
 	var log []batch.Append
 	if early != nil {
 		log, err = early.wait()
@@ -245,10 +249,60 @@ func loadDemos(ctx context.Context, prog *progress, svc *services, seed int64, s
 	return nil
 }
 
+// writePlanned writes the demos planned ahead into PostgreSQL while they
+// are planned: what is planned already is copied while the rest is
+// planned (PostgreSQL's work on one core, the planning on the other), in
+// one transaction committed once the plan is complete, so the first start
+// waits for the last part only, not the whole load, after the planning.
+func writePlanned(ctx context.Context, prog *progress, pg *postgres.Store, early *plannedDemos) error {
+	began, n := time.Now(), 0
+	err := pg.AppendAllFrom(ctx, func() ([]postgres.StreamAppend, error) {
+		part, err := early.next(ctx)
+		if part == nil || err != nil {
+			return nil, err
+		}
+		n += batch.Events(part)
+		return streamAppends(part), nil
+	})
+	if err != nil {
+		early.stop()
+		if _, perr := early.wait(); perr != nil && !errors.Is(perr, context.Canceled) {
+			return perr // the planning failed
+		}
+		return fmt.Errorf("demo data: nothing was written: %w", err)
+	}
+	early.wait() //nolint:errcheck // the plan is complete: forget it
+	prog.phase(began, n, "events", "loaded the demo data set and the councils demo into the ledger, each part as it was planned")
+	return nil
+}
+
+func streamAppends(log []batch.Append) []postgres.StreamAppend {
+	out := make([]postgres.StreamAppend, len(log))
+	for i, a := range log {
+		out[i] = postgres.StreamAppend{Stream: a.Stream, Expected: eventstore.Exactly(a.Expected), Events: a.Events}
+	}
+	return out
+}
+
 // planDemos plans the roadmap demo and then the councils demo over it (the
 // councils' handlers read the roadmaps' streams, so the two cannot run side
 // by side), a progress line each, and returns their appends in order.
 func planDemos(ctx context.Context, prog *progress, seed int64, scale float64, now time.Time) ([]batch.Append, error) {
+	return planDemosEmitting(ctx, prog, seed, scale, now, nil)
+}
+
+// planEmitEvery is how often planDemosEmitting hands on what the councils
+// demo planned since it last looked.
+const planEmitEvery = 100 * time.Millisecond
+
+// planDemosEmitting is planDemos handing each part of the log to emit (when
+// not nil) as soon as no later command can change it: the roadmap demo
+// once planned, then the councils demo's appends every planEmitEvery, then
+// the rest. The parts, in order, are the log it returns.
+func planDemosEmitting(ctx context.Context, prog *progress, seed int64, scale float64, now time.Time, emit func([]batch.Append)) ([]batch.Append, error) {
+	if emit == nil {
+		emit = func([]batch.Append) {}
+	}
 	demoCfg := demo.Config{Seed: seed, Now: now, Scale: scale, Workers: 1}
 	began := time.Now()
 	roadmaps := batch.New(batch.NoHistory{}, time.Now)
@@ -258,6 +312,7 @@ func planDemos(ctx context.Context, prog *progress, seed int64, scale float64, n
 	}
 	prog.phase(began, stats.Events, "events", "planned the demo data set: %d roadmaps, %d measures, %d reports, %d corrections",
 		stats.Roadmaps, stats.Indicators, stats.Reports, stats.Corrections)
+	emit(roadmaps.Log())
 
 	began = time.Now()
 	desc, err := demo.Describe(demoCfg)
@@ -269,31 +324,100 @@ func planDemos(ctx context.Context, prog *progress, seed int64, scale float64, n
 	if err != nil {
 		return nil, err
 	}
+	// The councils' log is handed on while it is made, from a goroutine
+	// that looks every planEmitEvery (a command would wait on a channel;
+	// a look takes the overlay's lock once).
+	sent := 0
+	stopEmitting, emitted := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(emitted)
+		tick := time.NewTicker(planEmitEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopEmitting:
+				return
+			case <-tick.C:
+				part := councils.LogFrom(sent)
+				sent += len(part)
+				emit(part)
+			}
+		}
+	}()
 	cstats, err := councildemo.Load(ctx, h, councildemo.Config{Seed: seed, Now: now, Scale: scale, RoadmapIDs: demoRoadmapIDs(desc), Demo: &desc, Workers: 1})
+	close(stopEmitting)
+	<-emitted
 	if err != nil {
 		return nil, fmt.Errorf("council demo: %w", err)
 	}
+	emit(councils.Log()[sent:])
 	prog.phase(began, cstats.Events, "events", "planned the councils demo: %d councils, %d members, %d recommendations, %d deputies' activity, %d assessments, %d replies",
 		cstats.Councils, cstats.Members, cstats.Recommendations, cstats.Deputies, cstats.Assessments, cstats.Replies)
 	return append(roadmaps.Log(), councils.Log()...), nil
 }
 
-// plannedDemos is planDemos running in the background.
+// plannedDemos is planDemos running in the background, its log handed on
+// in parts as it is made (next) or whole once made (wait).
 type plannedDemos struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	log    []batch.Append
 	err    error
+
+	mu    sync.Mutex
+	parts [][]batch.Append // emitted, not yet taken by next
+	more  chan struct{}    // a part was emitted
 }
 
 func planDemosAhead(ctx context.Context, prog *progress, seed int64, scale float64) *plannedDemos {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &plannedDemos{cancel: cancel, done: make(chan struct{})}
+	p := &plannedDemos{cancel: cancel, done: make(chan struct{}), more: make(chan struct{}, 1)}
 	go func() {
 		defer close(p.done)
-		p.log, p.err = planDemos(ctx, prog, seed, scale, time.Now().UTC())
+		p.log, p.err = planDemosEmitting(ctx, prog, seed, scale, time.Now().UTC(), p.emit)
 	}()
 	return p
+}
+
+func (p *plannedDemos) emit(part []batch.Append) {
+	if len(part) == 0 {
+		return
+	}
+	p.mu.Lock()
+	p.parts = append(p.parts, part)
+	p.mu.Unlock()
+	select {
+	case p.more <- struct{}{}:
+	default: // a signal is pending already
+	}
+}
+
+// next returns the next part of the log as soon as it is planned, nil once
+// the whole plan was taken, or the planning's error.
+func (p *plannedDemos) next(ctx context.Context) ([]batch.Append, error) {
+	for {
+		p.mu.Lock()
+		if len(p.parts) > 0 {
+			part := p.parts[0]
+			p.parts = p.parts[1:]
+			p.mu.Unlock()
+			return part, nil
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.more:
+		case <-p.done:
+			p.mu.Lock()
+			left := len(p.parts)
+			p.mu.Unlock()
+			if left > 0 {
+				continue
+			}
+			return nil, p.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // wait returns the plan once it is made, and forgets it: dev keeps running
@@ -338,11 +462,7 @@ func demoRoadmapIDs(desc demo.Description) []string {
 // append at a time elsewhere.
 func writeLog(ctx context.Context, store eventstore.Store, log []batch.Append) error {
 	if pg, ok := store.(*postgres.Store); ok {
-		all := make([]postgres.StreamAppend, len(log))
-		for i, a := range log {
-			all[i] = postgres.StreamAppend{Stream: a.Stream, Expected: eventstore.Exactly(a.Expected), Events: a.Events}
-		}
-		return pg.AppendAll(ctx, all)
+		return pg.AppendAll(ctx, streamAppends(log))
 	}
 	for _, a := range log {
 		if _, err := store.Append(ctx, a.Stream, eventstore.Exactly(a.Expected), a.Events); err != nil {

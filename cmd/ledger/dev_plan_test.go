@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,8 +51,9 @@ func planHash(log []batch.Append) string {
 
 // TestDevDemoPlanIsUnchanged pins what a first start writes, event for
 // event and in order, at a fixed seed and clock: planning moved (it now
-// runs while PostgreSQL starts) and may get faster, but its output is the
-// demo every ledger dev has, and the order is the log's.
+// runs while PostgreSQL starts, and hands its log on in parts while it
+// plans) and may get faster, but its output is the demo every ledger dev
+// has, and the order is the log's.
 func TestDevDemoPlanIsUnchanged(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
@@ -71,12 +73,18 @@ func TestDevDemoPlanIsUnchanged(t *testing.T) {
 			if tt.scale == 1 && testing.Short() {
 				t.Skip("the full demo takes seconds to plan")
 			}
-			log, err := planDemos(context.Background(), newProgress(io.Discard), 2021, tt.scale, now)
+			var parts []batch.Append // as handed on while planned
+			log, err := planDemosEmitting(context.Background(), newProgress(io.Discard), 2021, tt.scale, now, func(part []batch.Append) {
+				parts = append(parts, part...)
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if n, h := batch.Events(log), planHash(log); n != tt.events || h != tt.hash {
 				t.Errorf("plan at scale %v: %d events, hash %s; want %d, %s", tt.scale, n, h, tt.events, tt.hash)
+			}
+			if len(parts) != len(log) || planHash(parts) != planHash(log) {
+				t.Errorf("plan at scale %v: the parts handed on while planned (%d appends) are not the log (%d)", tt.scale, len(parts), len(log))
 			}
 		})
 	}
@@ -192,6 +200,21 @@ func TestDevFirstStartOnItsOwnPostgres(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("no %q line:\n%s", want, stdout)
 		}
+	}
+	// Every planned event was written, once: the load (each part as it
+	// was planned) and a read model's catch-up count what the two plans
+	// count.
+	count := func(line string) int {
+		m := regexp.MustCompile(regexp.QuoteMeta(line) + `[^\n]*\(([0-9,]+) events in`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no count on the %q line:\n%s", line, stdout)
+		}
+		n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+		return n
+	}
+	planned := count("planned the demo data set") + count("planned the councils demo")
+	if loaded, caught := count("loaded the demo data set and the councils demo"), count("brought read model catalog.v1 up to date"); loaded != planned || caught != planned {
+		t.Errorf("planned %d events, loaded %d, catalog.v1 caught up on %d", planned, loaded, caught)
 	}
 	if i := strings.Index(stdout, "PromiseLedger is running at"); i < strings.LastIndex(stdout, "signed a checkpoint") {
 		t.Errorf("the banner is not last:\n%s", stdout)

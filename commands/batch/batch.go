@@ -157,6 +157,24 @@ func (o *Overlay) Log() []Append {
 	return out
 }
 
+// LogFrom returns the appends of Log from the i-th on that no later
+// append can change: all but the last, which the next append merges into
+// when it writes the same stream. A writer takes them while the commands
+// go on (Log after the commands are done gives the rest), so the log is
+// written while it is made.
+func (o *Overlay) LogFrom(i int) []Append {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if i >= len(o.log)-1 {
+		return nil
+	}
+	out := make([]Append, len(o.log)-1-i)
+	for k, a := range o.log[i : len(o.log)-1] {
+		out[k] = Append{Stream: a.Stream, Expected: a.Expected, Events: slices.Clone(a.Events)}
+	}
+	return out
+}
+
 // NoHistory is a Reader of a store known to hold none of the streams the
 // commands touch (a first load into an empty ledger): it saves reading
 // each stream back. Writing the result still checks every stream's

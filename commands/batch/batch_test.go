@@ -94,3 +94,60 @@ func TestNoHistoryWrongGuessFailsTheWrite(t *testing.T) {
 		t.Fatalf("write over a stream NoHistory did not know: %v, want a conflict", err)
 	}
 }
+
+// TestLogFromWhileAppending: a reader that takes LogFrom while commands
+// in other goroutines append, then Log's rest once they are done, gets
+// exactly Log, append for append and event for event: no append it took
+// grows afterwards, none is taken twice or missed.
+func TestLogFromWhileAppending(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := batch.New(batch.NoHistory{}, time.Now)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 3000 {
+			stream := fmt.Sprint("s", i%7/3) // runs of appends to one stream, merged
+			v, err := o.ReadStream(ctx, stream, 1, 1<<20)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := o.Append(ctx, stream, eventstore.Exactly(eventstore.Version(len(v))), events(1+i%3)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var taken []batch.Append
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		taken = append(taken, o.LogFrom(len(taken))...)
+	}
+	taken = append(taken, o.Log()[len(taken):]...)
+	if got, want := describe(taken), describe(o.Log()); got != want {
+		t.Fatalf("taken while appending:\n%.300s\nwant Log:\n%.300s", got, want)
+	}
+	if n := len(o.LogFrom(0)); n != len(o.Log())-1 {
+		t.Errorf("LogFrom(0) has %d appends, want all but the last of %d", n, len(o.Log()))
+	}
+	if got := o.LogFrom(len(o.Log())); got != nil {
+		t.Errorf("LogFrom past the end: %v", got)
+	}
+}
+
+func describe(log []batch.Append) string {
+	var b []byte
+	for _, a := range log {
+		b = fmt.Appendf(b, "%s@%d:", a.Stream, a.Expected)
+		for _, e := range a.Events {
+			b = fmt.Appendf(b, "%s,", e.ID)
+		}
+		b = append(b, ' ')
+	}
+	return string(b)
+}

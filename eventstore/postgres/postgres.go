@@ -859,6 +859,53 @@ func (s *Store) AppendAll(ctx context.Context, appends []StreamAppend) error {
 	return nil
 }
 
+// AppendAllFrom is AppendAll for appends made while they are written (a
+// first start's demo: what is planned is copied while the rest is
+// planned): next returns the next appends, nil after the last, or an
+// error, which AppendAllFrom returns having written nothing. Every append
+// goes in one transaction, committed after the last: the result, and the
+// error when an append is refused, are those of AppendAll given all of
+// them at once.
+func (s *Store) AppendAllFrom(ctx context.Context, next func() ([]StreamAppend, error)) error {
+	var all []StreamAppend
+	var nextErr error
+	err := s.copyFrom(ctx, func() ([]StreamAppend, error) {
+		appends, err := next()
+		if err != nil {
+			nextErr = err
+			return nil, err
+		}
+		all = append(all, appends...)
+		for _, a := range appends {
+			if a.Expected.IsAny() || eventstore.ValidateAppend(a.Stream, a.Events) != nil {
+				return nil, errCopyRefused // AppendAll says why
+			}
+		}
+		return appends, nil
+	})
+	switch {
+	case err == nil:
+		s.announce()
+		return nil
+	case nextErr != nil:
+		return nextErr
+	case ctx.Err() != nil:
+		return fmt.Errorf("postgres: append all: %w", ctx.Err())
+	}
+	// Nothing was committed: AppendAll, given everything, finds out why
+	// (or writes it, if what failed was a transient error).
+	for {
+		appends, err := next()
+		if err != nil {
+			return err
+		}
+		if appends == nil {
+			return s.AppendAll(ctx, all)
+		}
+		all = append(all, appends...)
+	}
+}
+
 // errCopyRefused means copyAll found a stream not at its expected version
 // before writing anything.
 var errCopyRefused = errors.New("a stream is not at its expected version")
@@ -873,44 +920,83 @@ var errCopyRefused = errors.New("a stream is not at its expected version")
 // meanwhile, or an id stored already; the append-only triggers are
 // untouched (COPY only inserts). On any error nothing is committed.
 func (s *Store) copyAll(ctx context.Context, appends []StreamAppend) error {
-	heads := make(map[string]int64, len(appends))
-	streams := make([]string, 0, len(appends))
-	for _, a := range appends {
-		if _, ok := heads[a.Stream]; !ok {
-			heads[a.Stream] = 0
-			streams = append(streams, a.Stream)
-		}
-	}
+	return s.copyFrom(ctx, func() ([]StreamAppend, error) {
+		out := appends
+		appends = nil
+		return out, nil
+	})
+}
+
+// copyFrom is copyAll for appends that come in parts: next returns the
+// next part, nil after the last one, or an error, which copyFrom returns
+// as it is. The heads of the streams a part writes first are read before
+// its COPY (the transaction's later statements see what others committed
+// meanwhile, which the expected versions then refuse, as they refuse a
+// stream ahead of its expected version in copyAll); every part goes in the
+// same transaction, committed after the last.
+func (s *Store) copyFrom(ctx context.Context, next func() ([]StreamAppend, error)) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	heads := map[string]int64{}
+	for {
+		appends, err := next()
+		if err != nil {
+			return err
+		}
+		if appends == nil {
+			return tx.Commit()
+		}
+		var streams []string
+		for _, a := range appends {
+			if _, ok := heads[a.Stream]; !ok {
+				heads[a.Stream] = 0
+				streams = append(streams, a.Stream)
+			}
+		}
+		if err := readHeads(ctx, tx, streams, heads); err != nil {
+			return err
+		}
+		for _, a := range appends {
+			if heads[a.Stream] != a.Expected.Version() {
+				return errCopyRefused
+			}
+			heads[a.Stream] += int64(len(a.Events))
+		}
+		if err := copyEvents(ctx, tx, appends); err != nil {
+			return err
+		}
+	}
+}
+
+// readHeads sets the version of each of streams in heads.
+func readHeads(ctx context.Context, tx *sqlx.Tx, streams []string, heads map[string]int64) error {
+	if len(streams) == 0 {
+		return nil
+	}
 	const q = `SELECT s.id, COALESCE((SELECT version FROM events WHERE stream_id = s.id ORDER BY version DESC LIMIT 1), 0)
 FROM unnest($1::text[]) AS s(id)`
 	rows, err := tx.QueryContext(ctx, q, pq.StringArray(streams))
 	if err != nil {
 		return err
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var id string
 		var v int64
 		if err := rows.Scan(&id, &v); err != nil {
-			rows.Close()
 			return err
 		}
 		heads[id] = v
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, a := range appends {
-		if heads[a.Stream] != a.Expected.Version() {
-			return errCopyRefused
-		}
-		heads[a.Stream] += int64(len(a.Events))
-	}
+	return rows.Err()
+}
+
+// copyEvents sends the events of appends with one COPY, at the versions
+// their expected versions give.
+func copyEvents(ctx context.Context, tx *sqlx.Tx, appends []StreamAppend) error {
 	stmt, err := tx.PrepareContext(ctx, `COPY events (event_id, stream_id, version, type, data, metadata) FROM STDIN`)
 	if err != nil {
 		return err
@@ -928,8 +1014,5 @@ FROM unnest($1::text[]) AS s(id)`
 	if _, err := stmt.ExecContext(ctx); err != nil { // ends the COPY
 		return err
 	}
-	if err := stmt.Close(); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return stmt.Close()
 }

@@ -1,13 +1,17 @@
 package translog_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,4 +192,85 @@ func resetLog(b *testing.B, e *logtest.Env) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLogReplay replays the whole log into a new generation
+// (projections.Rebuild, the path of a rebuild and of a first start's
+// catch-up) over a pre-filled store of LEDGER_BENCH_EVENTS events, and
+// reports beside the time the CPU it took, this process's and the
+// PostgreSQL server's (its processes' counters in /proc, when the server
+// runs on this machine): on a shared machine the CPU moves less than the
+// time.
+//
+//	LEDGER_BENCH_EVENTS=111157 go test ./projections/translog -run '^$' -bench LogReplay -benchtime 1x
+func BenchmarkLogReplay(b *testing.B) {
+	ctx := context.Background()
+	n := benchEvents(b)
+	e := logtest.New(b)
+	prefill(b, e, n)
+	readAllEvents(b, e.Store, nil) // warm the cache
+	var dir string
+	if err := e.DB.Get(&dir, `SHOW data_directory`); err != nil {
+		b.Fatal(err)
+	}
+	goCPU0, pgCPU0 := processCPU(), serverCPU(dir)
+	b.ResetTimer()
+	for range b.N {
+		gen, err := projections.Rebuild(ctx, e.DB, e.Store, translog.Projector{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var size int64
+		if err := e.DB.Get(&size, `SELECT count(*) FROM translog_leaves WHERE generation = $1`, gen); err != nil || size != int64(n) {
+			b.Fatalf("generation %d has %d leaves, want %d (%v)", gen, size, n, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "leaves/s")
+	b.ReportMetric((processCPU()-goCPU0).Seconds()/float64(b.N), "go-cpu-s/op")
+	if pg := serverCPU(dir) - pgCPU0; pg > 0 {
+		b.ReportMetric(pg.Seconds()/float64(b.N), "pg-cpu-s/op")
+	}
+}
+
+// processCPU is the user and system CPU this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU the PostgreSQL server of data directory dir used
+// so far: its postmaster's, its ended backends' and its live ones', read
+// from /proc; 0 when the server is not a process of this machine.
+func serverCPU(dir string) time.Duration {
+	pidFile, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _, _ := strings.Cut(string(pidFile), "\n")
+	ticks := func(pid string, fields ...int) int64 {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return 0
+		}
+		// The fields after the command name, which may hold spaces.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		var sum int64
+		for _, i := range fields {
+			if v, err := strconv.ParseInt(f[i-3], 10, 64); err == nil {
+				sum += v
+			}
+		}
+		return sum
+	}
+	total := ticks(pid, 14, 15, 16, 17) // utime, stime, cutime, cstime
+	children, _ := os.ReadFile("/proc/" + pid + "/task/" + pid + "/children")
+	for _, c := range strings.Fields(string(children)) {
+		total += ticks(c, 14, 15)
+	}
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(total) * time.Second / hz
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -45,32 +46,52 @@ func (Projector) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
 // Apply implements projections.Projector: it appends events as leaves
 // size, size+1, ... of generation gen, with the tree hashes they complete.
 func (Projector) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
+	return apply(ctx, tx, gen, events, (*batch).write)
+}
+
+// apply computes the leaves and hashes of events, appended to generation
+// gen, and has write store them.
+func apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded,
+	write func(b *batch, ctx context.Context, tx *sqlx.Tx, gen int) error) error {
 	if len(events) == 0 {
 		return nil
 	}
-	size, lastPos, err := generationEnd(ctx, tx, gen)
-	if err != nil {
-		return err
-	}
-	if size > 0 && !lastPos.Less(events[0].Position) {
-		// The generation was not empty when its projector started over:
-		// appending would log events twice.
-		return fmt.Errorf("translog: generation %d already holds %d leaves, up to position %s, not before event %s at %s",
-			gen, size, lastPos, events[0].ID, events[0].Position)
-	}
-	b, err := newBatch(ctx, tx, gen, size)
+	b, err := startBatch(ctx, tx, gen, events)
 	if err != nil {
 		return err
 	}
 	for _, e := range events {
-		if err := checkEncodable(e); err != nil {
-			return &projections.EventError{Event: e, Err: err}
-		}
-		if err := b.add(e); err != nil {
-			return &projections.EventError{Event: e, Err: err}
+		if err := b.addChecked(e); err != nil {
+			return err
 		}
 	}
-	return b.write(ctx, tx, gen)
+	return write(b, ctx, tx, gen)
+}
+
+// startBatch returns an empty batch that appends events to generation gen.
+func startBatch(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) (*batch, error) {
+	size, lastPos, err := generationEnd(ctx, tx, gen)
+	if err != nil {
+		return nil, err
+	}
+	if size > 0 && !lastPos.Less(events[0].Position) {
+		// The generation was not empty when its projector started over:
+		// appending would log events twice.
+		return nil, fmt.Errorf("translog: generation %d already holds %d leaves, up to position %s, not before event %s at %s",
+			gen, size, lastPos, events[0].ID, events[0].Position)
+	}
+	return newBatch(ctx, tx, gen, size)
+}
+
+// addChecked adds e to the batch, or says which event the log cannot take.
+func (b *batch) addChecked(e eventstore.Recorded) error {
+	if err := checkEncodable(e); err != nil {
+		return &projections.EventError{Event: e, Err: err}
+	}
+	if err := b.add(e); err != nil {
+		return &projections.EventError{Event: e, Err: err}
+	}
+	return nil
 }
 
 // batch computes the leaves and stored hashes of consecutive events in
@@ -214,6 +235,47 @@ SELECT $1, $2 + i, substring($3::bytea FROM i * 32 + 1 FOR 32) FROM generate_ser
 	return nil
 }
 
+// The replay writes what write writes, row for row, with COPY: its pages
+// are large (projections.ReplayPageSize), and COPY sends each value once
+// in its text form where write's array parameters are hex-encoded,
+// quoted and parsed whole before the first row (docs/performance.md, "7
+// December, third round"). Like write's INSERTs, COPY fails on a key
+// stored already; startBatch's check of the generation's end keeps that
+// from happening.
+
+const leafCopyColumns = `generation, leaf_index, event_id, position, leaf_hash, stream, version, type, actor_id, effective_at, recorded_at`
+
+// leafValues is the row of translog_leaves of leaf index of generation gen.
+func leafValues(gen int, index int64, l *leafRow) []any {
+	return []any{int64(gen), index, l.id, l.position, l.hash[:], l.stream, l.version, l.typ,
+		nullIfEmpty(l.actor), nullIfEmpty(l.effective), nullIfEmpty(l.recorded)}
+}
+
+// copyEntriesAndHashes copies the batch's entries and tree hashes.
+func (b *batch) copyEntriesAndHashes(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	err := projections.CopyInto(ctx, tx, "translog_entries", "generation, leaf_index, entry", len(b.leaves), func(i int) []any {
+		return []any{int64(gen), b.size + int64(i), b.leaves[i].entry}
+	})
+	if err != nil {
+		return fmt.Errorf("translog: copy entries %d..%d: %w", b.size, b.size+int64(len(b.leaves))-1, err)
+	}
+	err = projections.CopyInto(ctx, tx, "translog_hashes", "generation, hash_index, hash", len(b.hashes), func(i int) []any {
+		return []any{int64(gen), b.base + int64(i), b.hashes[i][:]}
+	})
+	if err != nil {
+		return fmt.Errorf("translog: copy tree hashes from %d: %w", b.base, err)
+	}
+	return nil
+}
+
+// nullIfEmpty is NULL for the empty string, as write's NULLIF does.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // FeedFields takes the public feed's filter fields from metadata, when it
 // is a JSON object that has them; anything else leaves them empty. They
 // are copies for filtering only: the leaf hashes the metadata bytes.
@@ -258,15 +320,93 @@ func instant(s string) string {
 }
 
 // NewReplay implements projections.Replayer: a replay appends pages of
-// projections.ReplayPageSize events through Apply, so the right edge is
-// read once per 20,000 leaves instead of once per 1,000.
-func (p Projector) NewReplay(gen int) projections.Replay { return replay{gen: gen} }
+// projections.ReplayPageSize events as Apply does, so the right edge is
+// read once per 20,000 leaves instead of once per 1,000, and writes them
+// with COPY (batch.copy) instead of Apply's array parameters.
+func (p Projector) NewReplay(gen int) projections.Replay {
+	return replay{gen: gen, add: (*batch).addChecked}
+}
 
-type replay struct{ gen int }
+type replay struct {
+	gen int
+	add func(*batch, eventstore.Recorded) error // (*batch).addChecked; tests make it fail
+}
 
 func (r replay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
-	return Projector{}.Apply(ctx, tx, r.gen, events)
+	if len(events) == 0 {
+		return nil
+	}
+	b, err := startBatch(ctx, tx, r.gen, events)
+	if err != nil {
+		return err
+	}
+	// The leaves are computed (encoded, hashed, their feed fields parsed)
+	// by a goroutine while the ones before them are copied, so the page's
+	// CPU work in Go and PostgreSQL's overlap. The goroutine owns the
+	// batch until it closes ready; the COPY reads only the leaves it was
+	// told are ready, in an array append never moves (its capacity is the
+	// page's). It cannot read the database, which the COPY holds, and has
+	// no need to: every hash it needs is on the old tree's edge or in the
+	// batch.
+	b.leaves = make([]leafRow, 0, len(events))
+	b.fetch = func(indexes []int64) ([]tlog.Hash, error) {
+		return nil, fmt.Errorf("translog: stored hashes %v are not on the edge of the tree of %d leaves", indexes, b.size)
+	}
+	leaves := b.leaves[:len(events)]
+	ready := make(chan int, len(events)/replayChunk+1)
+	stop := make(chan struct{})
+	var addErr error
+	go func() {
+		defer close(ready)
+		for i, e := range events {
+			if addErr = r.add(b, e); addErr != nil {
+				return
+			}
+			if n := i + 1; n%replayChunk == 0 || n == len(events) {
+				select {
+				case <-stop:
+					return
+				default:
+					ready <- n
+				}
+			}
+		}
+	}()
+	wait := func() {
+		for range ready { // until the goroutine ends and b is ours again
+		}
+	}
+	copied, computed := 0, 0
+	err = projections.CopyRows(ctx, tx, "translog_leaves", leafCopyColumns, func() ([]any, error) {
+		if copied == len(events) {
+			return nil, nil
+		}
+		for copied == computed {
+			n, ok := <-ready
+			if !ok {
+				return nil, addErr
+			}
+			computed = n
+		}
+		copied++
+		return leafValues(r.gen, b.size+int64(copied-1), &leaves[copied-1]), nil
+	})
+	if err != nil {
+		close(stop)
+		wait()
+		var ee *projections.EventError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return fmt.Errorf("translog: copy leaves %d..%d: %w", b.size, b.size+int64(len(events))-1, err)
+	}
+	wait()
+	return b.copyEntriesAndHashes(ctx, tx, r.gen)
 }
+
+// replayChunk is how many leaves the replay's goroutine computes before it
+// hands them to the COPY.
+const replayChunk = 512
 
 // Flush implements projections.Replay: Apply wrote everything.
 func (replay) Flush(context.Context, *sqlx.Tx) error { return nil }
