@@ -230,7 +230,6 @@ type indicatorFolded struct {
 	recorded time.Time
 }
 
-
 // saveFolds upserts the given indicators' states and re-sums their roadmaps.
 func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indicatorFolded) error {
 	var (
