@@ -31,6 +31,7 @@ type watched struct {
 	projections.Replayer
 	mu      sync.Mutex
 	applied int
+	settled int // the replays' Settle calls
 	err     error
 }
 
@@ -47,12 +48,32 @@ func (w *watched) replayedAll(t *testing.T, what string, n int64) {
 	if w.err != nil || int64(w.applied) != n {
 		t.Fatalf("%s %s: the replays applied %d of %d events, error %v", what, w.Name(), w.applied, n, w.err)
 	}
-	w.applied = 0
+	if _, settles := w.Replayer.NewReplay(0).(projections.ReplaySettler); settles && w.settled != 1 {
+		t.Fatalf("%s %s: the replays settled %d times at the head, want once", what, w.Name(), w.settled)
+	}
+	w.applied, w.settled = 0, 0
 }
 
 type watchedReplay struct {
 	projections.Replay
 	w *watched
+}
+
+// Settle passes on a ReplaySettler's Settle (and is a no-op for another
+// Replay), keeping its first error as Apply does.
+func (r *watchedReplay) Settle(ctx context.Context, tx *sqlx.Tx) error {
+	s, ok := r.Replay.(projections.ReplaySettler)
+	if !ok {
+		return nil
+	}
+	err := s.Settle(ctx, tx)
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.w.settled++
+	if err != nil && r.w.err == nil {
+		r.w.err = err
+	}
+	return err
 }
 
 func (r *watchedReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
@@ -82,10 +103,13 @@ var replayTables = map[string][]string{
 	projections.IndicatorsName: {"rm_indicator_events", "rm_indicators", "rm_roadmap_figures"},
 	projections.CouncilsName:   {"rm_council_events", "rm_councils", "rm_council_members", "rm_recommendations", "rm_assessments"},
 	translog.Name:              {"translog_leaves", "translog_entries", "translog_hashes"},
+	projections.RatingsName: {"rm_rating_events", "rm_rating_deputies", "rm_rating_links", "rm_rating_indicators", "rm_deputy_ratings",
+		"rm_rating_pending_levels"},
 }
 
 func replayers() []projections.Projector {
-	return []projections.Projector{projections.Catalog{}, projections.Indicators{}, projections.Councils{}, translog.Projector{}}
+	return []projections.Projector{projections.Catalog{}, projections.Indicators{}, projections.Councils{}, translog.Projector{},
+		projections.Ratings{}}
 }
 
 // snapshot is every row of a projector's generation gen, generation left
@@ -271,6 +295,13 @@ func (c *cancelling) NewReplay(gen int) projections.Replay {
 type cancellingReplay struct {
 	projections.Replay
 	c *cancelling
+}
+
+func (r *cancellingReplay) Settle(ctx context.Context, tx *sqlx.Tx) error {
+	if s, ok := r.Replay.(projections.ReplaySettler); ok {
+		return s.Settle(ctx, tx)
+	}
+	return nil
 }
 
 func (r *cancellingReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
