@@ -382,3 +382,64 @@ func TestCheckpointOfAnUnregisteredProjectorIsTheStart(t *testing.T) {
 		t.Fatalf("registered: %s, %v; want 7/3", pos, err)
 	}
 }
+
+// TestCancelledRatingsReplayLeavesItsLevelsPending: a ratings catch-up
+// cancelled in the middle of its replay keeps the runs it committed: the
+// checkpoint counts exactly the events whose facts are stored, no rating
+// is written (the replay computes levels only at the head), every level
+// of a deputy indexed so far is left pending, and a later catch-up goes on
+// from there page by page to what the page path builds.
+func TestCancelledRatingsReplayLeavesItsLevelsPending(t *testing.T) {
+	defer projections.SetReplaySizes(7, 14)()
+	e := newEnv(t)
+	e.loadEveryEventType()
+	log := readLog(t, e.store)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &cancelling{Replayer: projections.Ratings{}, cancel: cancel, pages: len(log) / 7 * 2 / 3}
+	if _, err := projections.CatchUp(ctx, e.db, e.store, []projections.Projector{p}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("catch-up: %v, want it cancelled", err)
+	}
+	var applied, stored, ratings int64
+	if err := e.db.Get(&applied, `SELECT events_total FROM projector_checkpoints WHERE name = $1`, projections.RatingsName); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Get(&stored, `SELECT count(*) FROM rm_rating_events`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Get(&ratings, `SELECT count(*) FROM rm_deputy_ratings`); err != nil {
+		t.Fatal(err)
+	}
+	if applied == 0 || applied >= int64(len(log)) {
+		t.Fatalf("the cancelled catch-up applied %d of %d events: want some, not all", applied, len(log))
+	}
+	covered := int64(0)
+	for _, r := range log[:applied] {
+		for _, prefix := range []string{"deputy-", "rating-method-", "indicator-", "assessment-"} {
+			if strings.HasPrefix(r.Stream, prefix) {
+				covered++
+			}
+		}
+	}
+	if stored != covered || ratings != 0 {
+		t.Fatalf("after the cancel, %d rating facts and %d ratings are stored; the checkpoint covers %d facts and no rating", stored, ratings, covered)
+	}
+	var levels, pending []string
+	if err := e.db.Select(&levels, `SELECT DISTINCT level FROM rm_rating_deputies ORDER BY level`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Select(&pending, `SELECT level FROM rm_rating_pending_levels ORDER BY level`); err != nil {
+		t.Fatal(err)
+	}
+	if len(levels) == 0 || strings.Join(levels, ",") != strings.Join(pending, ",") {
+		t.Fatalf("after the cancel, levels %v are indexed and %v pending: want all pending", levels, pending)
+	}
+	if _, err := projections.CatchUp(context.Background(), e.db, e.store, []projections.Projector{projections.Ratings{}}); err != nil {
+		t.Fatal(err)
+	}
+	resumed := snapshot(t, e, projections.RatingsName, activeGen(t, e, projections.RatingsName))
+	if _, err := projections.Rebuild(context.Background(), e.db, e.store, pageOnly{projections.Ratings{}}); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "resumed after a cancel", snapshot(t, e, projections.RatingsName, activeGen(t, e, projections.RatingsName)), resumed)
+}
