@@ -95,35 +95,49 @@ func (d *levelData) each(keep func(periodKey) bool, f func(periodKey, []DeputyRa
 					f(key, nil)
 					continue
 				}
-				pc := domain.EndOfPeriod(p)
-				if d.cut.Before(pc) {
-					pc = d.cut
-				}
+				pc := d.periodCut(p)
 				if _, ok := snapshots[pc]; !ok {
 					snapshots[pc] = d.snapshotsAt(pc)
 				}
 				if _, ok := metrics[p]; !ok {
 					metrics[p] = d.metricsIn(p, pc, snapshots[pc])
 				}
-				var subjects []domain.RatingSubject
-				for _, dep := range d.deputies {
-					m, ok := metrics[p][dep.ID]
-					if !ok {
-						continue
-					}
-					subjects = append(subjects, domain.RatingSubject{DeputyID: dep.ID, DisplayName: dep.DisplayName,
-						AssemblyID: dep.Assembly.ID(), Level: dep.Assembly.Level, FactionDays: dep.FactionDays(p, pc), Metrics: m})
-				}
-				inForce := domain.VersionInForce(versions, p) == v.Version
-				rated := domain.RateDeputies(v, p, pc, subjects)
-				views := make([]DeputyRatingView, len(rated))
-				for i, r := range rated {
-					views[i] = DeputyRatingView{DeputyRating: r, InForce: inForce, Cut: pc.UTC()}
-				}
-				f(key, views)
+				f(key, d.rate(versions, v, p, pc, metrics[p]))
 			}
 		}
 	}
+}
+
+// periodCut is when period p's data is taken: its end, or the level's
+// cut if earlier.
+func (d *levelData) periodCut(p domain.Period) time.Time {
+	pc := domain.EndOfPeriod(p)
+	if d.cut.Before(pc) {
+		pc = d.cut
+	}
+	return pc
+}
+
+// rate computes the ratings of method version v (one of versions) in
+// period p, its data taken at pc, from the deputies' metrics in p.
+func (d *levelData) rate(versions []domain.RatingMethodPublished, v domain.RatingMethodPublished, p domain.Period, pc time.Time,
+	metrics map[string]map[domain.MetricSource]domain.MetricValue) []DeputyRatingView {
+	var subjects []domain.RatingSubject
+	for _, dep := range d.deputies {
+		m, ok := metrics[dep.ID]
+		if !ok {
+			continue
+		}
+		subjects = append(subjects, domain.RatingSubject{DeputyID: dep.ID, DisplayName: dep.DisplayName,
+			AssemblyID: dep.Assembly.ID(), Level: dep.Assembly.Level, FactionDays: dep.FactionDays(p, pc), Metrics: m})
+	}
+	inForce := domain.VersionInForce(versions, p) == v.Version
+	rated := domain.RateDeputies(v, p, pc, subjects)
+	views := make([]DeputyRatingView, len(rated))
+	for i, r := range rated {
+		views[i] = DeputyRatingView{DeputyRating: r, InForce: inForce, Cut: pc.UTC()}
+	}
+	return views
 }
 
 // metricsIn computes the metrics of every deputy registered by the cut.
@@ -162,6 +176,18 @@ type indicatorFolds struct {
 	folds map[int]indicatorFold
 }
 
+// kept is how many of the events axes keeps took effect by t: the key
+// of the fold at t.
+func (f *indicatorFolds) kept(t time.Time) int {
+	n, _ := slices.BinarySearchFunc(f.times, t, func(e, t time.Time) int {
+		if e.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return n
+}
+
 type indicatorFold struct {
 	snap domain.IndicatorSnapshot
 	ok   bool
@@ -181,12 +207,7 @@ func newIndicatorFolds(h *aggregateHistory, axes Axes) *indicatorFolds {
 // at is the indicator as it stood at t; ok is false when it cannot be
 // folded then (it feeds nothing).
 func (f *indicatorFolds) at(t time.Time) (domain.IndicatorSnapshot, bool) {
-	n, _ := slices.BinarySearchFunc(f.times, t, func(e, t time.Time) int {
-		if e.After(t) {
-			return 1
-		}
-		return -1
-	})
+	n := f.kept(t)
 	if r, ok := f.folds[n]; ok {
 		return r.snap, r.ok
 	}

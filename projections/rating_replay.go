@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -258,9 +259,7 @@ func computedChunks(d *levelData) chunkSource {
 					return false
 				}
 			}
-			// A cancelled context skips the computation of the periods left.
-			stopped := func(periodKey) bool { return ctx.Err() != nil }
-			d.each(stopped, func(_ periodKey, views []DeputyRatingView) {
+			d.eachByCut(func() bool { return ctx.Err() != nil }, func(views []DeputyRatingView) {
 				for _, v := range views {
 					if ctx.Err() != nil {
 						return
@@ -280,6 +279,64 @@ func computedChunks(d *levelData) chunkSource {
 		return func() ([]levelRow, bool) {
 			rows, ok := <-chunks
 			return rows, ok
+		}
+	}
+}
+
+// eachByCut computes the ratings of the level's every method version and
+// period, as each does, but in the order of the periods' cuts (then as
+// each orders them), calling f with each group's ratings, until stop. It
+// holds the indicators' snapshots and the deputies' metrics of one cut at
+// a time, and each indicator's fold at the latest cut only (a later cut
+// never needs an earlier one), where each keeps those of every cut: at a
+// million events they were most of a rebuild's heap. The groups and their
+// ratings are the ones each computes; only their order differs.
+func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
+	if len(d.deputies) == 0 || d.cut.IsZero() {
+		return
+	}
+	type group struct {
+		versions []domain.RatingMethodPublished
+		v        domain.RatingMethodPublished
+		p        domain.Period
+		pc       time.Time
+	}
+	var groups []group
+	for _, name := range keysOf(d.methods) {
+		versions := d.methods[name]
+		for _, v := range versions {
+			for _, p := range v.Formula.Periods(domain.DateOf(d.cut.UTC())) {
+				groups = append(groups, group{versions: versions, v: v, p: p, pc: d.periodCut(p)})
+			}
+		}
+	}
+	slices.SortStableFunc(groups, func(a, b group) int { return a.pc.Compare(b.pc) })
+	for i := 0; i < len(groups); {
+		pc := groups[i].pc
+		snaps := make(map[string]domain.IndicatorSnapshot, len(d.folds))
+		for id, fo := range d.folds {
+			if snap, ok := fo.at(pc); ok {
+				snaps[id] = snap
+			}
+			n := fo.kept(pc)
+			for k := range fo.folds {
+				if k != n {
+					delete(fo.folds, k)
+				}
+			}
+		}
+		metrics := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
+		for ; i < len(groups) && groups[i].pc.Equal(pc); i++ {
+			if stop() {
+				return
+			}
+			g := groups[i]
+			m, ok := metrics[g.p]
+			if !ok {
+				m = d.metricsIn(g.p, pc, snaps)
+				metrics[g.p] = m
+			}
+			f(d.rate(g.versions, g.v, g.p, pc, m))
 		}
 	}
 }
