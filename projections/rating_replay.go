@@ -3,8 +3,10 @@ package projections
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -260,11 +262,16 @@ func computedChunks(d *levelData) chunkSource {
 				}
 			}
 			d.eachByCut(func() bool { return ctx.Err() != nil }, func(views []DeputyRatingView) {
-				for _, v := range views {
+				encoded := make([]levelRow, len(views))
+				inParallel(len(views), func(lo, hi int) {
+					for j := lo; j < hi; j++ {
+						encoded[j] = levelRowOf(views[j])
+					}
+				})
+				for _, row := range encoded {
 					if ctx.Err() != nil {
 						return
 					}
-					row := levelRowOf(v)
 					rows = append(rows, row)
 					size += len(row.body)
 					if len(rows) >= maxRows || size >= maxBytes {
@@ -311,34 +318,85 @@ func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
 		}
 	}
 	slices.SortStableFunc(groups, func(a, b group) int { return a.pc.Compare(b.pc) })
+	ids := keysOf(d.folds)
+	folds := make([]indicatorFold, len(ids))
+	metrics := make([]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
+	registered := make([]bool, len(d.deputies))
 	for i := 0; i < len(groups); {
 		pc := groups[i].pc
-		snaps := make(map[string]domain.IndicatorSnapshot, len(d.folds))
-		for id, fo := range d.folds {
-			if snap, ok := fo.at(pc); ok {
-				snaps[id] = snap
-			}
-			n := fo.kept(pc)
-			for k := range fo.folds {
-				if k != n {
-					delete(fo.folds, k)
+		// Each worker folds its own indicators (a fold caches what it
+		// folded) and computes its own deputies' metrics; the maps are
+		// then filled in one goroutine.
+		inParallel(len(ids), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				fo := d.folds[ids[j]]
+				folds[j].snap, folds[j].ok = fo.at(pc)
+				n := fo.kept(pc)
+				for k := range fo.folds {
+					if k != n {
+						delete(fo.folds, k)
+					}
 				}
 			}
+		})
+		snaps := make(map[string]domain.IndicatorSnapshot, len(ids))
+		for j, id := range ids {
+			if folds[j].ok {
+				snaps[id] = folds[j].snap
+			}
 		}
-		metrics := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
+		byPeriod := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
 		for ; i < len(groups) && groups[i].pc.Equal(pc); i++ {
 			if stop() {
 				return
 			}
 			g := groups[i]
-			m, ok := metrics[g.p]
+			m, ok := byPeriod[g.p]
 			if !ok {
-				m = d.metricsIn(g.p, pc, snaps)
-				metrics[g.p] = m
+				// As metricsIn, a deputy at a time.
+				inParallel(len(d.deputies), func(lo, hi int) {
+					for j := lo; j < hi; j++ {
+						dep := d.deputies[j]
+						metrics[j], registered[j] = nil, !dep.RegisteredAt.After(pc)
+						if registered[j] {
+							metrics[j] = domain.DeputyMetrics(domain.RatingInputs{Period: g.p, Cut: pc, Deputy: dep, Indicators: snaps,
+								RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessmentsOf[dep.ID]})
+						}
+					}
+				})
+				m = make(map[string]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
+				for j, dep := range d.deputies {
+					if registered[j] {
+						m[dep.ID] = metrics[j]
+					}
+				}
+				byPeriod[g.p] = m
 			}
 			f(d.rate(g.versions, g.v, g.p, pc, m))
 		}
 	}
+	clear(folds)
+}
+
+// inParallel uses up to computeWorkers goroutines, for ranges of at least
+// parallelMin (tests make it 1, to cross goroutines on small data).
+var computeWorkers, parallelMin = atomicInt(int64(max(1, min(runtime.GOMAXPROCS(0), 4)))), atomicInt(64)
+
+// inParallel calls f on contiguous ranges of [0, n) covering it, from up
+// to computeWorkers goroutines, and returns when every call has.
+func inParallel(n int, f func(lo, hi int)) {
+	workers := min(int(computeWorkers.Load()), n/int(parallelMin.Load()))
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		hi := min(n, lo+step)
+		wg.Go(func() { f(lo, hi) })
+	}
+	wg.Wait()
 }
 
 // The replay is a levelSource for loadLevelFrom: it answers from memory

@@ -235,6 +235,7 @@ func pgtestWait(t *testing.T, e *env) {
 // holds exactly the rows the page-by-page path builds.
 func TestReplayBuildsWhatThePagePathBuilds(t *testing.T) {
 	defer projections.SetReplaySizes(700, 2000)()
+	defer projections.SetComputeParallel(3, 1)() // the ratings' levels computed across goroutines, on small data too
 	t.Run("demo", func(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t)
@@ -391,6 +392,7 @@ func TestCheckpointOfAnUnregisteredProjectorIsTheStart(t *testing.T) {
 // from there page by page to what the page path builds.
 func TestCancelledRatingsReplayLeavesItsLevelsPending(t *testing.T) {
 	defer projections.SetReplaySizes(7, 14)()
+	defer projections.SetComputeParallel(3, 1)()
 	e := newEnv(t)
 	e.loadEveryEventType()
 	log := readLog(t, e.store)
