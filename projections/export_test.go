@@ -10,13 +10,3 @@ func SetSettleLiveComputed(f func(ctx context.Context, gen int)) (restore func()
 	settleLiveComputed = f
 	return func() { settleLiveComputed = old }
 }
-
-// SetComputeParallel makes the ratings replay compute with up to workers
-// goroutines, on ranges of at least min items; the returned func restores
-// the defaults.
-func SetComputeParallel(workers, min int64) (restore func()) {
-	w, m := computeWorkers.Load(), parallelMin.Load()
-	computeWorkers.Store(workers)
-	parallelMin.Store(min)
-	return func() { computeWorkers.Store(w); parallelMin.Store(m) }
-}
