@@ -661,7 +661,7 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func
 			v := row.view
 			if _, err := stmt.ExecContext(ctx, gen, v.Method, v.Version, v.Period.Start.String(), v.Period.End.String(), v.DeputyID,
 				v.AssemblyID, level, v.Rated, floatOrNil(v.Score), intOrNil(v.RankAssembly), intOrNil(v.RankLevel), v.InForce,
-				v.Provisional, row.body, row.digest); err != nil {
+				v.Provisional, byteaText(row.body), row.digest); err != nil {
 				return err
 			}
 		}

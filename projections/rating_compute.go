@@ -95,35 +95,49 @@ func (d *levelData) each(keep func(periodKey) bool, f func(periodKey, []DeputyRa
 					f(key, nil)
 					continue
 				}
-				pc := domain.EndOfPeriod(p)
-				if d.cut.Before(pc) {
-					pc = d.cut
-				}
+				pc := d.periodCut(p)
 				if _, ok := snapshots[pc]; !ok {
 					snapshots[pc] = d.snapshotsAt(pc)
 				}
 				if _, ok := metrics[p]; !ok {
 					metrics[p] = d.metricsIn(p, pc, snapshots[pc])
 				}
-				var subjects []domain.RatingSubject
-				for _, dep := range d.deputies {
-					m, ok := metrics[p][dep.ID]
-					if !ok {
-						continue
-					}
-					subjects = append(subjects, domain.RatingSubject{DeputyID: dep.ID, DisplayName: dep.DisplayName,
-						AssemblyID: dep.Assembly.ID(), Level: dep.Assembly.Level, FactionDays: dep.FactionDays(p, pc), Metrics: m})
-				}
-				inForce := domain.VersionInForce(versions, p) == v.Version
-				rated := domain.RateDeputies(v, p, pc, subjects)
-				views := make([]DeputyRatingView, len(rated))
-				for i, r := range rated {
-					views[i] = DeputyRatingView{DeputyRating: r, InForce: inForce, Cut: pc.UTC()}
-				}
-				f(key, views)
+				f(key, d.rate(versions, v, p, pc, metrics[p]))
 			}
 		}
 	}
+}
+
+// periodCut is when period p's data is taken: its end, or the level's
+// cut if earlier.
+func (d *levelData) periodCut(p domain.Period) time.Time {
+	pc := domain.EndOfPeriod(p)
+	if d.cut.Before(pc) {
+		pc = d.cut
+	}
+	return pc
+}
+
+// rate computes the ratings of method version v (one of versions) in
+// period p, its data taken at pc, from the deputies' metrics in p.
+func (d *levelData) rate(versions []domain.RatingMethodPublished, v domain.RatingMethodPublished, p domain.Period, pc time.Time,
+	metrics map[string]map[domain.MetricSource]domain.MetricValue) []DeputyRatingView {
+	var subjects []domain.RatingSubject
+	for _, dep := range d.deputies {
+		m, ok := metrics[dep.ID]
+		if !ok {
+			continue
+		}
+		subjects = append(subjects, domain.RatingSubject{DeputyID: dep.ID, DisplayName: dep.DisplayName,
+			AssemblyID: dep.Assembly.ID(), Level: dep.Assembly.Level, FactionDays: dep.FactionDays(p, pc), Metrics: m})
+	}
+	inForce := domain.VersionInForce(versions, p) == v.Version
+	rated := domain.RateDeputies(v, p, pc, subjects)
+	views := make([]DeputyRatingView, len(rated))
+	for i, r := range rated {
+		views[i] = DeputyRatingView{DeputyRating: r, InForce: inForce, Cut: pc.UTC()}
+	}
+	return views
 }
 
 // metricsIn computes the metrics of every deputy registered by the cut.
@@ -162,6 +176,18 @@ type indicatorFolds struct {
 	folds map[int]indicatorFold
 }
 
+// kept is how many of the events axes keeps took effect by t: the key
+// of the fold at t.
+func (f *indicatorFolds) kept(t time.Time) int {
+	n, _ := slices.BinarySearchFunc(f.times, t, func(e, t time.Time) int {
+		if e.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return n
+}
+
 type indicatorFold struct {
 	snap domain.IndicatorSnapshot
 	ok   bool
@@ -181,12 +207,7 @@ func newIndicatorFolds(h *aggregateHistory, axes Axes) *indicatorFolds {
 // at is the indicator as it stood at t; ok is false when it cannot be
 // folded then (it feeds nothing).
 func (f *indicatorFolds) at(t time.Time) (domain.IndicatorSnapshot, bool) {
-	n, _ := slices.BinarySearchFunc(f.times, t, func(e, t time.Time) int {
-		if e.After(t) {
-			return 1
-		}
-		return -1
-	})
+	n := f.kept(t)
 	if r, ok := f.folds[n]; ok {
 		return r.snap, r.ok
 	}
@@ -212,11 +233,85 @@ func effective(e domain.Envelope) time.Time {
 	return e.Meta.EffectiveAt
 }
 
+// levelSource is where a level's facts and indexes are read from: the
+// stored read model (storedLevels), or what a replay holds in memory
+// (ratingsReplay). Both answer alike, in the same order, so that a level
+// computed from either is the same.
+type levelSource interface {
+	// levelDeputies lists the ids of the deputies indexed under level,
+	// sorted.
+	levelDeputies(ctx context.Context, level string) ([]string, error)
+	// facts returns the facts of the given aggregates of one kind, by id;
+	// allFacts those of every aggregate of the kind.
+	facts(ctx context.Context, kind string, ids []string) (map[string]*aggregateHistory, error)
+	allFacts(ctx context.Context, kind string) (map[string]*aggregateHistory, error)
+	// roadmapIndicators lists the indicators of the given roadmaps as
+	// (indicator, roadmap) pairs, sorted by roadmap, then indicator.
+	roadmapIndicators(ctx context.Context, roadmaps []string) ([][2]string, error)
+	// assessmentsOf lists the assessments naming any of persons as a
+	// respondent, sorted, each once.
+	assessmentsOf(ctx context.Context, persons []string) ([]string, error)
+}
+
+// storedLevels reads a level from generation gen of the read model.
+type storedLevels struct {
+	q   sqlx.QueryerContext
+	gen int
+}
+
+func (s storedLevels) levelDeputies(ctx context.Context, level string) ([]string, error) {
+	var ids []string
+	if err := sqlx.SelectContext(ctx, s.q, &ids, `SELECT deputy_id FROM rm_rating_deputies WHERE generation = $1 AND level = $2 ORDER BY deputy_id`, s.gen, level); err != nil {
+		return nil, fmt.Errorf("deputies of the %s level: %w", level, err)
+	}
+	return ids, nil
+}
+
+func (s storedLevels) facts(ctx context.Context, kind string, ids []string) (map[string]*aggregateHistory, error) {
+	return loadFacts(ctx, s.q, ratingFacts, s.gen, kind, ids)
+}
+
+func (s storedLevels) allFacts(ctx context.Context, kind string) (map[string]*aggregateHistory, error) {
+	return loadAllFacts(ctx, s.q, ratingFacts, s.gen, kind)
+}
+
+func (s storedLevels) roadmapIndicators(ctx context.Context, roadmaps []string) ([][2]string, error) {
+	rows, err := s.q.QueryxContext(ctx, `SELECT indicator_id, roadmap_id FROM rm_rating_indicators WHERE generation = $1 AND roadmap_id = ANY($2)
+ORDER BY roadmap_id, indicator_id`, s.gen, pq.StringArray(roadmaps))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var ind, rm string
+		if err := rows.Scan(&ind, &rm); err != nil {
+			return nil, err
+		}
+		out = append(out, [2]string{ind, rm})
+	}
+	return out, rows.Err()
+}
+
+func (s storedLevels) assessmentsOf(ctx context.Context, persons []string) ([]string, error) {
+	var ids []string
+	if err := sqlx.SelectContext(ctx, s.q, &ids, `SELECT DISTINCT subject_id FROM rm_rating_links
+WHERE generation = $1 AND subject_kind = 'assessment' AND person_id = ANY($2) ORDER BY subject_id`, s.gen, pq.StringArray(persons)); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 // loadLevel reads and folds what a level's ratings need.
 func loadLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string, axes Axes) (*levelData, error) {
-	var ids []string
-	if err := sqlx.SelectContext(ctx, q, &ids, `SELECT deputy_id FROM rm_rating_deputies WHERE generation = $1 AND level = $2 ORDER BY deputy_id`, gen, level); err != nil {
-		return nil, fmt.Errorf("deputies of the %s level: %w", level, err)
+	return loadLevelFrom(ctx, storedLevels{q: q, gen: gen}, level, axes)
+}
+
+// loadLevelFrom reads and folds what a level's ratings need from src.
+func loadLevelFrom(ctx context.Context, src levelSource, level string, axes Axes) (*levelData, error) {
+	ids, err := src.levelDeputies(ctx, level)
+	if err != nil {
+		return nil, err
 	}
 	d := &levelData{methods: map[string][]domain.RatingMethodPublished{}, ids: map[string]bool{}, deputyVersions: map[string]int64{},
 		assessmentIDs: map[string]bool{}}
@@ -237,7 +332,7 @@ func loadLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string
 		}
 		return true
 	}
-	hs, err := loadFacts(ctx, q, ratingFacts, gen, kindDeputy, ids)
+	hs, err := src.facts(ctx, kindDeputy, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +360,7 @@ func loadLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string
 			}
 		}
 	}
-	methods, err := loadAllFacts(ctx, q, ratingFacts, gen, kindMethod)
+	methods, err := src.allFacts(ctx, kindMethod)
 	if err != nil {
 		return nil, err
 	}
@@ -278,25 +373,15 @@ func loadLevel(ctx context.Context, q sqlx.QueryerContext, gen int, level string
 		slices.SortFunc(d.methods[name], func(a, b domain.RatingMethodPublished) int { return cmp.Compare(a.Version, b.Version) })
 	}
 	d.roadmapIndicators = map[string][]string{}
-	rows, err := q.QueryxContext(ctx, `SELECT indicator_id, roadmap_id FROM rm_rating_indicators WHERE generation = $1 AND roadmap_id = ANY($2)
-ORDER BY roadmap_id, indicator_id`, gen, pq.StringArray(keys(roadmaps)))
+	pairs, err := src.roadmapIndicators(ctx, keys(roadmaps))
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var ind, rm string
-		if err := rows.Scan(&ind, &rm); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		d.roadmapIndicators[rm] = append(d.roadmapIndicators[rm], ind)
-		direct[ind] = true
+	for _, p := range pairs {
+		d.roadmapIndicators[p[1]] = append(d.roadmapIndicators[p[1]], p[0])
+		direct[p[0]] = true
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if d.indicators, err = loadFacts(ctx, q, ratingFacts, gen, kindIndicator, keys(direct)); err != nil {
+	if d.indicators, err = src.facts(ctx, kindIndicator, keys(direct)); err != nil {
 		return nil, err
 	}
 	for _, h := range d.indicators {
@@ -304,12 +389,11 @@ ORDER BY roadmap_id, indicator_id`, gen, pq.StringArray(keys(roadmaps)))
 			seen(e)
 		}
 	}
-	var assessmentIDs []string
-	if err := sqlx.SelectContext(ctx, q, &assessmentIDs, `SELECT DISTINCT subject_id FROM rm_rating_links
-WHERE generation = $1 AND subject_kind = 'assessment' AND person_id = ANY($2) ORDER BY subject_id`, gen, pq.StringArray(ids)); err != nil {
+	assessmentIDs, err := src.assessmentsOf(ctx, ids)
+	if err != nil {
 		return nil, err
 	}
-	as, err := loadFacts(ctx, q, ratingFacts, gen, kindAssessment, assessmentIDs)
+	as, err := src.facts(ctx, kindAssessment, assessmentIDs)
 	if err != nil {
 		return nil, err
 	}

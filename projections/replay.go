@@ -62,6 +62,17 @@ type Replay interface {
 	Flush(ctx context.Context, tx *sqlx.Tx) error
 }
 
+// ReplaySettler is a Replay that leaves work for the head of the log: the
+// ratings compute every level once, from what the replay folded, when the
+// log has no more events. The run that reaches the head calls Settle after
+// Flush, in the same transaction. A replay that stops before the head
+// leaves that work pending, for the page path's settle.
+type ReplaySettler interface {
+	Replay
+	// Settle writes, inside tx, what the replay leaves for the head.
+	Settle(ctx context.Context, tx *sqlx.Tx) error
+}
+
 // replayLog replays generation gen of r from pos (the start of the log)
 // up to the head, page by page. With active, gen is the projector's active
 // generation and each page is applied under the projector's lock, as
@@ -125,6 +136,13 @@ func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	var st generationState
 	if active {
+		if _, settles := rp.(ReplaySettler); settles {
+			// Its Settle writes the active generation's rows under the
+			// projector's row: the settle lock first, as runner's settle.
+			if err := lockSettle(ctx, tx, p.Name()); err != nil {
+				return 0, pos, false, false, replayStop(ctx, err)
+			}
+		}
 		st, err = lockActive(ctx, tx, p.Name())
 	} else {
 		st.gen = gen
@@ -165,11 +183,22 @@ func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int
 		at = events[len(events)-1].Position
 		n += len(events)
 	}
-	if n == 0 {
+	settler, settles := rp.(ReplaySettler)
+	settles = settles && head
+	if n == 0 && !settles {
 		return 0, pos, head, true, nil
 	}
-	if err := rp.Flush(ctx, tx); err != nil {
-		return 0, pos, false, false, replayStop(ctx, err)
+	if n > 0 {
+		if err := rp.Flush(ctx, tx); err != nil {
+			return 0, pos, false, false, replayStop(ctx, err)
+		}
+	}
+	if settles {
+		// A run at the head with no event (the last run ended where the
+		// log does) still settles what the runs before left pending.
+		if err := settler.Settle(ctx, tx); err != nil {
+			return 0, pos, false, false, replayStop(ctx, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, pos, false, false, replayStop(ctx, err)

@@ -31,6 +31,7 @@ type watched struct {
 	projections.Replayer
 	mu      sync.Mutex
 	applied int
+	settled int // the replays' Settle calls
 	err     error
 }
 
@@ -47,12 +48,32 @@ func (w *watched) replayedAll(t *testing.T, what string, n int64) {
 	if w.err != nil || int64(w.applied) != n {
 		t.Fatalf("%s %s: the replays applied %d of %d events, error %v", what, w.Name(), w.applied, n, w.err)
 	}
-	w.applied = 0
+	if _, settles := w.Replayer.NewReplay(0).(projections.ReplaySettler); settles && w.settled != 1 {
+		t.Fatalf("%s %s: the replays settled %d times at the head, want once", what, w.Name(), w.settled)
+	}
+	w.applied, w.settled = 0, 0
 }
 
 type watchedReplay struct {
 	projections.Replay
 	w *watched
+}
+
+// Settle passes on a ReplaySettler's Settle (and is a no-op for another
+// Replay), keeping its first error as Apply does.
+func (r *watchedReplay) Settle(ctx context.Context, tx *sqlx.Tx) error {
+	s, ok := r.Replay.(projections.ReplaySettler)
+	if !ok {
+		return nil
+	}
+	err := s.Settle(ctx, tx)
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.w.settled++
+	if err != nil && r.w.err == nil {
+		r.w.err = err
+	}
+	return err
 }
 
 func (r *watchedReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
@@ -82,10 +103,13 @@ var replayTables = map[string][]string{
 	projections.IndicatorsName: {"rm_indicator_events", "rm_indicators", "rm_roadmap_figures"},
 	projections.CouncilsName:   {"rm_council_events", "rm_councils", "rm_council_members", "rm_recommendations", "rm_assessments"},
 	translog.Name:              {"translog_leaves", "translog_entries", "translog_hashes"},
+	projections.RatingsName: {"rm_rating_events", "rm_rating_deputies", "rm_rating_links", "rm_rating_indicators", "rm_deputy_ratings",
+		"rm_rating_pending_levels"},
 }
 
 func replayers() []projections.Projector {
-	return []projections.Projector{projections.Catalog{}, projections.Indicators{}, projections.Councils{}, translog.Projector{}}
+	return []projections.Projector{projections.Catalog{}, projections.Indicators{}, projections.Councils{}, translog.Projector{},
+		projections.Ratings{}}
 }
 
 // snapshot is every row of a projector's generation gen, generation left
@@ -211,6 +235,7 @@ func pgtestWait(t *testing.T, e *env) {
 // holds exactly the rows the page-by-page path builds.
 func TestReplayBuildsWhatThePagePathBuilds(t *testing.T) {
 	defer projections.SetReplaySizes(700, 2000)()
+	defer projections.SetComputeParallel(3, 1)() // the ratings' levels computed across goroutines, on small data too
 	t.Run("demo", func(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t)
@@ -271,6 +296,13 @@ func (c *cancelling) NewReplay(gen int) projections.Replay {
 type cancellingReplay struct {
 	projections.Replay
 	c *cancelling
+}
+
+func (r *cancellingReplay) Settle(ctx context.Context, tx *sqlx.Tx) error {
+	if s, ok := r.Replay.(projections.ReplaySettler); ok {
+		return s.Settle(ctx, tx)
+	}
+	return nil
 }
 
 func (r *cancellingReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
@@ -350,4 +382,66 @@ func TestCheckpointOfAnUnregisteredProjectorIsTheStart(t *testing.T) {
 	if pos, err := projections.Checkpoint(ctx, e.db, "registered.v1"); err != nil || pos != (eventstore.Position{Commit: 7, Prepare: 3}) {
 		t.Fatalf("registered: %s, %v; want 7/3", pos, err)
 	}
+}
+
+// TestCancelledRatingsReplayLeavesItsLevelsPending: a ratings catch-up
+// cancelled in the middle of its replay keeps the runs it committed: the
+// checkpoint counts exactly the events whose facts are stored, no rating
+// is written (the replay computes levels only at the head), every level
+// of a deputy indexed so far is left pending, and a later catch-up goes on
+// from there page by page to what the page path builds.
+func TestCancelledRatingsReplayLeavesItsLevelsPending(t *testing.T) {
+	defer projections.SetReplaySizes(7, 14)()
+	defer projections.SetComputeParallel(3, 1)()
+	e := newEnv(t)
+	e.loadEveryEventType()
+	log := readLog(t, e.store)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &cancelling{Replayer: projections.Ratings{}, cancel: cancel, pages: len(log) / 7 * 2 / 3}
+	if _, err := projections.CatchUp(ctx, e.db, e.store, []projections.Projector{p}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("catch-up: %v, want it cancelled", err)
+	}
+	var applied, stored, ratings int64
+	if err := e.db.Get(&applied, `SELECT events_total FROM projector_checkpoints WHERE name = $1`, projections.RatingsName); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Get(&stored, `SELECT count(*) FROM rm_rating_events`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Get(&ratings, `SELECT count(*) FROM rm_deputy_ratings`); err != nil {
+		t.Fatal(err)
+	}
+	if applied == 0 || applied >= int64(len(log)) {
+		t.Fatalf("the cancelled catch-up applied %d of %d events: want some, not all", applied, len(log))
+	}
+	covered := int64(0)
+	for _, r := range log[:applied] {
+		for _, prefix := range []string{"deputy-", "rating-method-", "indicator-", "assessment-"} {
+			if strings.HasPrefix(r.Stream, prefix) {
+				covered++
+			}
+		}
+	}
+	if stored != covered || ratings != 0 {
+		t.Fatalf("after the cancel, %d rating facts and %d ratings are stored; the checkpoint covers %d facts and no rating", stored, ratings, covered)
+	}
+	var levels, pending []string
+	if err := e.db.Select(&levels, `SELECT DISTINCT level FROM rm_rating_deputies ORDER BY level`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Select(&pending, `SELECT level FROM rm_rating_pending_levels ORDER BY level`); err != nil {
+		t.Fatal(err)
+	}
+	if len(levels) == 0 || strings.Join(levels, ",") != strings.Join(pending, ",") {
+		t.Fatalf("after the cancel, levels %v are indexed and %v pending: want all pending", levels, pending)
+	}
+	if _, err := projections.CatchUp(context.Background(), e.db, e.store, []projections.Projector{projections.Ratings{}}); err != nil {
+		t.Fatal(err)
+	}
+	resumed := snapshot(t, e, projections.RatingsName, activeGen(t, e, projections.RatingsName))
+	if _, err := projections.Rebuild(context.Background(), e.db, e.store, pageOnly{projections.Ratings{}}); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "resumed after a cancel", snapshot(t, e, projections.RatingsName, activeGen(t, e, projections.RatingsName)), resumed)
 }
