@@ -358,13 +358,7 @@ ON CONFLICT (generation, level) DO UPDATE SET level = EXCLUDED.level`
 	if err := e.db.SelectContext(ctx, &pending, `SELECT level FROM rm_rating_pending_levels`); err != nil || len(pending) != 0 {
 		t.Fatalf("pending after the next settle: %q (%v)", pending, err)
 	}
-	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
-		t.Error("the live read model differs from a fresh computation")
-	}
+	assertLiveIsFresh(t, e, "district")
 }
 
 // TestRatingLiveSettleLetsBatchesThroughWhileItWrites: while a live settle
@@ -379,13 +373,8 @@ func TestRatingLiveSettleLetsBatchesThroughWhileItWrites(t *testing.T) {
 	fx := e.loadRatingFixture()
 	e.settle(1000, projections.Ratings{})
 	ctx := context.Background()
-	var gen int
-	if err := e.db.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, projections.RatingsName); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.db.Exec(`INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, 'district')`, gen); err != nil {
-		t.Fatal(err)
-	}
+	gen := activeRatingsGeneration(t, e)
+	markPending(t, e, gen, "district")
 	head, err := e.store.Head(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -438,13 +427,7 @@ func TestRatingLiveSettleLetsBatchesThroughWhileItWrites(t *testing.T) {
 	if _, err := (projections.Ratings{}).SettleLive(ctx, e.db); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
-		t.Error("the live read model differs from a fresh computation")
-	}
+	assertLiveIsFresh(t, e, "district")
 }
 
 // TestRatingLiveSettleGivesUpALevelSettledMeanwhile: when another settle
@@ -456,19 +439,14 @@ func TestRatingLiveSettleGivesUpALevelSettledMeanwhile(t *testing.T) {
 	e.loadRatingFixture()
 	e.settle(1000, projections.Ratings{})
 	ctx := context.Background()
-	var gen int
-	if err := e.db.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, projections.RatingsName); err != nil {
-		t.Fatal(err)
-	}
+	gen := activeRatingsGeneration(t, e)
 	// A stored row that differs from what the settle computes: kept if the
 	// settle gives up, rewritten if it does not.
 	if _, err := e.db.Exec(`UPDATE rm_deputy_ratings SET digest = 'stale' WHERE generation = $1 AND level = 'district'`, gen); err != nil {
 		t.Fatal(err)
 	}
 	before := dumpTables(t, e.db, projections.RatingsName)
-	if _, err := e.db.Exec(`INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, 'district')`, gen); err != nil {
-		t.Fatal(err)
-	}
+	markPending(t, e, gen, "district")
 	defer projections.SetSettleLiveSaved(func(ctx context.Context, gen int) {
 		if _, err := e.db.ExecContext(ctx, `DELETE FROM rm_rating_pending_levels WHERE generation = $1`, gen); err != nil {
 			t.Error(err)
@@ -495,13 +473,8 @@ func TestRatingLiveSettleAndCatchUpSettleDoNotDeadlock(t *testing.T) {
 	e.loadRatingFixture()
 	e.settle(1000, projections.Ratings{})
 	ctx := context.Background()
-	var gen int
-	if err := e.db.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, projections.RatingsName); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.db.Exec(`INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, 'district')`, gen); err != nil {
-		t.Fatal(err)
-	}
+	gen := activeRatingsGeneration(t, e)
+	markPending(t, e, gen, "district")
 	// Rows both settles rewrite, so that they meet on the rows' locks.
 	if _, err := e.db.Exec(`UPDATE rm_deputy_ratings SET digest = 'stale' WHERE generation = $1 AND level = 'district'`, gen); err != nil {
 		t.Fatal(err)
@@ -523,13 +496,7 @@ func TestRatingLiveSettleAndCatchUpSettleDoNotDeadlock(t *testing.T) {
 	if err := <-catchUp; err != nil {
 		t.Errorf("catch-up settle: %v", err)
 	}
-	fresh, err := projections.RatingsAt(ctx, e.db, "district", projections.Axes{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameRatings(t, liveLevel(t, e, "district"), fresh) {
-		t.Error("the live read model differs from a fresh computation")
-	}
+	assertLiveIsFresh(t, e, "district")
 }
 
 // TestRouterSettlesRatingsApartFromBatches: under the router the ratings
@@ -599,4 +566,35 @@ func TestRouterSettlesRatingsApartFromBatches(t *testing.T) {
 		t.Errorf("rebuild differs from the read model the router settled\nlive:\n%s\nrebuilt:\n%s", live, got)
 	}
 	t.Logf("%d settles", settles)
+}
+
+// activeRatingsGeneration is ratings.v1's active generation.
+func activeRatingsGeneration(t *testing.T, e *env) int {
+	t.Helper()
+	var gen int
+	if err := e.db.Get(&gen, `SELECT active_generation FROM projectors WHERE name = $1`, projections.RatingsName); err != nil {
+		t.Fatal(err)
+	}
+	return gen
+}
+
+// markPending marks a level of generation gen pending, as a batch does.
+func markPending(t *testing.T, e *env, gen int, level string) {
+	t.Helper()
+	if _, err := e.db.Exec(`INSERT INTO rm_rating_pending_levels (generation, level) VALUES ($1, $2)`, gen, level); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertLiveIsFresh checks that the served ratings of a level equal a
+// computation from scratch.
+func assertLiveIsFresh(t *testing.T, e *env, level string) {
+	t.Helper()
+	fresh, err := projections.RatingsAt(context.Background(), e.db, level, projections.Axes{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRatings(t, liveLevel(t, e, level), fresh) {
+		t.Error("the live read model differs from a fresh computation")
+	}
 }
