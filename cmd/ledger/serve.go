@@ -166,7 +166,7 @@ func (c *serveConfig) register(f *flagSet, defaultAddr string) {
 	f.Int64(&c.MaxBodyBytes, "max-body-bytes", "LEDGER_MAX_BODY_BYTES", api.DefaultMaxBodyBytes, "largest request body accepted (larger: 413)")
 	f.Int(&c.MaxPageSize, "max-page-size", "LEDGER_MAX_PAGE_SIZE", api.DefaultMaxPageSize, "largest ?limit= accepted")
 	f.Duration(&c.ReadyMaxLag, "ready-max-lag", "LEDGER_READY_MAX_LAG", api.DefaultReadyMaxLag, "/readyz fails when a projector lags more than this")
-	f.Bool(&c.GroupCommit, "group-commit", "LEDGER_GROUP_COMMIT", false, "batch concurrent appends into shared transactions (faster at 64+ concurrent writers on distinct streams, slower below; docs/performance.md)")
+	f.Bool(&c.GroupCommit, "group-commit", "LEDGER_GROUP_COMMIT", true, "batch concurrent appends into shared transactions (on by default; --group-commit=false writes each append in its own transaction; docs/performance.md)")
 	f.Int64(&c.RatingsCacheMB, "ratings-cache-mb", "LEDGER_RATINGS_CACHE_MB", projections.DefaultRatingsCacheBytes>>20,
 		"memory, in MiB by an estimate, the ratings' live recompute may keep between settles (0: recompute each level from the read model every time)")
 	f.Duration(&c.ShutdownGrace, "shutdown-grace", "LEDGER_SHUTDOWN_GRACE", 15*time.Second, "how long in-flight requests may finish at shutdown")
