@@ -35,6 +35,8 @@ type devConfig struct {
 	Demo      bool
 	DemoSeed  int64
 	DemoScale string
+	// StartGCHeadroomMB: see relaxGC.
+	StartGCHeadroomMB int64
 }
 
 func runDev(ctx context.Context, e env, args []string) (err error) {
@@ -44,6 +46,8 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 	f.String(&cfg.DataDir, "data-dir", "LEDGER_DATA_DIR", ".ledger", "where the private PostgreSQL keeps its data (used when no database URL is set)")
 	f.Bool(&cfg.Demo, "demo", "LEDGER_DEMO", true, "load the demo data set (217 roadmaps) once, on first start")
 	f.Int64(&cfg.DemoSeed, "demo-seed", "LEDGER_DEMO_SEED", 2021, "seed of the demo data set")
+	f.Int64(&cfg.StartGCHeadroomMB, "start-gc-headroom-mb", "LEDGER_START_GC_HEADROOM_MB", 1024,
+		"while dev starts (demo, read models' catch-up), let the heap grow this many MiB over the live data between garbage collections; 0 (or GOGC set) keeps Go's pace")
 	f.String(&cfg.DemoScale, "demo-scale", "LEDGER_DEMO_SCALE", "1", "size of the demo (1 = ~2,700 measures, ~111,000 events; below 1 the councils and deputies' activity shrink too)")
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
@@ -58,8 +62,14 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 	if err := cfg.common.validate(false); err != nil {
 		return err
 	}
+	if cfg.StartGCHeadroomMB < 0 {
+		return usagef("--start-gc-headroom-mb must not be negative")
+	}
 	logger := cfg.logger(e)
 	prog := newProgress(e.stdout)
+	// Restored once the banner is out, or when dev returns before.
+	restoreGC := relaxGC(cfg.StartGCHeadroomMB<<20, e.getenv)
+	defer restoreGC()
 	// On a folder without a cluster the ledger is new: the demo (pure CPU)
 	// is planned while initdb and PostgreSQL's start run (mostly the
 	// server's CPU and the disk). A ledger that may hold the demo already
@@ -148,6 +158,7 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 		return err
 	}
 	return serve(ctx, e, cfg.serveConfig, svc, logger, func(url string) {
+		restoreGC()
 		if url == "" {
 			return
 		}
