@@ -15,7 +15,7 @@ func TestRelaxedGCPercent(t *testing.T) {
 		headroom int64
 		want     int
 	}{
-		{0, 1024 * mib, relaxedGCMax},        // nothing live yet: the most
+		{0, 1024 * mib, relaxedGCMax},         // nothing live yet: the most
 		{100 * mib, 1024 * mib, relaxedGCMax}, // 1024 % capped
 		{256 * mib, 1024 * mib, 400},
 		{300 * mib, 1024 * mib, 341},
