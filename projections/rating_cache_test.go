@@ -261,6 +261,10 @@ func sameRatingsQuiet(a, b []projections.DeputyRatingView) bool {
 // end the same rm_deputy_ratings as a rebuild.
 func TestRatingIncrementalSettleEqualsRebuild(t *testing.T) {
 	t.Parallel()
+	// The levels computed across goroutines on small data too (the
+	// setting is process-wide: the tests beside this one must give the
+	// same answers either way).
+	t.Cleanup(projections.SetComputeParallel(3, 1))
 	folds, _ := projections.RatingCacheCounts()
 	t.Cleanup(func() {
 		// The counts are process-wide: other tests only add to them.

@@ -141,25 +141,47 @@ func (d *levelData) rate(versions []domain.RatingMethodPublished, v domain.Ratin
 }
 
 // metricsIn computes the metrics of every deputy registered by the cut.
+// The deputies are shared among up to computeWorkers goroutines (the live
+// settle recomputes the current periods of every deputy of a level on each
+// settle); the map is filled in one.
 func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]domain.IndicatorSnapshot) map[string]map[domain.MetricSource]domain.MetricValue {
-	out := make(map[string]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
-	for _, dep := range d.deputies {
-		if dep.RegisteredAt.After(pc) {
-			continue
+	metrics := make([]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
+	inParallel(len(d.deputies), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			if dep := d.deputies[j]; !dep.RegisteredAt.After(pc) {
+				metrics[j] = domain.DeputyMetrics(domain.RatingInputs{Period: p, Cut: pc, Deputy: dep, Indicators: snaps,
+					RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessmentsOf[dep.ID]})
+			}
 		}
-		out[dep.ID] = domain.DeputyMetrics(domain.RatingInputs{Period: p, Cut: pc, Deputy: dep, Indicators: snaps,
-			RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessmentsOf[dep.ID]})
+	})
+	out := make(map[string]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
+	for j, dep := range d.deputies {
+		if !dep.RegisteredAt.After(pc) {
+			out[dep.ID] = metrics[j]
+		}
 	}
 	return out
 }
 
 // snapshotsAt folds every loaded indicator as it stood at t (within the
 // axes).
+// The indicators are shared among up to computeWorkers goroutines, each
+// folding its own (a fold caches what it folded); the map is filled in one.
 func (d *levelData) snapshotsAt(t time.Time) map[string]domain.IndicatorSnapshot {
+	ids := make([]string, 0, len(d.folds))
+	for id := range d.folds {
+		ids = append(ids, id)
+	}
+	folds := make([]indicatorFold, len(ids))
+	inParallel(len(ids), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			folds[j].snap, folds[j].ok = d.folds[ids[j]].at(t)
+		}
+	})
 	out := make(map[string]domain.IndicatorSnapshot, len(d.indicators))
-	for id, f := range d.folds {
-		if snap, ok := f.at(t); ok {
-			out[id] = snap
+	for j, id := range ids {
+		if folds[j].ok {
+			out[id] = folds[j].snap
 		}
 	}
 	return out
