@@ -80,6 +80,9 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 				float64(events)/spent.Seconds(), rawTime.Seconds()/spent.Seconds(), float64(peak)/(1<<20))
 		}
 		b.Logf("raw read+upsert: %d events in %s (%.0f events/s)", raw, rawTime.Round(time.Millisecond), float64(raw)/rawTime.Seconds())
+		if benchEnv("REBUILD_TOGETHER", "") != "" {
+			rebuildTogether(b, e, events, rawTime)
+		}
 		if benchEnv("REBUILD_CATCHUP", "") != "" {
 			firstCatchUp(b, e, events)
 		}
@@ -94,6 +97,44 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 // rebuilt above and catches them up together, as the first start of
 // `ledger dev` does (one shared reading of the log), and logs when each
 // one finished.
+// rebuildTogether rebuilds every read model (REBUILD_ONLY's) at once, each
+// in its own goroutine, as `ledger projections rebuild all` does, and
+// reports the time until the last one is active.
+func rebuildTogether(b *testing.B, e *env, events int, rawTime time.Duration) {
+	b.Helper()
+	ctx := context.Background()
+	var ps []projections.Projector
+	for _, p := range projections.All() {
+		if only := benchEnv("REBUILD_ONLY", ""); only == "" || slices.Contains(strings.Split(only, ","), p.Name()) {
+			ps = append(ps, p)
+		}
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, len(ps))
+	took := make([]time.Duration, len(ps))
+	peak := peakHeap(func() {
+		for i, p := range ps {
+			wg.Go(func() {
+				_, errs[i] = projections.Rebuild(ctx, e.db, e.store, p)
+				took[i] = time.Since(start)
+			})
+		}
+		wg.Wait()
+	})
+	spent := time.Since(start)
+	for i, p := range ps {
+		if errs[i] != nil {
+			b.Fatalf("%s: %v", p.Name(), errs[i])
+		}
+		b.Logf("together: %s active after %s", p.Name(), took[i].Round(time.Millisecond))
+	}
+	b.ReportMetric(spent.Seconds(), "s/all-together")
+	b.ReportMetric(rawTime.Seconds()/spent.Seconds(), "together-ratio")
+	b.Logf("every read model rebuilt at once in %s (%.0f events/s, %.2f of the raw ceiling), peak heap %.0f MiB", spent.Round(time.Millisecond),
+		float64(events)/spent.Seconds(), rawTime.Seconds()/spent.Seconds(), float64(peak)/(1<<20))
+}
+
 func firstCatchUp(b *testing.B, e *env, events int) {
 	b.Helper()
 	ctx := context.Background()

@@ -135,8 +135,8 @@ func commandList() []command {
 				example: "ledger projections status --json",
 			}},
 			{"rebuild", commandDoc{
-				summary: "rebuild one read model into a new generation from the first event, then switch to it",
-				usage:   "projections rebuild NAME [flags]",
+				summary: "rebuild read models (one, several, or all in turn), each into a new generation from the first event, then switch to it",
+				usage:   "projections rebuild NAME [NAME...] | all [flags]",
 				example: "ledger projections rebuild catalog.v1",
 			}},
 			{"skip", commandDoc{

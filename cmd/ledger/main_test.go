@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -175,6 +176,46 @@ func TestDevEndToEnd(t *testing.T) {
 	stdout, _, err = runCmd(t, vars, "projections", "rebuild", "catalog.v1")
 	if err != nil || !strings.Contains(stdout, "generation 2") {
 		t.Fatalf("projections rebuild: %v\n%s", err, stdout)
+	}
+	// Every read model at once: each into its own new generation.
+	stdout, _, err = runCmd(t, vars, "projections", "rebuild", "all")
+	if err != nil {
+		t.Fatalf("projections rebuild all: %v\n%s", err, stdout)
+	}
+	for _, p := range ledgerProjectors() {
+		want := p.Name() + " rebuilt into generation 2"
+		if p.Name() == "catalog.v1" {
+			want = p.Name() + " rebuilt into generation 3"
+		}
+		if !strings.Contains(stdout, want) {
+			t.Errorf("projections rebuild all: no %q in\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stdout, fmt.Sprintf("%d read models rebuilt in", len(ledgerProjectors()))) {
+		t.Errorf("projections rebuild all: no summary line in\n%s", stdout)
+	}
+	stdout, _, err = runCmd(t, vars, "projections", "status", "--json")
+	if err != nil {
+		t.Fatalf("projections status: %v", err)
+	}
+	var st []struct {
+		Name             string `json:"name"`
+		ActiveGeneration int    `json:"active_generation"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil || len(st) != len(ledgerProjectors()) {
+		t.Fatalf("projections status --json: %v\n%s", err, stdout)
+	}
+	for _, s := range st {
+		if want := map[bool]int{true: 3, false: 2}[s.Name == "catalog.v1"]; s.ActiveGeneration != want {
+			t.Errorf("%s: active generation %d after rebuild all, want %d", s.Name, s.ActiveGeneration, want)
+		}
+	}
+	for _, args := range [][]string{{}, {"nope.v1"}, {"all", "catalog.v1"}, {"catalog.v1", "all"}} {
+		_, _, err := runCmd(t, vars, append([]string{"projections", "rebuild"}, args...)...)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("projections rebuild %q: %v, want a usage error", args, err)
+		}
 	}
 }
 

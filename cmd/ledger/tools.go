@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -120,12 +121,8 @@ func runProjections(ctx context.Context, e env, args []string) error {
 				return usagef("projections skip: --event %q is not an event id", event)
 			}
 		case "rebuild":
-			if len(f.Args()) != 1 {
-				return usagef("projections rebuild: want one projector name (see projections status)")
-			}
-			if _, ok := projectorByName(f.Args()[0]); !ok {
-				return usagef("projections rebuild: no projector named %q", f.Args()[0])
-			}
+			_, err := rebuildTargets(f.Args())
+			return err
 		}
 		return nil
 	})
@@ -167,20 +164,11 @@ func runProjections(ctx context.Context, e env, args []string) error {
 			d.Projector, d.EventID, d.EventType, d.Position, d.DecidedBy, d.DecidedAt.Format(time.RFC3339), d.Reason)
 		return nil
 	case "rebuild":
-		if len(f.Args()) != 1 {
-			return usagef("projections rebuild: want one projector name (see projections status)")
-		}
-		p, ok := projectorByName(f.Args()[0])
-		if !ok {
-			return usagef("projections rebuild: no projector named %q", f.Args()[0])
-		}
-		start := time.Now()
-		gen, err := projections.Rebuild(ctx, svc.db, svc.store, p)
+		ps, err := rebuildTargets(f.Args())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%s rebuilt into generation %d in %s; it is now active\n", p.Name(), gen, time.Since(start).Round(time.Millisecond))
-		return nil
+		return rebuildAll(ctx, e, svc, ps)
 	}
 	return usagef("projections: unknown subcommand %q (want status, rebuild or skip)", args[0])
 }
@@ -221,4 +209,57 @@ func openTool(ctx context.Context, e env, c *common, f *flagSet, args []string, 
 		return nil, err
 	}
 	return openServices(ctx, *c, false, c.logger(e))
+}
+
+// rebuildTargets are the projectors `projections rebuild` names: one or
+// more by name, or "all" for every one `projections status` lists.
+func rebuildTargets(args []string) ([]projections.Projector, error) {
+	if len(args) == 0 {
+		return nil, usagef("projections rebuild: want one or more projector names, or all (see projections status)")
+	}
+	if len(args) == 1 && args[0] == "all" {
+		return ledgerProjectors(), nil
+	}
+	var ps []projections.Projector
+	seen := map[string]bool{}
+	for _, name := range args {
+		p, ok := projectorByName(name)
+		if !ok {
+			return nil, usagef("projections rebuild: no projector named %q (want names from projections status, or all alone)", name)
+		}
+		if !seen[name] {
+			seen[name] = true
+			ps = append(ps, p)
+		}
+	}
+	return ps, nil
+}
+
+// rebuildAll rebuilds ps one after another, each into its own new
+// generation that becomes active as soon as it is complete. One after
+// another rather than at once: on the 2-core machine of
+// docs/performance.md the four read models at a million events took
+// 79.7 s in turn and 86.4 s at once (and at once holds every replay's
+// state together). One that fails leaves its active generation as it was
+// and the next ones still run; the error lists every failure.
+func rebuildAll(ctx context.Context, e env, svc *services, ps []projections.Projector) error {
+	start := time.Now()
+	var errs []error
+	for _, p := range ps {
+		began := time.Now()
+		gen, err := projections.Rebuild(ctx, svc.db, svc.store, p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.Name(), err))
+			fmt.Fprintf(e.stdout, "%s not rebuilt: %v\n", p.Name(), err)
+			if ctx.Err() != nil {
+				break // interrupted: the others are not started
+			}
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s rebuilt into generation %d in %s; it is now active\n", p.Name(), gen, time.Since(began).Round(time.Millisecond))
+	}
+	if len(ps) > 1 && len(errs) == 0 {
+		fmt.Fprintf(e.stdout, "%d read models rebuilt in %s\n", len(ps), time.Since(start).Round(time.Millisecond))
+	}
+	return errors.Join(errs...)
 }
