@@ -92,7 +92,12 @@ func indicatorMetrics(in RatingInputs, out map[MetricSource]MetricValue) {
 			ids = append(ids, in.RoadmapIndicators[r.SubjectID]...)
 		}
 	}
-	slices.Sort(ids)
+	// A deputy answering for one roadmap lists its indicators sorted
+	// already (a level's data keeps them so): sorting thousands of ids
+	// again for every period was most of a level's computation.
+	if !slices.IsSorted(ids) {
+		slices.Sort(ids)
+	}
 	ids = slices.Compact(ids)
 	var n, done, weight, weighted float64
 	for _, id := range ids {
@@ -123,8 +128,12 @@ func assessmentMetrics(in RatingInputs, out map[MetricSource]MetricValue) {
 	var received, replied float64
 	var events []uuid.UUID
 	start := time.Date(in.Period.Start.Year, in.Period.Start.Month, in.Period.Start.Day, 0, 0, 0, 0, time.UTC)
-	list := slices.Clone(in.Assessments)
-	slices.SortFunc(list, func(a, b AssessmentState) int { return cmp.Compare(a.ID, b.ID) })
+	byID := func(a, b AssessmentState) int { return cmp.Compare(a.ID, b.ID) }
+	list := in.Assessments
+	if !slices.IsSortedFunc(list, byID) { // the caller's list is not changed
+		list = slices.Clone(list)
+		slices.SortFunc(list, byID)
+	}
 	for _, a := range list {
 		if a.Withdrawn || !a.IsRespondent(in.Deputy.ID) || a.AssessedAt.Before(start) || a.AssessedAt.After(EndOfPeriod(in.Period)) {
 			continue

@@ -443,6 +443,14 @@ func loadLevelFrom(ctx context.Context, src levelSource, level string, axes Axes
 			d.assessmentsOf[person] = append(d.assessmentsOf[person], a)
 		}
 	}
+	// Sorted once here, as DeputyMetrics reads them, so that it need not
+	// sort them again for every deputy and period.
+	for _, list := range d.assessmentsOf {
+		slices.SortFunc(list, func(a, b domain.AssessmentState) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	for _, list := range d.roadmapIndicators {
+		slices.Sort(list)
+	}
 	d.roadmaps, d.direct = roadmaps, direct
 	d.cut = latest
 	if axes.AsOf != nil {
