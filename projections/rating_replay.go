@@ -387,20 +387,38 @@ func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
 var computeWorkers, parallelMin = atomicInt(int64(max(1, min(runtime.GOMAXPROCS(0), 4)))), atomicInt(8)
 
 // inParallel calls f on contiguous ranges of [0, n) covering it, from up
-// to computeWorkers goroutines, and returns when every call has.
+// to computeWorkers goroutines, and returns when every call has. A panic
+// in one of them is raised again in the caller's goroutine once all have
+// returned, where the callers' recovery (the router's, an HTTP handler's)
+// can catch it, as when f ran there: a panic in a goroutine of its own
+// would end the process.
 func inParallel(n int, f func(lo, hi int)) {
 	workers := min(int(computeWorkers.Load()), n/int(parallelMin.Load()))
 	if workers <= 1 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		panicked sync.Once
+		raised   any
+	)
 	step := (n + workers - 1) / workers
 	for lo := 0; lo < n; lo += step {
 		hi := min(n, lo+step)
-		wg.Go(func() { f(lo, hi) })
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.Do(func() { raised = p })
+				}
+			}()
+			f(lo, hi)
+		})
 	}
 	wg.Wait()
+	if raised != nil {
+		panic(raised)
+	}
 }
 
 // The replay is a levelSource for loadLevelFrom: it answers from memory

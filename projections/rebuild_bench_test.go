@@ -93,13 +93,10 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// firstCatchUp empties the active generation of every replaying projector
-// rebuilt above and catches them up together, as the first start of
-// `ledger dev` does (one shared reading of the log), and logs when each
-// one finished.
 // rebuildTogether rebuilds every read model (REBUILD_ONLY's) at once, each
-// in its own goroutine, as `ledger projections rebuild all` does, and
-// reports the time until the last one is active.
+// in its own goroutine (`ledger projections rebuild all` runs them in turn,
+// which this measured faster), and reports the time until the last one is
+// active.
 func rebuildTogether(b *testing.B, e *env, events int, rawTime time.Duration) {
 	b.Helper()
 	ctx := context.Background()
@@ -135,6 +132,10 @@ func rebuildTogether(b *testing.B, e *env, events int, rawTime time.Duration) {
 		float64(events)/spent.Seconds(), rawTime.Seconds()/spent.Seconds(), float64(peak)/(1<<20))
 }
 
+// firstCatchUp empties the active generation of every replaying projector
+// rebuilt above and catches them up together, as the first start of
+// `ledger dev` does (one shared reading of the log), and logs when each
+// one finished.
 func firstCatchUp(b *testing.B, e *env, events int) {
 	b.Helper()
 	ctx := context.Background()

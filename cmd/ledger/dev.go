@@ -47,7 +47,7 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 	f.Bool(&cfg.Demo, "demo", "LEDGER_DEMO", true, "load the demo data set (217 roadmaps) once, on first start")
 	f.Int64(&cfg.DemoSeed, "demo-seed", "LEDGER_DEMO_SEED", 2021, "seed of the demo data set")
 	f.Int64(&cfg.StartGCHeadroomMB, "start-gc-headroom-mb", "LEDGER_START_GC_HEADROOM_MB", 1024,
-		"while dev starts (demo, read models' catch-up), let the heap grow this many MiB over the live data between garbage collections; 0 (or GOGC set) keeps Go's pace")
+		"while dev starts (demo, read models' catch-up), let the heap grow this many MiB over the live data between garbage collections; 0 (or GOGC or GOMEMLIMIT set) keeps Go's pace")
 	f.String(&cfg.DemoScale, "demo-scale", "LEDGER_DEMO_SCALE", "1", "size of the demo (1 = ~2,700 measures, ~111,000 events; below 1 the councils and deputies' activity shrink too)")
 	if done, err := parseOrHelp(f, args); done || err != nil {
 		return err
@@ -62,12 +62,12 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 	if err := cfg.common.validate(false); err != nil {
 		return err
 	}
-	if cfg.StartGCHeadroomMB < 0 {
-		return usagef("--start-gc-headroom-mb must not be negative")
+	if cfg.StartGCHeadroomMB < 0 || cfg.StartGCHeadroomMB > 1<<20 {
+		return usagef("--start-gc-headroom-mb %d: want 0 to 1048576 (MiB)", cfg.StartGCHeadroomMB)
 	}
 	logger := cfg.logger(e)
 	prog := newProgress(e.stdout)
-	// Restored once the banner is out, or when dev returns before.
+	// Restored once the start is over, or when dev returns before.
 	restoreGC := relaxGC(cfg.StartGCHeadroomMB<<20, e.getenv)
 	defer restoreGC()
 	// On a folder without a cluster the ledger is new: the demo (pure CPU)
@@ -157,8 +157,10 @@ func runDev(ctx context.Context, e env, args []string) (err error) {
 	if err := signFirstCheckpoint(ctx, prog, cfg.log, svc.db); err != nil {
 		return err
 	}
+	// The start is over: what serve builds is small, and with
+	// --projectors-only it calls back no banner.
+	restoreGC()
 	return serve(ctx, e, cfg.serveConfig, svc, logger, func(url string) {
-		restoreGC()
 		if url == "" {
 			return
 		}

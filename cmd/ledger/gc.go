@@ -46,12 +46,41 @@ const relaxGCEvery = 20 * time.Millisecond
 // so that the heap may grow by headroom bytes over it, until restore is
 // called; restore sets back the percent found and returns the memory
 // freed since to the system. It does nothing (restore too) when headroom
-// is not positive or when the user chose the GC's pace (GOGC set: Go
-// reads it at start and the user's choice stands).
+// is not positive or when the user chose the GC's pace or bound (GOGC or
+// GOMEMLIMIT set: Go reads them at start and the user's choice stands; a
+// container capped near the default's ~0.5 GiB should not be pushed past
+// its limit). The GC's pace is the
+// process's: calls that overlap (two dev starts in one test binary) share
+// one relaxation, begun by the first with its headroom and ended by the
+// last restore.
 func relaxGC(headroom int64, getenv func(string) string) (restore func()) {
-	if headroom <= 0 || getenv("GOGC") != "" {
+	if headroom <= 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
+	relaxation.Lock()
+	defer relaxation.Unlock()
+	if relaxation.users == 0 {
+		relaxation.end = startRelaxedGC(headroom)
+	}
+	relaxation.users++
+	return sync.OnceFunc(func() {
+		relaxation.Lock()
+		defer relaxation.Unlock()
+		if relaxation.users--; relaxation.users == 0 {
+			relaxation.end()
+		}
+	})
+}
+
+// relaxation is the process's one relaxed GC pace and its users.
+var relaxation struct {
+	sync.Mutex
+	users int
+	end   func()
+}
+
+// startRelaxedGC relaxes the pace until end is called.
+func startRelaxedGC(headroom int64) (end func()) {
 	cur := relaxedGCPercent(0, headroom)
 	prev := debug.SetGCPercent(cur)
 	done := make(chan struct{})
@@ -78,7 +107,7 @@ func relaxGC(headroom int64, getenv func(string) string) (restore func()) {
 			}
 		}
 	})
-	return sync.OnceFunc(func() {
+	return func() {
 		close(done)
 		wg.Wait()
 		debug.SetGCPercent(prev)
@@ -87,5 +116,5 @@ func relaxGC(headroom int64, getenv func(string) string) (restore func()) {
 		// the scavenger gets to it; beside the first requests, not
 		// before them.
 		go debug.FreeOSMemory()
-	})
+	}
 }

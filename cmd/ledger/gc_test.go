@@ -30,11 +30,12 @@ func TestRelaxedGCPercent(t *testing.T) {
 	}
 }
 
-// gcPercent reads the GC percent (setting it back at once).
+// gcPercent reads the GC percent without setting it (which would race
+// with relaxGC's own setting).
 func gcPercent() int {
-	p := debug.SetGCPercent(100)
-	debug.SetGCPercent(p)
-	return p
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
 }
 
 func liveHeap() uint64 {
@@ -52,8 +53,9 @@ func TestRelaxGCFollowsTheLiveHeapAndRestores(t *testing.T) {
 	noEnv := func(string) string { return "" }
 
 	for name, restore := range map[string]func(){
-		"GOGC set":   relaxGC(1<<30, func(k string) string { return map[string]string{"GOGC": "50"}[k] }),
-		"headroom 0": relaxGC(0, noEnv),
+		"GOGC set":       relaxGC(1<<30, func(k string) string { return map[string]string{"GOGC": "50"}[k] }),
+		"GOMEMLIMIT set": relaxGC(1<<30, func(k string) string { return map[string]string{"GOMEMLIMIT": "900MiB"}[k] }),
+		"headroom 0":     relaxGC(0, noEnv),
 	} {
 		if p := gcPercent(); p != 137 {
 			t.Errorf("%s: GC percent %d, want it left at 137", name, p)
@@ -94,4 +96,32 @@ func TestRelaxGCFollowsTheLiveHeapAndRestores(t *testing.T) {
 	if p := gcPercent(); p != 137 {
 		t.Errorf("after a second restore: GC percent %d, want 137", p)
 	}
+}
+
+// Overlapping relaxations (two dev starts in one process) share one: the
+// first restore leaves the pace relaxed for the other, the last one
+// restores Go's.
+func TestRelaxGCNests(t *testing.T) {
+	before := debug.SetGCPercent(137)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	noEnv := func(string) string { return "" }
+	first := relaxGC(64<<20, noEnv)
+	second := relaxGC(64<<20, noEnv)
+	if p := gcPercent(); p == 137 {
+		t.Fatal("not relaxed")
+	}
+	first()
+	first() // twice changes nothing
+	if p := gcPercent(); p == 137 {
+		t.Error("the first restore ended the relaxation the second still uses")
+	}
+	second()
+	if p := gcPercent(); p != 137 {
+		t.Errorf("after the last restore: GC percent %d, want 137", p)
+	}
+	third := relaxGC(64<<20, noEnv) // a later start relaxes again
+	if p := gcPercent(); p == 137 {
+		t.Error("a relaxation after the last restore did not relax")
+	}
+	third()
 }

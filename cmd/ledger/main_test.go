@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"promiseledger/eventstore/postgres/pgtest"
+	"promiseledger/projections"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -65,6 +66,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad event store", []string{"migrate", "--event-store", "mongo", "--database-url", "postgres://x"}, nil, "--event-store"},
 		{"token without subcommand", []string{"token"}, nil, "create, list or revoke"},
 		{"dev bad scale", []string{"dev", "--demo-scale", "-1"}, nil, "--demo-scale"},
+		{"dev negative GC headroom", []string{"dev", "--start-gc-headroom-mb", "-1"}, nil, "--start-gc-headroom-mb"},
+		{"dev GC headroom past 1 TiB", []string{"dev"}, map[string]string{"LEDGER_START_GC_HEADROOM_MB": "1048577"}, "--start-gc-headroom-mb"},
 		{"negative ratings cache", []string{"serve", "--ratings-cache-mb", "-1", "--database-url", "postgres://x"}, nil, "--ratings-cache-mb"},
 		{"ratings cache not a number", []string{"serve", "--database-url", "postgres://x"}, map[string]string{"LEDGER_RATINGS_CACHE_MB": "lots"}, "LEDGER_RATINGS_CACHE_MB"},
 	} {
@@ -182,7 +185,7 @@ func TestDevEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("projections rebuild all: %v\n%s", err, stdout)
 	}
-	for _, p := range ledgerProjectors() {
+	for _, p := range projections.All() {
 		want := p.Name() + " rebuilt into generation 2"
 		if p.Name() == "catalog.v1" {
 			want = p.Name() + " rebuilt into generation 3"
@@ -191,7 +194,10 @@ func TestDevEndToEnd(t *testing.T) {
 			t.Errorf("projections rebuild all: no %q in\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stdout, fmt.Sprintf("%d read models rebuilt in", len(ledgerProjectors()))) {
+	if strings.Contains(stdout, "translog.v1") {
+		t.Errorf("projections rebuild all rebuilt the transparency log (append-only: only when named):\n%s", stdout)
+	}
+	if !strings.Contains(stdout, fmt.Sprintf("%d read models rebuilt in", len(projections.All()))) {
 		t.Errorf("projections rebuild all: no summary line in\n%s", stdout)
 	}
 	stdout, _, err = runCmd(t, vars, "projections", "status", "--json")
@@ -206,7 +212,11 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("projections status --json: %v\n%s", err, stdout)
 	}
 	for _, s := range st {
-		if want := map[bool]int{true: 3, false: 2}[s.Name == "catalog.v1"]; s.ActiveGeneration != want {
+		want := map[bool]int{true: 3, false: 2}[s.Name == "catalog.v1"]
+		if s.Name == "translog.v1" {
+			want = 1
+		}
+		if s.ActiveGeneration != want {
 			t.Errorf("%s: active generation %d after rebuild all, want %d", s.Name, s.ActiveGeneration, want)
 		}
 	}

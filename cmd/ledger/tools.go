@@ -212,13 +212,16 @@ func openTool(ctx context.Context, e env, c *common, f *flagSet, args []string, 
 }
 
 // rebuildTargets are the projectors `projections rebuild` names: one or
-// more by name, or "all" for every one `projections status` lists.
+// more by name, or "all" for every read model (projections.All). The
+// transparency log is left out of all: its tables are append-only, so a
+// rebuild of it keeps the old generation's copy of every leaf and hash for
+// good; it is rebuilt only when named.
 func rebuildTargets(args []string) ([]projections.Projector, error) {
 	if len(args) == 0 {
 		return nil, usagef("projections rebuild: want one or more projector names, or all (see projections status)")
 	}
 	if len(args) == 1 && args[0] == "all" {
-		return ledgerProjectors(), nil
+		return projections.All(), nil
 	}
 	var ps []projections.Projector
 	seen := map[string]bool{}
@@ -246,14 +249,15 @@ func rebuildAll(ctx context.Context, e env, svc *services, ps []projections.Proj
 	start := time.Now()
 	var errs []error
 	for _, p := range ps {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err) // interrupted: the next ones are not started
+			break
+		}
 		began := time.Now()
 		gen, err := projections.Rebuild(ctx, svc.db, svc.store, p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p.Name(), err))
 			fmt.Fprintf(e.stdout, "%s not rebuilt: %v\n", p.Name(), err)
-			if ctx.Err() != nil {
-				break // interrupted: the others are not started
-			}
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s rebuilt into generation %d in %s; it is now active\n", p.Name(), gen, time.Since(began).Round(time.Millisecond))
