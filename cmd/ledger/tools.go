@@ -257,7 +257,9 @@ func rebuildAll(ctx context.Context, e env, svc *services, ps []projections.Proj
 		gen, err := projections.Rebuild(ctx, svc.db, svc.store, p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p.Name(), err))
-			fmt.Fprintf(e.stdout, "%s not rebuilt: %v\n", p.Name(), err)
+			if len(ps) > 1 { // alone, the error says it (exit status 1)
+				fmt.Fprintf(e.stdout, "%s not rebuilt: %v\n", p.Name(), err)
+			}
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s rebuilt into generation %d in %s; it is now active\n", p.Name(), gen, time.Since(began).Round(time.Millisecond))
