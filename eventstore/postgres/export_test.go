@@ -15,3 +15,7 @@ func PollInterval(cfg Config, listening bool, idle time.Duration) time.Duration 
 	cfg.setDefaults()
 	return pollInterval(cfg, listening, idle)
 }
+
+// SetListenURL points the store's LISTEN connection, not yet started, at
+// u (the store's pool keeps its own database).
+func SetListenURL(s *Store, u string) { s.cfg.URL = u }
