@@ -320,13 +320,11 @@ func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
 	slices.SortStableFunc(groups, func(a, b group) int { return a.pc.Compare(b.pc) })
 	ids := keysOf(d.folds)
 	folds := make([]indicatorFold, len(ids))
-	metrics := make([]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
-	registered := make([]bool, len(d.deputies))
 	for i := 0; i < len(groups); {
 		pc := groups[i].pc
 		// Each worker folds its own indicators (a fold caches what it
-		// folded) and computes its own deputies' metrics; the maps are
-		// then filled in one goroutine.
+		// folded); the map is then filled in one goroutine. metricsIn
+		// shares the deputies among workers the same way.
 		inParallel(len(ids), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				fo := d.folds[ids[j]]
@@ -353,23 +351,7 @@ func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
 			g := groups[i]
 			m, ok := byPeriod[g.p]
 			if !ok {
-				// As metricsIn, a deputy at a time.
-				inParallel(len(d.deputies), func(lo, hi int) {
-					for j := lo; j < hi; j++ {
-						dep := d.deputies[j]
-						metrics[j], registered[j] = nil, !dep.RegisteredAt.After(pc)
-						if registered[j] {
-							metrics[j] = domain.DeputyMetrics(domain.RatingInputs{Period: g.p, Cut: pc, Deputy: dep, Indicators: snaps,
-								RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessmentsOf[dep.ID]})
-						}
-					}
-				})
-				m = make(map[string]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
-				for j, dep := range d.deputies {
-					if registered[j] {
-						m[dep.ID] = metrics[j]
-					}
-				}
+				m = d.metricsIn(g.p, pc, snaps)
 				byPeriod[g.p] = m
 			}
 			f(d.rate(g.versions, g.v, g.p, pc, m))

@@ -49,10 +49,9 @@ const relaxGCEvery = 20 * time.Millisecond
 // is not positive or when the user chose the GC's pace or bound (GOGC or
 // GOMEMLIMIT set: Go reads them at start and the user's choice stands; a
 // container capped near the default's ~0.5 GiB should not be pushed past
-// its limit). The GC's pace is the
-// process's: calls that overlap (two dev starts in one test binary) share
-// one relaxation, begun by the first with its headroom and ended by the
-// last restore.
+// its limit). The GC's pace is the process's: calls that overlap (two dev
+// starts in one test binary) share one relaxation, begun by the first with
+// its headroom and ended by the last restore.
 func relaxGC(headroom int64, getenv func(string) string) (restore func()) {
 	if headroom <= 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return func() {}
