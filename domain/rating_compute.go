@@ -82,9 +82,8 @@ func share(num, den float64, events []uuid.UUID) MetricValue {
 // assigned — added by the cut and not cancelled.
 func indicatorMetrics(in RatingInputs, out map[MetricSource]MetricValue) {
 	var ids []string
-	var events []uuid.UUID
-	for _, r := range in.Deputy.ResponsibilitiesAt(in.Cut) {
-		events = append(events, r.AssignEventID)
+	resp := in.Deputy.ResponsibilitiesAt(in.Cut)
+	for _, r := range resp {
 		switch r.Subject {
 		case ResponsibleForIndicator:
 			ids = append(ids, r.SubjectID)
@@ -99,6 +98,12 @@ func indicatorMetrics(in RatingInputs, out map[MetricSource]MetricValue) {
 		slices.Sort(ids)
 	}
 	ids = slices.Compact(ids)
+	// The events are kept (they say why); sized once, they are not copied
+	// as they grow, thousands of them for a deputy of a large roadmap.
+	events := make([]uuid.UUID, len(resp), len(resp)+len(ids))
+	for i, r := range resp {
+		events[i] = r.AssignEventID
+	}
 	var n, done, weight, weighted float64
 	for _, id := range ids {
 		snap, ok := in.Indicators[id]

@@ -139,6 +139,9 @@ type replayRoadmap struct {
 	registered, updated          time.Time
 }
 
+// decodes implements aheadDecoder: the catalog's streams.
+func (*catalogReplay) decodes(stream string) bool { return catalogStream(stream) }
+
 func (r *catalogReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
 	var (
 		pIDs, pKinds             []string
@@ -151,11 +154,12 @@ func (r *catalogReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventst
 		r.dirty = map[string]bool{}
 	}
 	dirty := r.dirty
+	decode := decoderIn(ctx)
 	for _, rec := range events {
 		if !catalogStream(rec.Stream) {
 			continue
 		}
-		rec, ev, m, err := decodeRecorded(rec)
+		rec, ev, m, err := decode(rec)
 		if err != nil {
 			return err
 		}

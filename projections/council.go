@@ -272,17 +272,23 @@ type councilsReplay struct {
 	stored      map[string]map[string]bool // by kind, the aggregates an earlier Flush wrote
 }
 
+// decodes implements aheadDecoder: the councils' facts.
+func (*councilsReplay) decodes(stream string) bool {
+	return streamKind(stream, councilStreamKinds) != ""
+}
+
 func (r *councilsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
 	var facts []fact
 	if r.touched == nil {
 		r.touched = map[string]map[string]bool{}
 	}
 	touched := r.touched
+	decode := decoderIn(ctx)
 	for _, rec := range events {
-		if streamKind(rec.Stream, councilStreamKinds) == "" {
+		if !r.decodes(rec.Stream) {
 			continue
 		}
-		rec, ev, m, err := decodeRecorded(rec)
+		rec, ev, m, err := decode(rec)
 		if err != nil {
 			return err
 		}

@@ -98,7 +98,7 @@ func (f *fact) effectiveText() string {
 func copyFacts(ctx context.Context, tx *sqlx.Tx, table factTable, gen int, facts []fact) error {
 	err := CopyInto(ctx, tx, string(table), factColumns(table), len(facts), func(i int) []any {
 		f := &facts[i]
-		row := []any{int64(gen), f.rec.Stream, f.rec.Version, f.kind, f.id, f.rec.ID.String(), f.rec.Type, byteaText(f.rec.Data), byteaText(f.rec.Metadata),
+		row := []any{int64(gen), f.rec.Stream, f.rec.Version, f.kind, f.id, f.rec.ID.String(), f.rec.Type, f.rec.Data, f.rec.Metadata,
 			f.effectiveText(), f.meta.RecordedAt.UTC().Format(time.RFC3339Nano)}
 		if table == ratingFacts {
 			row = append(row, int64(f.rec.Position.Commit), int64(f.rec.Position.Prepare))

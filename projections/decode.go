@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"context"
+
 	"promiseledger/domain"
 	"promiseledger/eventstore"
 	"promiseledger/projections/pgtext"
@@ -35,3 +37,64 @@ func decodeFact(typ string, data, metadata []byte) (domain.Event, domain.Meta, e
 
 // readableJSON is an event's data as read models show it.
 func readableJSON(data []byte) []byte { return pgtext.JSON(data) }
+
+// A replay decodes each page of the log ahead, in a goroutine of its own,
+// while it applies the page before: its Apply, then its COPY, which the
+// server works through on the other core, no longer wait for the decoding
+// (decodeAhead). Each replay decodes its own pages, so no two projectors
+// share a decoded event.
+
+// aheadDecoder is a Replay whose Apply decodes the events of the streams
+// it names with the decoder decoderIn gives it: replayFrom then decodes
+// them ahead.
+type aheadDecoder interface {
+	decodes(stream string) bool
+}
+
+// decodedEvent is an event as decodeRecorded decodes it.
+type decodedEvent struct {
+	rec  eventstore.Recorded
+	ev   domain.Event
+	meta domain.Meta
+	err  error
+}
+
+// decodedPage is a page's events decoded ahead, by their position in the
+// log (unique in it, where an event id need not be across streams).
+type decodedPage map[eventstore.Position]*decodedEvent
+
+// aheadKey is the key under which replayRun puts a page decoded ahead in
+// the context of Apply.
+type aheadKey struct{}
+
+// decodePage decodes the events of page whose stream wants names.
+func decodePage(page []eventstore.Recorded, wants func(string) bool) decodedPage {
+	decoded := make([]decodedEvent, 0, len(page))
+	for _, rec := range page {
+		if wants(rec.Stream) {
+			d := decodedEvent{}
+			d.rec, d.ev, d.meta, d.err = decodeRecorded(rec)
+			decoded = append(decoded, d)
+		}
+	}
+	out := make(decodedPage, len(decoded))
+	for i := range decoded {
+		out[decoded[i].rec.Position] = &decoded[i]
+	}
+	return out
+}
+
+// decoderIn is how Apply decodes an event of its page: as it was decoded
+// ahead, if it was, and with decodeRecorded otherwise.
+func decoderIn(ctx context.Context) func(eventstore.Recorded) (eventstore.Recorded, domain.Event, domain.Meta, error) {
+	page, _ := ctx.Value(aheadKey{}).(decodedPage)
+	if len(page) == 0 {
+		return decodeRecorded
+	}
+	return func(r eventstore.Recorded) (eventstore.Recorded, domain.Event, domain.Meta, error) {
+		if d := page[r.Position]; d != nil && d.rec.ID == r.ID {
+			return d.rec, d.ev, d.meta, d.err
+		}
+		return decodeRecorded(r)
+	}
+}

@@ -45,3 +45,23 @@ func ForgetIndicatorCache() { liveIndicators.forget() }
 // IndicatorCacheHits is how many indicators batches folded on from a kept
 // state so far.
 func IndicatorCacheHits() int64 { return foldCacheHits.Load() }
+
+// CopyRowsOnConn copies rows into table as a replay's run does: in a
+// transaction on a connection of its own, which CopyRows then writes the
+// COPY text to itself. It commits.
+func CopyRowsOnConn(ctx context.Context, db *sqlx.DB, table, columns string, next func() ([]any, error)) error {
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := beginProjectionOn(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := CopyRows(withRawConn(ctx, tx, conn), tx, table, columns, next); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -130,7 +130,7 @@ func foldOn(f *indicatorFolded, envs []domain.Envelope, last int64) bool {
 // returns the indicators they touch. Each decoded event is handed to fold
 // (when not nil) in order.
 func storeIndicatorEvents(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded, fold func(id string, r eventstore.Recorded, ev domain.Event, m domain.Meta) error) (map[string]bool, error) {
-	f, touched, err := indicatorFacts(events, fold)
+	f, touched, err := indicatorFacts(events, decodeRecorded, fold)
 	if err != nil || len(touched) == 0 {
 		return nil, err
 	}
@@ -147,14 +147,15 @@ ON CONFLICT DO NOTHING`
 // indicatorFacts decodes the indicator events among events into the rows
 // of rm_indicator_events, and returns them with the indicators they touch.
 // Each decoded event is handed to fold (when not nil) in order.
-func indicatorFacts(events []eventstore.Recorded, fold func(id string, r eventstore.Recorded, ev domain.Event, m domain.Meta) error) (factRows, map[string]bool, error) {
+func indicatorFacts(events []eventstore.Recorded, decode func(eventstore.Recorded) (eventstore.Recorded, domain.Event, domain.Meta, error),
+	fold func(id string, r eventstore.Recorded, ev domain.Event, m domain.Meta) error) (factRows, map[string]bool, error) {
 	var f factRows
 	touched := map[string]bool{}
 	for _, r := range events {
 		if !strings.HasPrefix(r.Stream, indicatorPrefix) {
 			continue
 		}
-		r, ev, m, err := decodeRecorded(r)
+		r, ev, m, err := decode(r)
 		if err != nil {
 			return f, nil, err
 		}
@@ -351,6 +352,11 @@ type indicatorsReplay struct {
 	stored  map[string]bool             // indicators whose row an earlier Flush wrote
 }
 
+// decodes implements aheadDecoder: the measures' streams.
+func (*indicatorsReplay) decodes(stream string) bool {
+	return strings.HasPrefix(stream, indicatorPrefix)
+}
+
 func (r *indicatorsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
 	if r.touched == nil {
 		r.touched = map[string]*indicatorFolded{}
@@ -365,7 +371,7 @@ func (r *indicatorsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []even
 		page[id] = fo
 		return nil
 	}
-	f, _, err := indicatorFacts(events, fold)
+	f, _, err := indicatorFacts(events, decoderIn(ctx), fold)
 	if err != nil {
 		return err
 	}

@@ -641,35 +641,24 @@ func copyLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, open chu
 }
 
 func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func() ([]levelRow, bool)) (err error) {
-	const q = `COPY rm_deputy_ratings (generation, method, version, period_start, period_end, deputy_id, assembly_id, level,
-	rated, score, rank_assembly, rank_level, in_force, provisional, body, digest) FROM STDIN`
-	stmt, err := tx.PrepareContext(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := stmt.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	for {
-		rows, ok := next()
-		if !ok {
-			break
-		}
-		for _, row := range rows {
-			v := row.view
-			if _, err := stmt.ExecContext(ctx, gen, v.Method, v.Version, v.Period.Start.String(), v.Period.End.String(), v.DeputyID,
-				v.AssemblyID, level, v.Rated, floatOrNil(v.Score), intOrNil(v.RankAssembly), intOrNil(v.RankLevel), v.InForce,
-				v.Provisional, byteaText(row.body), row.digest); err != nil {
-				return err
+	const columns = `generation, method, version, period_start, period_end, deputy_id, assembly_id, level,
+	rated, score, rank_assembly, rank_level, in_force, provisional, body, digest`
+	var rows []levelRow
+	gen64 := int64(gen)
+	err = CopyRows(ctx, tx, "rm_deputy_ratings", columns, func() ([]any, error) {
+		for len(rows) == 0 {
+			var ok bool
+			if rows, ok = next(); !ok {
+				return nil, ctx.Err() // the chunks may have stopped early
 			}
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err // the chunks may have stopped early
-	}
-	_, err = stmt.ExecContext(ctx)
+		row := rows[0]
+		rows = rows[1:]
+		v := row.view
+		return []any{gen64, v.Method, int64(v.Version), v.Period.Start.String(), v.Period.End.String(), v.DeputyID,
+			v.AssemblyID, level, v.Rated, floatOrNil(v.Score), intOrNil(v.RankAssembly), intOrNil(v.RankLevel), v.InForce,
+			v.Provisional, row.body, row.digest}, nil
+	})
 	return err
 }
 

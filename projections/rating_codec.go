@@ -84,12 +84,16 @@ type componentRecord struct {
 }
 
 // ratingEnc writes float64 as float64 (no shortening, so every value keeps
-// its bits) and nil lists as null. ratingDec refuses what a record never
+// its bits), nil lists as null, and an event id as the 16-byte string of
+// its array (the bytes its MarshalBinary gives, which the encoder would
+// call, and allocate for, tens of millions of times in a rebuild at a
+// million events). ratingDec refuses what a record never
 // holds: text that is not UTF-8, duplicate or indefinite-length tricks are
 // bounded by the library's limits, and a record longer than its array.
 var (
 	ratingEnc = func() cbor.EncMode {
-		m, err := cbor.EncOptions{ShortestFloat: cbor.ShortestFloatNone, NilContainers: cbor.NilContainerAsNull}.EncMode()
+		m, err := cbor.EncOptions{ShortestFloat: cbor.ShortestFloatNone, NilContainers: cbor.NilContainerAsNull,
+			ByteArray: cbor.ByteArrayToByteSlice, BinaryMarshaler: cbor.BinaryMarshalerNone}.EncMode()
 		if err != nil {
 			panic(err)
 		}

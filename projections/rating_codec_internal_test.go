@@ -265,3 +265,32 @@ func TestRatingCodecCoversEveryField(t *testing.T) {
 		t.Errorf("JSON keys differ: %v vs %v", a, b)
 	}
 }
+
+// TestRatingCodecKeepsTheStoredBytes: an event id is written as the
+// 16-byte string of its array, not through its MarshalBinary, and every
+// sample's record is byte for byte what the encoder wrote when it called
+// MarshalBinary (the form stored since the record was introduced).
+func TestRatingCodecKeepsTheStoredBytes(t *testing.T) {
+	viaMarshaler, err := cbor.EncOptions{ShortestFloat: cbor.ShortestFloatNone, NilContainers: cbor.NilContainerAsNull}.EncMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old cbor.EncMode) { ratingEnc = old }(ratingEnc)
+	for name, v := range codecSamples() {
+		now := encodeRating(v)
+		ratingEnc, viaMarshaler = viaMarshaler, ratingEnc
+		before := encodeRating(v)
+		ratingEnc, viaMarshaler = viaMarshaler, ratingEnc
+		if !bytes.Equal(now, before) {
+			t.Fatalf("%s: the record is %x, was %x", name, now, before)
+		}
+	}
+	id := uuid.MustParse("01234567-89ab-cdef-0123-456789abcdef")
+	b, err := ratingEnc.Marshal([]uuid.UUID{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append([]byte{0x81, 0x50}, id[:]...); !bytes.Equal(b, want) {
+		t.Fatalf("an id list is %x, want %x (an array of one 16-byte string)", b, want)
+	}
+}

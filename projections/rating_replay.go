@@ -71,11 +71,12 @@ var _ ReplaySettler = (*ratingsReplay)(nil)
 // rm_rating_events (the generation held none of them: see copyInto).
 func (r *ratingsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
 	var facts []fact
+	decode := decoderIn(ctx)
 	for _, rec := range events {
-		if streamKind(rec.Stream, ratingStreamKinds) == "" {
+		if !r.decodes(rec.Stream) {
 			continue
 		}
-		rec, ev, m, err := decodeRecorded(rec)
+		rec, ev, m, err := decode(rec)
 		if err != nil {
 			return err
 		}
@@ -122,6 +123,9 @@ func (r *ratingsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventst
 	}
 	return copyFacts(ctx, tx, ratingFacts, r.gen, facts)
 }
+
+// decodes implements aheadDecoder: the ratings' facts.
+func (*ratingsReplay) decodes(stream string) bool { return streamKind(stream, ratingStreamKinds) != "" }
 
 func (r *ratingsReplay) link(person, kind, subject string) {
 	l := [3]string{person, kind, subject}

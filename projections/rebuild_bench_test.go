@@ -2,8 +2,11 @@ package projections_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +35,8 @@ import (
 // handlers' batch path, then rebuilds every read model from the first
 // event and reports each projector's events/s beside the raw read+upsert
 // ceiling measured in the same run, and the total (REBUILD_ONLY: a comma-separated list of the
-// projectors to rebuild, all by default; REBUILD_CATCHUP=1 then also empties the replaying
+// projectors to rebuild, all by default; REBUILD_CPUPROFILE: a folder for a CPU profile of each
+// projector's rebuild; REBUILD_CATCHUP=1 then also empties the replaying
 // ones' active generations and catches them up together, as a first start does). It runs only with
 // -bench (see docs/performance.md):
 //
@@ -64,6 +68,7 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 			if only := benchEnv("REBUILD_ONLY", ""); only != "" && !slices.Contains(strings.Split(only, ","), p.Name()) {
 				continue
 			}
+			stopProfile := profileRebuild(b, p.Name())
 			start := time.Now()
 			var spent time.Duration
 			peak := peakHeap(func() {
@@ -72,6 +77,7 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 				}
 				spent = time.Since(start)
 			})
+			stopProfile()
 			total += spent
 			b.ReportMetric(float64(events)/spent.Seconds(), p.Name()+"-events/s")
 			b.ReportMetric(rawTime.Seconds()/spent.Seconds(), p.Name()+"-ratio")
@@ -91,6 +97,45 @@ func BenchmarkRebuildDemoShaped(b *testing.B) {
 	b.ReportMetric(total.Seconds()/float64(b.N), "s/all-rebuilt")
 	b.Logf("every read model rebuilt in %s", (total / time.Duration(b.N)).Round(time.Millisecond))
 	b.ReportMetric(0, "ns/op")
+}
+
+// profileRebuild starts, when REBUILD_CPUPROFILE names a folder, a CPU
+// profile of one projector's rebuild, written to NAME.cpu.prof there, and
+// returns what stops it: a profile of the whole benchmark would be mostly
+// the fill. It writes the allocation profile before and after the rebuild
+// too (NAME.allocs-before.prof, NAME.allocs-after.prof: go tool pprof
+// -diff_base before after gives the rebuild's allocations).
+func profileRebuild(b *testing.B, name string) func() {
+	dir := benchEnv("REBUILD_CPUPROFILE", "")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".cpu.prof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	allocs := func(suffix string) {
+		runtime.GC()
+		f, err := os.Create(filepath.Join(dir, name+suffix))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	allocs(".allocs-before.prof")
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		allocs(".allocs-after.prof")
+	}
 }
 
 // rebuildTogether rebuilds every read model (REBUILD_ONLY's) at once, each
@@ -239,6 +284,10 @@ func BenchmarkLagAllProjectors(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e := newEnv(b)
+	if w := benchEnv("LAG_WORKERS", ""); w != "" {
+		n, _ := strconv.Atoi(w)
+		defer projections.SetComputeParallel(int64(n), 8)()
+	}
 	fillDemoShaped(b, e, 1)
 	// Every projector `ledger serve` runs, the transparency log's too
 	// (LAG_TRANSLOG=0 leaves it out, as the benchmark did before).

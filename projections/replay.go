@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 
@@ -107,9 +108,18 @@ func replayLog(ctx context.Context, db *sqlx.DB, store eventstore.Store, r Repla
 func replayFrom(ctx context.Context, db *sqlx.DB, r Replayer, gen int, pos eventstore.Position, active bool,
 	next func(eventstore.Position) ([]eventstore.Recorded, error)) (eventstore.Position, int, bool, error) {
 	rp := r.NewReplay(gen)
+	pages := func(pos eventstore.Position) ([]eventstore.Recorded, decodedPage, error) {
+		page, err := next(pos)
+		return page, nil, err
+	}
+	if d, ok := rp.(aheadDecoder); ok {
+		var stop func()
+		pages, stop = decodeAhead(next, pos, d.decodes)
+		defer stop()
+	}
 	total := 0
 	for {
-		n, at, head, ok, err := replayRun(ctx, db, r, rp, gen, pos, active, next)
+		n, at, head, ok, err := replayRun(ctx, db, r, rp, gen, pos, active, pages)
 		if err != nil || !ok {
 			return pos, total, false, err
 		}
@@ -128,12 +138,19 @@ func replayFrom(ctx context.Context, db *sqlx.DB, r Replayer, gen int, pos event
 // generation is not where the replay left it); its error is only a
 // failure to read the log or a cancellation.
 func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int, pos eventstore.Position, active bool,
-	next func(eventstore.Position) ([]eventstore.Recorded, error)) (n int, at eventstore.Position, head, ok bool, err error) {
-	tx, err := beginProjection(ctx, db)
+	next pageSource) (n int, at eventstore.Position, head, ok bool, err error) {
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return 0, pos, false, false, replayStop(ctx, err)
+	}
+	defer conn.Close()
+	tx, err := beginProjectionOn(ctx, conn)
 	if err != nil {
 		return 0, pos, false, false, replayStop(ctx, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	// The run's COPYs write their text straight to the connection.
+	ctx = withRawConn(ctx, tx, conn)
 	var st generationState
 	if active {
 		if _, settles := rp.(ReplaySettler); settles {
@@ -156,7 +173,7 @@ func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int
 	}
 	at = pos
 	for n < replayRunSize {
-		page, err := next(at)
+		page, decoded, err := next(at)
 		if err != nil {
 			return 0, pos, false, false, err
 		}
@@ -173,7 +190,11 @@ func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int
 			return 0, pos, false, false, replayStop(ctx, err)
 		}
 		if len(todo) > 0 {
-			if err := rp.Apply(ctx, tx, todo); err != nil {
+			applyCtx := ctx
+			if decoded != nil {
+				applyCtx = context.WithValue(ctx, aheadKey{}, decoded)
+			}
+			if err := rp.Apply(applyCtx, tx, todo); err != nil {
 				return 0, pos, false, false, replayStop(ctx, err)
 			}
 		}
@@ -204,6 +225,63 @@ func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int
 		return 0, pos, false, false, replayStop(ctx, err)
 	}
 	return n, at, head, true, nil
+}
+
+// pageSource serves replayRun: the page after pos (empty at the head),
+// with the events decoded ahead, if any.
+type pageSource func(pos eventstore.Position) ([]eventstore.Recorded, decodedPage, error)
+
+// decodeAhead reads the pages of next from pos in a goroutine, one page
+// ahead of the caller, and decodes the events of the streams wants names
+// before handing each page on, so that decoding a page and applying the
+// one before overlap. The source it returns must be asked for the pages
+// in order, each from where the last one ended, as replayRun does; stop
+// ends the goroutine (at once, or when next returns, if it is waiting
+// in next: the feed's end, which follows a replay's, releases it).
+func decodeAhead(next func(eventstore.Position) ([]eventstore.Recorded, error), pos eventstore.Position,
+	wants func(string) bool) (pages pageSource, stop func()) {
+	type ahead struct {
+		page    []eventstore.Recorded
+		decoded decodedPage
+		err     error
+	}
+	ch := make(chan ahead, 1)
+	quit := make(chan struct{})
+	go func() {
+		defer close(ch)
+		at := pos
+		for {
+			var a ahead
+			a.page, a.err = next(at)
+			if a.err == nil && len(a.page) > 0 {
+				a.decoded = decodePage(a.page, wants)
+				at = a.page[len(a.page)-1].Position
+			}
+			select {
+			case ch <- a:
+			case <-quit:
+				return
+			}
+			if a.err != nil || len(a.page) == 0 {
+				return
+			}
+		}
+	}()
+	at := pos
+	pages = func(from eventstore.Position) ([]eventstore.Recorded, decodedPage, error) {
+		if from != at {
+			return nil, nil, fmt.Errorf("replay: the pages decoded ahead are at %s, not %s", at, from)
+		}
+		a, ok := <-ch
+		if !ok {
+			return nil, nil, errors.New("replay: the pages decoded ahead ended")
+		}
+		if len(a.page) > 0 {
+			at = a.page[len(a.page)-1].Position
+		}
+		return a.page, a.decoded, a.err
+	}
+	return pages, sync.OnceFunc(func() { close(quit) })
 }
 
 // replayStop is what a failed replay page returns: the cancellation, if

@@ -190,7 +190,16 @@ WHERE name = $1 AND generation = $2`
 // the rows, and the events are applied again — so it does not wait for the
 // WAL flush.
 func beginProjection(ctx context.Context, db *sqlx.DB) (*sqlx.Tx, error) {
-	tx, err := db.BeginTxx(ctx, nil)
+	return beginProjectionTx(ctx, db.BeginTxx)
+}
+
+// beginProjectionOn is beginProjection on one connection of the pool.
+func beginProjectionOn(ctx context.Context, conn *sqlx.Conn) (*sqlx.Tx, error) {
+	return beginProjectionTx(ctx, conn.BeginTxx)
+}
+
+func beginProjectionTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sqlx.Tx, error)) (*sqlx.Tx, error) {
+	tx, err := begin(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
