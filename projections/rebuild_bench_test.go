@@ -280,6 +280,8 @@ func fillDemoShaped(b *testing.B, e *env, scale float64) (int, time.Duration) {
 // return to its commit in each read model: median and p99 over all of
 // them, and the worst projector's p99; for the ratings both the lag of
 // their facts and the lag until the recomputed ratings include the event.
+// LAG_WORKERS=n computes the ratings on at most n goroutines (default: up
+// to GOMAXPROCS, at most 4).
 func BenchmarkLagAllProjectors(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
