@@ -123,9 +123,28 @@ type copyData interface {
 }
 
 // copyRaw copies row and the rows next returns through the driver's COPY
-// on conn, the COPY text made here.
+// on conn, the COPY text made here. next runs while conn is held: it must
+// not use the transaction.
+//
+// Nothing leaves conn.Raw as driver.ErrBadConn or a panic: either makes
+// Raw close the *sql.Conn, which waits for the transaction open on it to
+// end, and the transaction is only rolled back by our caller, after Raw
+// returns: the goroutine would wait for ever (a server that ends the
+// backend mid-COPY makes lib/pq answer driver.ErrBadConn). The error is
+// carried out unrecognisable (lib/pq has marked its connection bad, so the
+// rollback then discards it), and a panic is raised again once Raw has
+// returned.
 func copyRaw(ctx context.Context, conn *sqlx.Conn, table, columns string, row []any, next func() ([]any, error)) error {
+	var panicked any
 	err := conn.Raw(func(dc any) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				panicked, err = p, errCopyPanicked
+			}
+			if errors.Is(err, driver.ErrBadConn) {
+				err = badConnError{err}
+			}
+		}()
 		prep, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return fmt.Errorf("the driver connection %T cannot prepare a COPY", dc)
@@ -173,6 +192,13 @@ func copyRaw(ctx context.Context, conn *sqlx.Conn, table, columns string, row []
 		_, err = stmt.Exec(nil)
 		return err
 	})
+	if panicked != nil {
+		panic(panicked)
+	}
+	var bad badConnError
+	if errors.As(err, &bad) {
+		return fmt.Errorf("copy into %s: %w: the connection broke: %s", table, errCopyConnBroken, bad.err)
+	}
 	var fromNext errFromNext
 	if errors.As(err, &fromNext) {
 		return fromNext.err // as the caller's next gave it
@@ -182,6 +208,17 @@ func copyRaw(ctx context.Context, conn *sqlx.Conn, table, columns string, row []
 	}
 	return nil
 }
+
+var (
+	errCopyPanicked   = errors.New("copy: panicked")
+	errCopyConnBroken = errors.New("copy failed")
+)
+
+// badConnError carries driver.ErrBadConn out of conn.Raw without being it
+// (see copyRaw).
+type badConnError struct{ err error }
+
+func (e badConnError) Error() string { return e.err.Error() }
 
 // errFromNext carries an error of the caller's next out of conn.Raw.
 type errFromNext struct{ err error }

@@ -172,3 +172,65 @@ func rowsOf(rows [][]any) func() ([]any, error) {
 		return rows[i-1], nil
 	}
 }
+
+// TestCopyTextSurvivesABrokenConnectionAndAPanic: the server ending the
+// backend in the middle of the COPY, and a panic in the rows' source,
+// each end the copy (with an error, and with the panic raised again in
+// the caller) instead of leaving it waiting for ever on its own
+// transaction; the pool goes on serving.
+func TestCopyTextSurvivesABrokenConnectionAndAPanic(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	if _, err := e.db.Exec(`CREATE TABLE copy_broken (n bigint PRIMARY KEY, s text)`); err != nil {
+		t.Fatal(err)
+	}
+	within := func(name string, f func()) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { defer close(done); f() }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s: the copy still waits after a minute", name)
+		}
+	}
+	pad := strings.Repeat("x", 1024)
+	within("terminated backend", func() {
+		i := 0
+		err := projections.CopyRowsOnConn(ctx, e.db, "copy_broken", "n, s", func() ([]any, error) {
+			i++
+			if i == 2 {
+				if _, err := e.db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'COPY copy_broken%'`); err != nil {
+					return nil, err
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			if i > 2000 {
+				return nil, nil
+			}
+			return []any{int64(i), pad}, nil
+		})
+		if err == nil {
+			t.Error("the copy into a terminated backend succeeded")
+		}
+	})
+	within("panic", func() {
+		defer func() {
+			if p := recover(); p != "the source panicked" {
+				t.Errorf("recovered %v, want the source's panic", p)
+			}
+		}()
+		i := 0
+		_ = projections.CopyRowsOnConn(ctx, e.db, "copy_broken", "n, s", func() ([]any, error) {
+			if i++; i == 10 {
+				panic("the source panicked")
+			}
+			return []any{int64(i), pad}, nil
+		})
+		t.Error("the panic was not raised again")
+	})
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM copy_broken`); err != nil || n != 0 {
+		t.Fatalf("%d rows stored (%v), want none and a working pool", n, err)
+	}
+}
