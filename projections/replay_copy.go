@@ -250,6 +250,11 @@ func appendCopyRow(buf []byte, row []any) ([]byte, error) {
 		case bool:
 			buf = strconv.AppendBool(buf, v)
 		case time.Time:
+			// RFC 3339 has no year before 1 or after 9999 (the driver
+			// writes those its own way); no column of ours holds them.
+			if y := v.UTC().Year(); y < 1 || y > 9999 {
+				return buf, fmt.Errorf("copy: the time %s is outside the years 1 to 9999", v)
+			}
 			buf = v.UTC().AppendFormat(buf, time.RFC3339Nano)
 		default:
 			return buf, fmt.Errorf("copy: a value of type %T", v)

@@ -138,6 +138,10 @@ func TestCopyTextRefusesWhatItCannotWrite(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "struct {}") {
 		t.Fatalf("got %v, want an error naming the type", err)
 	}
+	err = projections.CopyRowsOnConn(ctx, e.db, "copy_raw", "n, s", rowsOf([][]any{{int64(1), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}}))
+	if err == nil || !strings.Contains(err.Error(), "outside the years") {
+		t.Fatalf("got %v, want an error naming the time's year", err)
+	}
 	// A key stored twice: the server's refusal comes back.
 	err = projections.CopyRowsOnConn(ctx, e.db, "copy_raw", "n, s", rowsOf([][]any{{int64(1), "a"}, {int64(1), "b"}}))
 	if err == nil || !strings.Contains(err.Error(), "duplicate key") {
