@@ -640,12 +640,12 @@ func copyLevel(ctx context.Context, tx *sqlx.Tx, gen int, level string, open chu
 	return true, nil
 }
 
-func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func() ([]levelRow, bool)) (err error) {
+func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func() ([]levelRow, bool)) error {
 	const columns = `generation, method, version, period_start, period_end, deputy_id, assembly_id, level,
 	rated, score, rank_assembly, rank_level, in_force, provisional, body, digest`
 	var rows []levelRow
 	gen64 := int64(gen)
-	err = CopyRows(ctx, tx, "rm_deputy_ratings", columns, func() ([]any, error) {
+	return CopyRows(ctx, tx, "rm_deputy_ratings", columns, func() ([]any, error) {
 		for len(rows) == 0 {
 			var ok bool
 			if rows, ok = next(); !ok {
@@ -659,7 +659,6 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, gen int, level string, next func
 			v.AssemblyID, level, v.Rated, floatOrNil(v.Score), intOrNil(v.RankAssembly), intOrNil(v.RankLevel), v.InForce,
 			v.Provisional, row.body, row.digest}, nil
 	})
-	return err
 }
 
 // upsertLevelRows writes the rows whose digest is not stored, and strikes

@@ -15,8 +15,9 @@ import (
 )
 
 // CopyInto writes n rows into table with COPY, inside tx; row(i) returns
-// the values of row i in the order of columns (strings, []byte for bytea,
-// int64, float64, bool, or nil for NULL). A replay writes with it the rows
+// the values of row i in the order of columns (string, []byte for bytea,
+// int64, int, int32, float64, bool, time.Time, or nil for NULL: what a
+// replay's own COPY text writes, see appendCopyRow). A replay writes with it the rows
 // it knows no other row stands in the way of (its generation started
 // empty, and the rows it rewrites it deletes first): COPY only inserts, so
 // a key stored already fails the whole statement, and the replay steps
