@@ -11,6 +11,7 @@ import (
 
 	"promiseledger/api/audit"
 	"promiseledger/api/councils"
+	"promiseledger/eventstore/postgres/pgtest"
 	"promiseledger/projections"
 	"promiseledger/projections/translog"
 )
@@ -91,10 +92,7 @@ func (f *fullEnv) project() {
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		events, err := f.store.ReadAll(f.ctx, pos, 500)
-		if err != nil {
-			f.t.Fatal(err)
-		}
+		events := pgtest.ReadAll(f.t, f.store, pos, 500)
 		if len(events) == 0 {
 			break
 		}

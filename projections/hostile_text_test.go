@@ -119,15 +119,17 @@ func (e *env) loadEveryEventType() {
 // readLog reads the whole log of a store.
 func readLog(t *testing.T, s eventstore.Store) []eventstore.Recorded {
 	t.Helper()
-	if ps, ok := s.(*postgres.Store); ok {
-		pgtest.WaitVisible(t, ps.DB())
-	}
 	var out []eventstore.Recorded
 	pos := eventstore.Start
 	for {
-		page, err := s.ReadAll(context.Background(), pos, 1000)
-		if err != nil {
-			t.Fatal(err)
+		var page []eventstore.Recorded
+		if ps, ok := s.(*postgres.Store); ok {
+			page = pgtest.ReadAll(t, ps, pos, 1000)
+		} else {
+			var err error
+			if page, err = s.ReadAll(context.Background(), pos, 1000); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if len(page) == 0 {
 			return out

@@ -359,11 +359,7 @@ func TestRatingCacheWithNoBudgetKeepsNothing(t *testing.T) {
 		}
 		mustDo(t)(e.cmd.ReportProgress.Handle(ctx, commands.ReportProgress{Header: admin("2021-07-01"), IndicatorID: fx.i1, Done: done,
 			Evidence: domain.Evidence{URL: fmt.Sprintf("https://arshaly.example.kz/p/%d", i)}}))
-		pgtest.WaitVisible(t, e.db)
-		batch, err := e.store.ReadAll(ctx, head, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
+		batch := pgtest.ReadAll(t, e.store, head, 100)
 		if err := projections.Process(ctx, e.db, projections.Ratings{}, batch); err != nil {
 			t.Fatal(err)
 		}

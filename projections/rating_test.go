@@ -381,10 +381,9 @@ func TestRatingLiveSettleLetsBatchesThroughWhileItWrites(t *testing.T) {
 	}
 	mustDo(t)(e.cmd.ReportProgress.Handle(ctx, commands.ReportProgress{Header: admin("2021-07-01"), IndicatorID: fx.i1, Done: true,
 		Evidence: domain.Evidence{URL: "https://arshaly.example.kz/p"}}))
-	pgtest.WaitVisible(t, e.db)
-	batch, err := e.store.ReadAll(ctx, head, 100)
-	if err != nil || len(batch) == 0 {
-		t.Fatalf("the new batch: %d events (%v)", len(batch), err)
+	batch := pgtest.ReadAll(t, e.store, head, 100)
+	if len(batch) == 0 {
+		t.Fatal("the new batch is empty")
 	}
 
 	written, release := make(chan struct{}), make(chan struct{})
@@ -527,11 +526,7 @@ func TestRouterSettlesRatingsApartFromBatches(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	pgtest.WaitVisible(t, e.db)
-	head, err := e.store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	head := pgtest.Head(t, e.store)
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		mu.Lock()
 		through := !covered.Less(head)

@@ -222,13 +222,9 @@ func (e *writeEnv) waitProjected(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	// Head is the readable head: below the oldest transaction running in
-	// the whole cluster, which other tests share. Wait until every event
-	// stored so far is readable, or Head may not reach the one just added.
-	pgtest.WaitVisible(t, e.db)
-	head, err := e.store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// the whole cluster, which other tests share. pgtest.Head waits until it
+	// is the newest event stored so far.
+	head := pgtest.Head(t, e.store)
 	for _, name := range []string{projections.CatalogName, projections.IndicatorsName} {
 		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
 			cp, err := projections.Checkpoint(ctx, e.db, name)
@@ -358,10 +354,5 @@ func formValues(t *testing.T, body, formID string) url.Values {
 // eventsAfter counts the events stored after a position.
 func (e *writeEnv) head(t *testing.T) eventstore.Position {
 	t.Helper()
-	pgtest.WaitVisible(t, e.db) // Head is the readable head; see WaitVisible
-	p, err := e.store.Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return pgtest.Head(t, e.store)
 }

@@ -80,11 +80,7 @@ func testAppendAllKeepsOrderVersionsAndBytes(t *testing.T, appendAll func(contex
 	if err := appendAll(ctx, s, appends); err != nil {
 		t.Fatal(err)
 	}
-	pgtest.WaitVisible(t, s.DB())
-	all, err := s.ReadAll(ctx, eventstore.Position{}, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := pgtest.ReadAll(t, s, eventstore.Start, 100)
 	if len(all) != 2+9 {
 		t.Fatalf("log holds %d events, want 11", len(all))
 	}

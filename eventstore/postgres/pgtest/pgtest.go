@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -279,29 +280,78 @@ func databaseName(testName string) string {
 	return b.String()
 }
 
-// WaitVisible waits until every committed event of db's events table is
-// readable through the store's global log. The store hands out the log only
-// below the oldest transaction that may still append (events_readable_below,
-// docs/eventstore.md), which can hold back for a moment a read that expects
-// everything this test appended.
-func WaitVisible(t testing.TB, db interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) {
-	t.Helper()
-	const q = `SELECT count(*) FROM events WHERE tx_id >= (SELECT events_readable_below())`
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		var hidden int64
-		if err := db.QueryRowContext(context.Background(), q).Scan(&hidden); err != nil {
-			t.Fatalf("pgtest: waiting for the log to be visible: %v", err)
+// Head returns s's readable head once it is the newest event s stores.
+// One look at the head is not enough after the events are readable: the
+// readable horizon is recomputed on every read, and a transaction of a
+// parallel test on the shared server that ends between a reader's snapshot
+// and its look at pg_locks holds it back for that one read (rightly: had
+// that transaction appended, its events would be missing from the snapshot),
+// so any one read can stop short of the events this test appended.
+func Head(tb testing.TB, s *postgres.Store) eventstore.Position {
+	tb.Helper()
+	var head eventstore.Position
+	awaitNewest(tb, s, func(ctx context.Context, newest eventstore.Position) bool {
+		var err error
+		if head, err = s.Head(ctx); err != nil {
+			tb.Fatal(err)
 		}
-		if hidden == 0 {
+		return head == newest
+	})
+	return head
+}
+
+// ReadAll reads the page of s's global log after the position, waiting
+// until it is full or ends at the newest event s stores (see Head).
+func ReadAll(tb testing.TB, s *postgres.Store, after eventstore.Position, limit int) []eventstore.Recorded {
+	tb.Helper()
+	var page []eventstore.Recorded
+	awaitNewest(tb, s, func(ctx context.Context, newest eventstore.Position) bool {
+		var err error
+		if page, err = s.ReadAll(ctx, after, limit); err != nil {
+			tb.Fatal(err)
+		}
+		if len(page) == limit {
+			return true
+		}
+		if len(page) == 0 {
+			return !after.Less(newest)
+		}
+		return page[len(page)-1].Position == newest
+	})
+	return page
+}
+
+// awaitNewest calls done with the position of the newest event s stores
+// until it returns true, for up to a minute.
+func awaitNewest(tb testing.TB, s *postgres.Store, done func(ctx context.Context, newest eventstore.Position) bool) {
+	tb.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var row struct {
+			Tx  string `db:"tx"`
+			Seq int64  `db:"seq"`
+		}
+		var newest eventstore.Position
+		err := s.DB().GetContext(ctx, &row, `SELECT tx_id::text AS tx, seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1`)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			tb.Fatal(err)
+		default:
+			tx, err := strconv.ParseUint(row.Tx, 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			newest = eventstore.Position{Commit: tx, Prepare: uint64(row.Seq)}
+		}
+		if done(ctx, newest) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pgtest: %d committed events stayed unreadable for 5 minutes", hidden)
+			tb.Fatalf("pgtest: the log stayed readable only below its newest event %s for a minute", newest)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -127,17 +127,13 @@ func (e *Env) AppendMany(tb testing.TB, n int) []uuid.UUID {
 // docs/eventstore.md), so it waits for them.
 func (e *Env) CatchUp(tb testing.TB, page int) {
 	tb.Helper()
-	e.AwaitReadable(tb)
 	ctx := context.Background()
 	for {
 		pos, err := projections.Checkpoint(ctx, e.DB, translog.Name)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		evs, err := e.Store.ReadAll(ctx, pos, page)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		evs := pgtest.ReadAll(tb, e.Store, pos, page)
 		if len(evs) == 0 {
 			return
 		}
@@ -156,14 +152,10 @@ func (e *Env) AwaitReadable(tb testing.TB) {
 // Events returns every event, in global order.
 func (e *Env) Events(tb testing.TB) []eventstore.Recorded {
 	tb.Helper()
-	e.AwaitReadable(tb)
 	var out []eventstore.Recorded
 	pos := eventstore.Start
 	for {
-		page, err := e.Store.ReadAll(context.Background(), pos, 1000)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		page := pgtest.ReadAll(tb, e.Store, pos, 1000)
 		if len(page) == 0 {
 			return out
 		}
