@@ -50,6 +50,47 @@ type RatingInputs struct {
 	RoadmapIndicators map[string][]string
 	// Assessments the deputy may reply to, as of the as-of time.
 	Assessments []AssessmentState
+	// RoadmapSums, if not nil, holds SumIndicators of Indicators over
+	// RoadmapIndicators for some roadmaps. A deputy who answers for one
+	// roadmap alone takes its sums from there instead of looking up each of
+	// its indicators again: every deputy of a roadmap would add up the same
+	// indicators in the same order, 76 times over on the republican one.
+	// The metrics are the same, bit for bit, either way.
+	RoadmapSums map[string]IndicatorSums
+}
+
+// IndicatorSums is what a deputy's indicator metrics add up over a list of
+// indicators: those in force (added by the cut and not cancelled), in the
+// list's order.
+type IndicatorSums struct {
+	n, done, weight, weighted float64
+	events                    []uuid.UUID // each counted indicator's LastEventID
+}
+
+// SumIndicators adds up the indicators of ids, sorted and without
+// duplicates (ids itself is not changed), as they stand in indicators.
+func SumIndicators(indicators map[string]IndicatorSnapshot, ids []string) IndicatorSums {
+	// A level's data keeps each roadmap's indicators sorted: sorting
+	// thousands of ids again for every deputy and period was most of a
+	// level's computation.
+	if !increasing(ids) {
+		ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	}
+	s := IndicatorSums{events: make([]uuid.UUID, 0, len(ids))}
+	for _, id := range ids {
+		snap, ok := indicators[id]
+		if !ok || snap.State.ID == "" || snap.State.Status == StatusCancelled {
+			continue
+		}
+		s.n++
+		if snap.State.Status == StatusDone {
+			s.done++
+		}
+		s.weight += snap.State.Weight
+		s.weighted += snap.State.Weight * snap.State.Completion()
+		s.events = append(s.events, snap.LastEventID)
+	}
+	return s
 }
 
 // DeputyMetrics computes every metric source for one deputy and period.
@@ -81,50 +122,65 @@ func share(num, den float64, events []uuid.UUID) MetricValue {
 // each indicator assigned directly, and every indicator of each roadmap
 // assigned — added by the cut and not cancelled.
 func indicatorMetrics(in RatingInputs, out map[MetricSource]MetricValue) {
-	var ids []string
 	resp := in.Deputy.ResponsibilitiesAt(in.Cut)
-	for _, r := range resp {
-		switch r.Subject {
-		case ResponsibleForIndicator:
-			ids = append(ids, r.SubjectID)
-		case ResponsibleForRoadmap:
-			ids = append(ids, in.RoadmapIndicators[r.SubjectID]...)
+	var sums IndicatorSums
+	ok := false
+	if rm := soleRoadmap(resp); rm != "" {
+		sums, ok = in.RoadmapSums[rm]
+	}
+	if !ok {
+		var ids []string
+		for _, r := range resp {
+			switch r.Subject {
+			case ResponsibleForIndicator:
+				ids = append(ids, r.SubjectID)
+			case ResponsibleForRoadmap:
+				ids = append(ids, in.RoadmapIndicators[r.SubjectID]...)
+			}
 		}
+		sums = SumIndicators(in.Indicators, ids)
 	}
-	// A deputy answering for one roadmap lists its indicators sorted
-	// already (a level's data keeps them so): sorting thousands of ids
-	// again for every period was most of a level's computation.
-	if !slices.IsSorted(ids) {
-		slices.Sort(ids)
+	if sums.n == 0 {
+		return
 	}
-	ids = slices.Compact(ids)
-	// The events are kept (they say why); sized once, they are not copied
-	// as they grow, thousands of them for a deputy of a large roadmap.
-	events := make([]uuid.UUID, len(resp), len(resp)+len(ids))
+	// The events are kept (they say why): the assignments, then the
+	// indicators' events.
+	events := make([]uuid.UUID, len(resp), len(resp)+len(sums.events))
 	for i, r := range resp {
 		events[i] = r.AssignEventID
 	}
-	var n, done, weight, weighted float64
-	for _, id := range ids {
-		snap, ok := in.Indicators[id]
-		if !ok || snap.State.ID == "" || snap.State.Status == StatusCancelled {
-			continue
+	events = append(events, sums.events...)
+	out[MetricIndicatorsDoneShare] = share(sums.done, sums.n, events)
+	if sums.weight > 0 {
+		out[MetricIndicatorsProgress] = share(sums.weighted, sums.weight, events)
+	}
+}
+
+func increasing(ids []string) bool {
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			return false
 		}
-		n++
-		if snap.State.Status == StatusDone {
-			done++
+	}
+	return true
+}
+
+// soleRoadmap is the roadmap the responsibilities name if they name one
+// roadmap and no indicator (the same roadmap may be named twice), or "".
+func soleRoadmap(resp []Responsibility) string {
+	var id string
+	for _, r := range resp {
+		switch r.Subject {
+		case ResponsibleForIndicator:
+			return ""
+		case ResponsibleForRoadmap:
+			if id != "" && id != r.SubjectID {
+				return ""
+			}
+			id = r.SubjectID
 		}
-		weight += snap.State.Weight
-		weighted += snap.State.Weight * snap.State.Completion()
-		events = append(events, snap.LastEventID)
 	}
-	if n == 0 {
-		return
-	}
-	out[MetricIndicatorsDoneShare] = share(done, n, events)
-	if weight > 0 {
-		out[MetricIndicatorsProgress] = share(weighted, weight, events)
-	}
+	return id
 }
 
 // assessmentMetrics: assessments that name the deputy as a respondent,

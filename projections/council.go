@@ -54,7 +54,7 @@ func (Councils) Reset(ctx context.Context, tx *sqlx.Tx, gen int) error {
 // assessment events, then refold every aggregate they touch from its whole
 // stored history.
 func (Councils) Apply(ctx context.Context, tx *sqlx.Tx, gen int, events []eventstore.Recorded) error {
-	var facts []fact
+	facts := factsFor(events, (*councilsReplay)(nil).decodes)
 	touched := map[string]map[string]bool{}
 	for _, r := range events {
 		if streamKind(r.Stream, councilStreamKinds) == "" {
@@ -278,7 +278,7 @@ func (*councilsReplay) decodes(stream string) bool {
 }
 
 func (r *councilsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
-	var facts []fact
+	facts := factsFor(events, r.decodes)
 	if r.touched == nil {
 		r.touched = map[string]map[string]bool{}
 	}

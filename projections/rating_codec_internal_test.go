@@ -294,3 +294,51 @@ func TestRatingCodecKeepsTheStoredBytes(t *testing.T) {
 		t.Fatalf("an id list is %x, want %x (an array of one 16-byte string)", b, want)
 	}
 }
+
+// TestEvidenceListsEncodeAsTheLibrary: evidenceLists writes the bytes the
+// library writes for the same [][]uuid.UUID, with the options ratingEnc
+// has and with the library's defaults for ids (MarshalBinary), over every
+// length class of a CBOR head (under 24, one, two and four bytes), nil and
+// empty lists, and the records' own lists; and the decoder reads them back.
+func TestEvidenceListsEncodeAsTheLibrary(t *testing.T) {
+	viaMarshaler, err := cbor.EncOptions{ShortestFloat: cbor.ShortestFloatNone, NilContainers: cbor.NilContainerAsNull}.EncMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := [][][]uuid.UUID{nil, {}, {nil}, {{}}, {nil, {}, ids(1, 1)}}
+	for _, n := range []int{0, 1, 23, 24, 255, 256, 65535, 65536} {
+		cases = append(cases, [][]uuid.UUID{ids(n, 2)}, [][]uuid.UUID{ids(3, 3), ids(n, 4), nil})
+	}
+	many := make([][]uuid.UUID, 300)
+	for i := range many {
+		many[i] = ids(i%30, byte(i))
+	}
+	cases = append(cases, many)
+	for _, v := range codecSamples() {
+		for _, c := range v.Components {
+			cases = append(cases, [][]uuid.UUID{c.Events})
+		}
+	}
+	for i, c := range cases {
+		got, err := evidenceLists(c).MarshalCBOR()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, mode := range map[string]cbor.EncMode{"ratingEnc": ratingEnc, "MarshalBinary": viaMarshaler} {
+			want, err := mode.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("case %d (%d lists): %s wrote %.80x…, evidenceLists %.80x…", i, len(c), name, want, got)
+			}
+		}
+		var back evidenceLists
+		if err := ratingDec.Unmarshal(got, &back); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !reflect.DeepEqual([][]uuid.UUID(back), c) {
+			t.Fatalf("case %d reads back as %d lists, want %d", i, len(back), len(c))
+		}
+	}
+}

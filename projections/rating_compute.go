@@ -86,6 +86,7 @@ func (d *levelData) each(keep func(periodKey) bool, f func(periodKey, []DeputyRa
 	}
 	metrics := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
 	snapshots := map[time.Time]map[string]domain.IndicatorSnapshot{}
+	sums := map[time.Time]map[string]domain.IndicatorSums{}
 	for _, name := range keysOf(d.methods) {
 		versions := d.methods[name]
 		for _, v := range versions {
@@ -98,9 +99,10 @@ func (d *levelData) each(keep func(periodKey) bool, f func(periodKey, []DeputyRa
 				pc := d.periodCut(p)
 				if _, ok := snapshots[pc]; !ok {
 					snapshots[pc] = d.snapshotsAt(pc)
+					sums[pc] = d.roadmapSums(snapshots[pc])
 				}
 				if _, ok := metrics[p]; !ok {
-					metrics[p] = d.metricsIn(p, pc, snapshots[pc])
+					metrics[p] = d.metricsIn(p, pc, snapshots[pc], sums[pc])
 				}
 				f(key, d.rate(versions, v, p, pc, metrics[p]))
 			}
@@ -144,13 +146,14 @@ func (d *levelData) rate(versions []domain.RatingMethodPublished, v domain.Ratin
 // The deputies are shared among up to computeWorkers goroutines (the live
 // settle recomputes the current periods of every deputy of a level on each
 // settle); the map is filled in one.
-func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]domain.IndicatorSnapshot) map[string]map[domain.MetricSource]domain.MetricValue {
+func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]domain.IndicatorSnapshot,
+	sums map[string]domain.IndicatorSums) map[string]map[domain.MetricSource]domain.MetricValue {
 	metrics := make([]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
 	inParallel(len(d.deputies), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			if dep := d.deputies[j]; !dep.RegisteredAt.After(pc) {
 				metrics[j] = domain.DeputyMetrics(domain.RatingInputs{Period: p, Cut: pc, Deputy: dep, Indicators: snaps,
-					RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessmentsOf[dep.ID]})
+					RoadmapIndicators: d.roadmapIndicators, Assessments: d.assessmentsOf[dep.ID], RoadmapSums: sums})
 			}
 		}
 	})
@@ -159,6 +162,25 @@ func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]do
 		if !dep.RegisteredAt.After(pc) {
 			out[dep.ID] = metrics[j]
 		}
+	}
+	return out
+}
+
+// roadmapSums adds up, for each roadmap of the level, its indicators as
+// they stand in snaps (domain.RatingInputs.RoadmapSums): once per cut, where
+// each of a roadmap's deputies added them up again for every period. The
+// roadmaps are shared among up to computeWorkers goroutines.
+func (d *levelData) roadmapSums(snaps map[string]domain.IndicatorSnapshot) map[string]domain.IndicatorSums {
+	ids := keysOf(d.roadmapIndicators)
+	sums := make([]domain.IndicatorSums, len(ids))
+	inParallel(len(ids), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			sums[j] = domain.SumIndicators(snaps, d.roadmapIndicators[ids[j]])
+		}
+	})
+	out := make(map[string]domain.IndicatorSums, len(ids))
+	for j, id := range ids {
+		out[id] = sums[j]
 	}
 	return out
 }

@@ -70,7 +70,7 @@ var _ ReplaySettler = (*ratingsReplay)(nil)
 // folds the deputies and indexes they carry, and copies them into
 // rm_rating_events (the generation held none of them: see copyInto).
 func (r *ratingsReplay) Apply(ctx context.Context, tx *sqlx.Tx, events []eventstore.Recorded) error {
-	var facts []fact
+	facts := factsFor(events, r.decodes)
 	decode := decoderIn(ctx)
 	for _, rec := range events {
 		if !r.decodes(rec.Stream) {
@@ -347,6 +347,7 @@ func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
 				snaps[id] = folds[j].snap
 			}
 		}
+		sums := d.roadmapSums(snaps)
 		byPeriod := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
 		for ; i < len(groups) && groups[i].pc.Equal(pc); i++ {
 			if stop() {
@@ -355,7 +356,7 @@ func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
 			g := groups[i]
 			m, ok := byPeriod[g.p]
 			if !ok {
-				m = d.metricsIn(g.p, pc, snaps)
+				m = d.metricsIn(g.p, pc, snaps, sums)
 				byPeriod[g.p] = m
 			}
 			f(d.rate(g.versions, g.v, g.p, pc, m))
