@@ -44,8 +44,10 @@ type RatingInputs struct {
 	// Deputy as of the as-of time (activity is reported after a period
 	// ends, so it is not cut at the period's end).
 	Deputy DeputyState
-	// Indicators as they stood at Cut, by id.
-	Indicators map[string]IndicatorSnapshot
+	// Indicators as they stood at Cut, by id. The snapshots are read, never
+	// changed (a level shares them among its deputies: as values, each
+	// lookup copied a snapshot, and each cut copied every one into the map).
+	Indicators map[string]*IndicatorSnapshot
 	// RoadmapIndicators lists the indicators of each roadmap.
 	RoadmapIndicators map[string][]string
 	// Assessments the deputy may reply to, as of the as-of time.
@@ -69,7 +71,7 @@ type IndicatorSums struct {
 
 // SumIndicators adds up the indicators of ids, sorted and without
 // duplicates (ids itself is not changed), as they stand in indicators.
-func SumIndicators(indicators map[string]IndicatorSnapshot, ids []string) IndicatorSums {
+func SumIndicators(indicators map[string]*IndicatorSnapshot, ids []string) IndicatorSums {
 	// A level's data keeps each roadmap's indicators sorted: sorting
 	// thousands of ids again for every deputy and period was most of a
 	// level's computation.
@@ -78,8 +80,8 @@ func SumIndicators(indicators map[string]IndicatorSnapshot, ids []string) Indica
 	}
 	s := IndicatorSums{events: make([]uuid.UUID, 0, len(ids))}
 	for _, id := range ids {
-		snap, ok := indicators[id]
-		if !ok || snap.State.ID == "" || snap.State.Status == StatusCancelled {
+		snap := indicators[id]
+		if snap == nil || snap.State.ID == "" || snap.State.Status == StatusCancelled {
 			continue
 		}
 		s.n++
@@ -269,9 +271,15 @@ type DeputyRating struct {
 	Components    []ComponentScore `json:"components"`
 }
 
+// noEvents is the empty list of a component without data: never nil, so
+// that it reads as [] and not null.
+var noEvents = []uuid.UUID{}
+
 // RateDeputies scores the deputies of one level in one period under one
 // method version. Deputies never in the faction during the period are left
-// out; the rest are rated when they meet the minimum-data rules.
+// out; the rest are rated when they meet the minimum-data rules. A
+// component's events are its metric's list: the ratings and the subjects'
+// metrics are read, never changed.
 func RateDeputies(method RatingMethodPublished, p Period, cut time.Time, subjects []RatingSubject) []DeputyRating {
 	subjects = slices.Clone(subjects)
 	slices.SortFunc(subjects, func(a, b RatingSubject) int { return cmp.Compare(a.DeputyID, b.DeputyID) })
@@ -307,11 +315,16 @@ func RateDeputies(method RatingMethodPublished, p Period, cut time.Time, subject
 		withData := 0
 		var score float64
 		for _, c := range f.Components {
-			cs := ComponentScore{Key: c.Key, Source: c.Source, Weight: c.Weight, Normalization: c.Normalization, Events: []uuid.UUID{}}
+			cs := ComponentScore{Key: c.Key, Source: c.Source, Weight: c.Weight, Normalization: c.Normalization, Events: noEvents}
 			if mv, ok := s.Metrics[c.Source]; ok && mv.Has {
 				withData++
 				cs.HasData, cs.Raw, cs.Numerator, cs.Denominator = true, mv.Value, mv.Numerator, mv.Denominator
-				cs.Events = append(cs.Events, mv.Events...)
+				// The metric's list itself, capped: a rating is read, never
+				// changed, and copying every list for every method version
+				// was a tenth of a rebuild's allocations.
+				if mv.Events != nil {
+					cs.Events = slices.Clip(mv.Events)
+				}
 				cs.Normalized = normalize(c, mv.Value, bounds, s, &cs)
 			}
 			pts := 100 * c.Weight / totalWeight * cs.Normalized

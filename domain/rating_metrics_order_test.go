@@ -59,7 +59,7 @@ func TestDeputyMetricsTakeRoadmapSumsBitForBit(t *testing.T) {
 	period := domain.Period{Start: domain.NewDate(2022, 1, 1), End: domain.NewDate(2022, 12, 31)}
 	id := func(n int) uuid.UUID { return uuid.UUID{0x01, 0x90, byte(n >> 8), byte(n), 6: 0x70, 8: 0x80} }
 	for round := range 200 {
-		indicators := map[string]domain.IndicatorSnapshot{}
+		indicators := map[string]*domain.IndicatorSnapshot{}
 		roadmaps := map[string][]string{}
 		for rm := range 4 {
 			var list []string
@@ -76,7 +76,7 @@ func TestDeputyMetricsTakeRoadmapSumsBitForBit(t *testing.T) {
 				case 1:
 					st.Kind = domain.KindMilestone
 				}
-				indicators[iid] = domain.IndicatorSnapshot{State: st, LastEventID: id(round*1000 + rm*100 + i)}
+				indicators[iid] = &domain.IndicatorSnapshot{State: st, LastEventID: id(round*1000 + rm*100 + i)}
 			}
 			switch r.IntN(3) {
 			case 1:

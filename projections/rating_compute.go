@@ -85,7 +85,7 @@ func (d *levelData) each(keep func(periodKey) bool, f func(periodKey, []DeputyRa
 		return
 	}
 	metrics := map[domain.Period]map[string]map[domain.MetricSource]domain.MetricValue{}
-	snapshots := map[time.Time]map[string]domain.IndicatorSnapshot{}
+	snapshots := map[time.Time]map[string]*domain.IndicatorSnapshot{}
 	sums := map[time.Time]map[string]domain.IndicatorSums{}
 	for _, name := range keysOf(d.methods) {
 		versions := d.methods[name]
@@ -146,7 +146,7 @@ func (d *levelData) rate(versions []domain.RatingMethodPublished, v domain.Ratin
 // The deputies are shared among up to computeWorkers goroutines (the live
 // settle recomputes the current periods of every deputy of a level on each
 // settle); the map is filled in one.
-func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]domain.IndicatorSnapshot,
+func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]*domain.IndicatorSnapshot,
 	sums map[string]domain.IndicatorSums) map[string]map[domain.MetricSource]domain.MetricValue {
 	metrics := make([]map[domain.MetricSource]domain.MetricValue, len(d.deputies))
 	inParallel(len(d.deputies), func(lo, hi int) {
@@ -170,7 +170,7 @@ func (d *levelData) metricsIn(p domain.Period, pc time.Time, snaps map[string]do
 // they stand in snaps (domain.RatingInputs.RoadmapSums): once per cut, where
 // each of a roadmap's deputies added them up again for every period. The
 // roadmaps are shared among up to computeWorkers goroutines.
-func (d *levelData) roadmapSums(snaps map[string]domain.IndicatorSnapshot) map[string]domain.IndicatorSums {
+func (d *levelData) roadmapSums(snaps map[string]*domain.IndicatorSnapshot) map[string]domain.IndicatorSums {
 	ids := keysOf(d.roadmapIndicators)
 	sums := make([]domain.IndicatorSums, len(ids))
 	inParallel(len(ids), func(lo, hi int) {
@@ -189,7 +189,7 @@ func (d *levelData) roadmapSums(snaps map[string]domain.IndicatorSnapshot) map[s
 // axes).
 // The indicators are shared among up to computeWorkers goroutines, each
 // folding its own (a fold caches what it folded); the map is filled in one.
-func (d *levelData) snapshotsAt(t time.Time) map[string]domain.IndicatorSnapshot {
+func (d *levelData) snapshotsAt(t time.Time) map[string]*domain.IndicatorSnapshot {
 	ids := make([]string, 0, len(d.folds))
 	for id := range d.folds {
 		ids = append(ids, id)
@@ -200,10 +200,10 @@ func (d *levelData) snapshotsAt(t time.Time) map[string]domain.IndicatorSnapshot
 			folds[j].snap, folds[j].ok = d.folds[ids[j]].at(t)
 		}
 	})
-	out := make(map[string]domain.IndicatorSnapshot, len(d.indicators))
+	out := make(map[string]*domain.IndicatorSnapshot, len(d.indicators))
 	for j, id := range ids {
 		if folds[j].ok {
-			out[id] = folds[j].snap
+			out[id] = &folds[j].snap
 		}
 	}
 	return out

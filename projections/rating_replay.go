@@ -341,10 +341,10 @@ func (d *levelData) eachByCut(stop func() bool, f func([]DeputyRatingView)) {
 				}
 			}
 		})
-		snaps := make(map[string]domain.IndicatorSnapshot, len(ids))
+		snaps := make(map[string]*domain.IndicatorSnapshot, len(ids))
 		for j, id := range ids {
 			if folds[j].ok {
-				snaps[id] = folds[j].snap
+				snaps[id] = &folds[j].snap
 			}
 		}
 		sums := d.roadmapSums(snaps)
