@@ -353,10 +353,7 @@ func TestRatingCacheWithNoBudgetKeepsNothing(t *testing.T) {
 	ctx := context.Background()
 	folds, loads := projections.RatingCacheCounts()
 	for i, done := range []bool{false, true} {
-		head, err := e.store.Head(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		head := pgtest.Head(t, e.store)
 		mustDo(t)(e.cmd.ReportProgress.Handle(ctx, commands.ReportProgress{Header: admin("2021-07-01"), IndicatorID: fx.i1, Done: done,
 			Evidence: domain.Evidence{URL: fmt.Sprintf("https://arshaly.example.kz/p/%d", i)}}))
 		batch := pgtest.ReadAll(t, e.store, head, 100)

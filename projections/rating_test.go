@@ -375,10 +375,7 @@ func TestRatingLiveSettleLetsBatchesThroughWhileItWrites(t *testing.T) {
 	ctx := context.Background()
 	gen := activeRatingsGeneration(t, e)
 	markPending(t, e, gen, "district")
-	head, err := e.store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	head := pgtest.Head(t, e.store)
 	mustDo(t)(e.cmd.ReportProgress.Handle(ctx, commands.ReportProgress{Header: admin("2021-07-01"), IndicatorID: fx.i1, Done: true,
 		Evidence: domain.Evidence{URL: "https://arshaly.example.kz/p"}}))
 	batch := pgtest.ReadAll(t, e.store, head, 100)
@@ -407,7 +404,7 @@ func TestRatingLiveSettleLetsBatchesThroughWhileItWrites(t *testing.T) {
 		t.Fatal("the settle never wrote the pending level")
 	}
 	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = projections.ProcessDeferred(bctx, e.db, projections.Ratings{}, batch)
+	err := projections.ProcessDeferred(bctx, e.db, projections.Ratings{}, batch)
 	cancel()
 	close(release)
 	if err != nil {
