@@ -231,7 +231,8 @@ type indicatorFolded struct {
 	recorded time.Time
 }
 
-// saveFolds upserts the given indicators' states and re-sums their roadmaps.
+// saveFolds upserts the given indicators' states and adds their change to
+// their roadmaps' sums.
 func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indicatorFolded) error {
 	var (
 		ids, roadmaps, kinds, statuses, deadlines, responsibles []string
@@ -243,7 +244,6 @@ func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indi
 		states                                                  [][]byte
 		updated                                                 []string
 	)
-	roadmapSet := map[string]bool{}
 	for id, fo := range folds {
 		st := fo.st
 		if st.ID == "" {
@@ -252,7 +252,6 @@ func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indi
 		nReports, nCorrections, withEvidence := reportCounts(st)
 		ids = append(ids, id)
 		roadmaps = append(roadmaps, st.RoadmapID)
-		roadmapSet[st.RoadmapID] = true
 		versions = append(versions, fo.version)
 		kinds = append(kinds, string(st.Kind))
 		statuses = append(statuses, string(st.Status))
@@ -267,25 +266,54 @@ func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indi
 		states = append(states, jsonOf(st))
 		updated = append(updated, fo.recorded.UTC().Format(time.RFC3339Nano))
 	}
-	const upsert = `INSERT INTO rm_indicators (generation, indicator_id, roadmap_id, version, kind, status, weight, completion,
-	deadline, latest_value, responsible_id, reports, corrections, has_evidence, state, updated_at)
-SELECT $1, u.id, u.roadmap, u.version, u.kind, u.status, u.weight, u.completion, u.deadline, u.latest, NULLIF(u.responsible, ''),
-	u.reports, u.corrections, u.evidence, convert_from(u.state, 'UTF8')::jsonb, u.updated
-FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::date[],
-	$10::float8[], $11::text[], $12::int[], $13::int[], $14::bool[], $15::bytea[], $16::timestamptz[])
-	AS u(id, roadmap, version, kind, status, weight, completion, deadline, latest, responsible, reports, corrections, evidence, state, updated)
-ON CONFLICT (generation, indicator_id) DO UPDATE SET roadmap_id = EXCLUDED.roadmap_id, version = EXCLUDED.version,
-	kind = EXCLUDED.kind, status = EXCLUDED.status, weight = EXCLUDED.weight, completion = EXCLUDED.completion,
-	deadline = EXCLUDED.deadline, latest_value = EXCLUDED.latest_value, responsible_id = EXCLUDED.responsible_id,
-	reports = EXCLUDED.reports, corrections = EXCLUDED.corrections, has_evidence = EXCLUDED.has_evidence,
-	state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`
+	// One statement: the indicators' rows as they stood (stored), their
+	// upsert (saved), and what they add to or take from their roadmaps'
+	// sums (delta; every part of a WITH sees the rows as they were before
+	// the statement). A roadmap's sums change by exactly its indicators'
+	// change, in numeric, so they stay the sums a rebuild adds up, bit for
+	// bit, without reading the roadmap's other indicators.
+	const upsert = `WITH u AS (
+	SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::date[],
+		$10::float8[], $11::text[], $12::int[], $13::int[], $14::bool[], $15::bytea[], $16::timestamptz[])
+		AS u(id, roadmap, version, kind, status, weight, completion, deadline, latest, responsible, reports, corrections, evidence, state, updated)
+), stored AS (
+	SELECT roadmap_id, status, weight, completion FROM rm_indicators WHERE generation = $1 AND indicator_id = ANY($2)
+), saved AS (
+	INSERT INTO rm_indicators (generation, indicator_id, roadmap_id, version, kind, status, weight, completion,
+		deadline, latest_value, responsible_id, reports, corrections, has_evidence, state, updated_at)
+	SELECT $1, u.id, u.roadmap, u.version, u.kind, u.status, u.weight, u.completion, u.deadline, u.latest, NULLIF(u.responsible, ''),
+		u.reports, u.corrections, u.evidence, convert_from(u.state, 'UTF8')::jsonb, u.updated
+	FROM u
+	ON CONFLICT (generation, indicator_id) DO UPDATE SET roadmap_id = EXCLUDED.roadmap_id, version = EXCLUDED.version,
+		kind = EXCLUDED.kind, status = EXCLUDED.status, weight = EXCLUDED.weight, completion = EXCLUDED.completion,
+		deadline = EXCLUDED.deadline, latest_value = EXCLUDED.latest_value, responsible_id = EXCLUDED.responsible_id,
+		reports = EXCLUDED.reports, corrections = EXCLUDED.corrections, has_evidence = EXCLUDED.has_evidence,
+		state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+), delta AS (
+	SELECT roadmap_id,
+		COALESCE(sum(s) FILTER (WHERE status <> 'cancelled'), 0) AS measures,
+		COALESCE(sum(s) FILTER (WHERE status = 'done'), 0) AS done,
+		COALESCE(sum(s) FILTER (WHERE status = 'cancelled'), 0) AS cancelled,
+		COALESCE(sum(s * weight::numeric) FILTER (WHERE status <> 'cancelled'), 0) AS w,
+		COALESCE(sum(s * (weight * completion)::numeric) FILTER (WHERE status <> 'cancelled'), 0) AS wd
+	FROM (SELECT roadmap, status, weight, completion, 1 FROM u
+		UNION ALL SELECT roadmap_id, status, weight, completion, -1 FROM stored) AS c(roadmap_id, status, weight, completion, s)
+	GROUP BY roadmap_id
+)
+INSERT INTO rm_roadmap_figures AS f (generation, roadmap_id, measures, done, cancelled, weight_total, weighted_done, weight_exact, weighted_exact)
+SELECT $1, roadmap_id, measures, done, cancelled, w::float8, wd::float8, trim_scale(w), trim_scale(wd) FROM delta
+WHERE measures <> 0 OR done <> 0 OR cancelled <> 0 OR w <> 0 OR wd <> 0
+ON CONFLICT (generation, roadmap_id) DO UPDATE SET measures = f.measures + EXCLUDED.measures, done = f.done + EXCLUDED.done,
+	cancelled = f.cancelled + EXCLUDED.cancelled,
+	weight_total = (f.weight_exact + EXCLUDED.weight_exact)::float8, weighted_done = (f.weighted_exact + EXCLUDED.weighted_exact)::float8,
+	weight_exact = trim_scale(f.weight_exact + EXCLUDED.weight_exact), weighted_exact = trim_scale(f.weighted_exact + EXCLUDED.weighted_exact)`
 	if _, err := tx.ExecContext(ctx, upsert, gen, pq.StringArray(ids), pq.StringArray(roadmaps), pq.Int64Array(versions),
 		pq.StringArray(kinds), pq.StringArray(statuses), pq.Float64Array(weights), pq.Float64Array(completions),
 		pq.StringArray(deadlines), nullableFloats(latest), pq.StringArray(responsibles), pq.Int64Array(reports),
 		pq.Int64Array(corrections), pq.BoolArray(evidence), pq.ByteaArray(states), pq.StringArray(updated)); err != nil {
 		return fmt.Errorf("save indicator states: %w", err)
 	}
-	return sumRoadmaps(ctx, tx, gen, roadmapSet)
+	return nil
 }
 
 func reportCounts(st domain.IndicatorState) (reports, corrections int64, evidence bool) {
@@ -313,24 +341,27 @@ func nullableFloats(vs []*float64) pq.GenericArray {
 	return pq.GenericArray{A: out}
 }
 
-// sumRoadmaps recomputes the per-roadmap sums of both methods from the
-// current indicator states.
+// sumRoadmaps adds up the per-roadmap sums of both methods from the
+// current indicator states (the replay's way; the page path adds changes:
+// saveFolds).
 func sumRoadmaps(ctx context.Context, tx *sqlx.Tx, gen int, set map[string]bool) error {
 	ids := make([]string, 0, len(set))
 	for id := range set {
 		ids = append(ids, id)
 	}
-	const q = `INSERT INTO rm_roadmap_figures (generation, roadmap_id, measures, done, cancelled, weight_total, weighted_done)
-SELECT $1, roadmap_id,
-	count(*) FILTER (WHERE status <> 'cancelled'),
-	count(*) FILTER (WHERE status = 'done'),
-	count(*) FILTER (WHERE status = 'cancelled'),
-	-- numeric sums do not depend on row order, so a rebuild gives the same bits
-	COALESCE(sum(weight::numeric) FILTER (WHERE status <> 'cancelled'), 0)::float8,
-	COALESCE(sum((weight * completion)::numeric) FILTER (WHERE status <> 'cancelled'), 0)::float8
-FROM rm_indicators WHERE generation = $1 AND roadmap_id = ANY($2) GROUP BY roadmap_id
+	const q = `INSERT INTO rm_roadmap_figures (generation, roadmap_id, measures, done, cancelled, weight_total, weighted_done, weight_exact, weighted_exact)
+SELECT $1, roadmap_id, measures, done, cancelled, w::float8, wd::float8, trim_scale(w), trim_scale(wd) FROM (
+	SELECT roadmap_id,
+		count(*) FILTER (WHERE status <> 'cancelled') AS measures,
+		count(*) FILTER (WHERE status = 'done') AS done,
+		count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+		-- numeric sums do not depend on row order, so a rebuild gives the same bits
+		COALESCE(sum(weight::numeric) FILTER (WHERE status <> 'cancelled'), 0) AS w,
+		COALESCE(sum((weight * completion)::numeric) FILTER (WHERE status <> 'cancelled'), 0) AS wd
+	FROM rm_indicators WHERE generation = $1 AND roadmap_id = ANY($2) GROUP BY roadmap_id) s
 ON CONFLICT (generation, roadmap_id) DO UPDATE SET measures = EXCLUDED.measures, done = EXCLUDED.done,
-	cancelled = EXCLUDED.cancelled, weight_total = EXCLUDED.weight_total, weighted_done = EXCLUDED.weighted_done`
+	cancelled = EXCLUDED.cancelled, weight_total = EXCLUDED.weight_total, weighted_done = EXCLUDED.weighted_done,
+	weight_exact = EXCLUDED.weight_exact, weighted_exact = EXCLUDED.weighted_exact`
 	if _, err := tx.ExecContext(ctx, q, gen, pq.StringArray(ids)); err != nil {
 		return fmt.Errorf("sum roadmaps: %w", err)
 	}
