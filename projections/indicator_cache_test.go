@@ -111,3 +111,35 @@ func TestIndicatorLiveFoldEqualsRebuild(t *testing.T) {
 	}
 	t.Logf("%d commands accepted, %d indicators folded on from kept states", accepted, projections.IndicatorCacheHits()-hits)
 }
+
+// TestReplayHandsItsFoldsToTheLivePath: a catch-up that replays the
+// indicators to the head leaves their folded states to the live path, so
+// the first report on each measure after it folds on a kept state instead
+// of refolding the measure's history; the read model is then what a
+// rebuild gives. Not parallel: it empties the package's cache.
+func TestReplayHandsItsFoldsToTheLivePath(t *testing.T) {
+	ctx := context.Background()
+	projections.ForgetIndicatorCache()
+	e := newEnv(t)
+	fx := e.loadRatingFixture()
+	if _, err := projections.CatchUp(ctx, e.db, e.store, []projections.Projector{projections.Indicators{}}); err != nil {
+		t.Fatal(err)
+	}
+	e.at("2021-07-05")
+	hits := projections.IndicatorCacheHits()
+	indicators := []string{fx.i1, fx.i3, fx.i4, fx.i5}
+	for i, ind := range indicators {
+		res, err := e.cmd.ReportProgress.Handle(ctx, commands.ReportProgress{Header: admin("2021-07-02"), IndicatorID: ind, Done: i%2 == 0,
+			Evidence: domain.Evidence{URL: fmt.Sprintf("https://arshaly.example.kz/after-replay/%d", i)}})
+		must(t, res, err)
+	}
+	e.catchUp(1, projections.Indicators{})
+	if got := projections.IndicatorCacheHits() - hits; got != int64(len(indicators)) {
+		t.Fatalf("%d of %d first reports after the replay folded on a kept state", got, len(indicators))
+	}
+	live := snapshot(t, e, projections.IndicatorsName, activeGen(t, e, projections.IndicatorsName))
+	if _, err := projections.Rebuild(ctx, e.db, e.store, projections.Indicators{}); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "after the replay, then live", live, snapshot(t, e, projections.IndicatorsName, activeGen(t, e, projections.IndicatorsName)))
+}

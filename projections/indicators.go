@@ -383,6 +383,29 @@ type indicatorsReplay struct {
 	stored  map[string]bool             // indicators whose row an earlier Flush wrote
 }
 
+// handOn implements replayHandsOn: the live path starts from the states
+// the replay folded (the most recently recorded ones, as many as
+// liveIndicators keeps) instead of refolding each indicator's history at
+// its first report after a catch-up. Each is the fold of its stream's
+// first version events, as the live path's own.
+func (r *indicatorsReplay) handOn(ctx context.Context, db *sqlx.DB) {
+	key, err := databaseOf(ctx, db)
+	if err != nil {
+		return // the live path refolds from history, as without a kept state
+	}
+	folds := make([]foldEntry, 0, len(r.folds))
+	for id, fo := range r.folds {
+		if fo.st.ID != "" {
+			folds = append(folds, foldEntry{foldKey{key, id}, fo})
+		}
+	}
+	slices.SortFunc(folds, func(a, b foldEntry) int { return a.f.recorded.Compare(b.f.recorded) })
+	for _, e := range folds[max(0, len(folds)-liveIndicatorsMax):] {
+		liveIndicators.put(e.key, e.f)
+	}
+	r.folds = nil
+}
+
 // decodes implements aheadDecoder: the measures' streams.
 func (*indicatorsReplay) decodes(stream string) bool {
 	return strings.HasPrefix(stream, indicatorPrefix)

@@ -72,17 +72,28 @@ type levelKey struct {
 // databaseOf names the database q reads: a cache key, so that a level kept
 // for one database is never used for another.
 func databaseOf(ctx context.Context, q sqlx.QueryerContext) (string, error) {
+	if name, ok := ctx.Value(databaseKeyCtx{}).(string); ok {
+		return name, nil // read by lockActive in the same transaction
+	}
 	var name string
-	// The database's name and OID and the server's start time: a database
-	// dropped and created again, a restore (which restarts the server), a
-	// fail-over to another server, or two clusters reached over sockets
-	// all give another key, so a level kept from one is never folded on
-	// with the facts of another.
-	const sel = `SELECT d.datname || '/' || d.oid::text || '@' || pg_postmaster_start_time()::text FROM pg_database d WHERE d.datname = current_database()`
-	if err := sqlx.GetContext(ctx, q, &name, sel); err != nil {
+	if err := sqlx.GetContext(ctx, q, &name, databaseKeyQuery); err != nil {
 		return "", fmt.Errorf("database name: %w", err)
 	}
 	return name, nil
+}
+
+// databaseKeyQuery is the database's name and OID and the server's start
+// time: a database dropped and created again, a restore (which restarts
+// the server), a fail-over to another server, or two clusters reached over
+// sockets all give another key, so a state kept from one is never folded
+// on with the facts of another.
+const databaseKeyQuery = `SELECT d.datname || '/' || d.oid::text || '@' || pg_postmaster_start_time()::text FROM pg_database d WHERE d.datname = current_database()`
+
+type databaseKeyCtx struct{}
+
+// withDatabaseKey hands databaseOf the key a batch's lockActive read.
+func withDatabaseKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, databaseKeyCtx{}, key)
 }
 
 type levelCache struct {

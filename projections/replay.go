@@ -125,9 +125,19 @@ func replayFrom(ctx context.Context, db *sqlx.DB, r Replayer, gen int, pos event
 		}
 		pos, total = at, total+n
 		if head {
+			if k, ok := rp.(replayHandsOn); ok {
+				k.handOn(ctx, db)
+			}
 			return pos, total, true, nil
 		}
 	}
+}
+
+// replayHandsOn is a Replay whose state, once it reached the head, is
+// worth keeping for the live path (the indicators' folds). handOn is
+// called once, after the last run committed; the Replay is not used again.
+type replayHandsOn interface {
+	handOn(ctx context.Context, db *sqlx.DB)
 }
 
 // replayRun applies pages to generation gen from pos in one transaction,

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"promiseledger/eventstore"
 	"promiseledger/eventstore/postgres/pgmigrate"
@@ -98,21 +99,37 @@ INSERT INTO projector_checkpoints (name, generation) VALUES ($1, 1) ON CONFLICT 
 type generationState struct {
 	gen int
 	pos eventstore.Position
+	// skips are the projector's skip decisions and database the key
+	// databaseOf returns, read with the lock: a live batch makes one round
+	// trip where it made four (SET LOCAL, the lock, the skips, the key).
+	skips    skipSet
+	database string
 }
 
 // lockActive locks the projector's row for the transaction (a rebuild's
-// switch takes the same lock) and returns its active generation and that
-// generation's checkpoint.
+// switch takes the same lock) and returns its active generation, that
+// generation's checkpoint, the projector's skip decisions and the
+// database's key. It also turns the transaction's synchronous commit off
+// (SET LOCAL, as beginProjection does), so that a live batch can begin
+// its transaction without a round trip of its own for that.
 func lockActive(ctx context.Context, tx *sqlx.Tx, name string) (generationState, error) {
-	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare
+	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare,
+	ARRAY(SELECT s.event_id::text FROM projector_skips s WHERE s.name = p.name) AS skips,
+	(` + databaseKeyQuery + `) AS database, set_config('synchronous_commit', 'off', true)
 FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
 WHERE p.name = $1 FOR UPDATE OF p`
 	var st generationState
 	var c, p int64
-	if err := tx.QueryRowxContext(ctx, q, name).Scan(&st.gen, &c, &p); err != nil {
+	var skips pq.StringArray
+	var off string
+	if err := tx.QueryRowxContext(ctx, q, name).Scan(&st.gen, &c, &p, &skips, &st.database, &off); err != nil {
 		return st, fmt.Errorf("lock projector %s: %w", name, err)
 	}
 	st.pos = eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
+	var err error
+	if st.skips, err = newSkipSet(skips); err != nil {
+		return st, fmt.Errorf("lock projector %s: %w", name, err)
+	}
 	return st, nil
 }
 
@@ -148,15 +165,12 @@ type deferringProjector interface {
 // applyBatch applies events to generation gen whose checkpoint is pos and
 // moves the checkpoint, inside tx. With deferred, a deferringProjector
 // leaves its pending work for settle.
-func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos eventstore.Position, events []eventstore.Recorded, deferred bool) error {
+func applyBatch(ctx context.Context, tx *sqlx.Tx, p Projector, gen int, pos eventstore.Position, events []eventstore.Recorded, skips skipSet, deferred bool) error {
 	events = after(events, pos)
 	if len(events) == 0 {
 		return nil
 	}
-	todo, err := withoutSkipped(ctx, tx, p.Name(), events)
-	if err != nil {
-		return err
-	}
+	todo := skips.without(events)
 	if len(todo) > 0 {
 		apply := p.Apply
 		if d, ok := p.(deferringProjector); ok && deferred {
@@ -274,7 +288,8 @@ func settle(ctx context.Context, db *sqlx.DB, p Projector, gen int) error {
 }
 
 func process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded, deferred bool) error {
-	tx, err := beginProjection(ctx, db)
+	// beginProjection's SET LOCAL comes with lockActive, the first statement.
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", p.Name(), err)
 	}
@@ -283,7 +298,8 @@ func process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.
 	if err != nil {
 		return err
 	}
-	if err := applyBatch(ctx, tx, p, st.gen, st.pos, events, deferred); err != nil {
+	ctx = withDatabaseKey(ctx, st.database)
+	if err := applyBatch(ctx, tx, p, st.gen, st.pos, events, st.skips, deferred); err != nil {
 		tx.Rollback() //nolint:errcheck // the transaction failed already
 		return locate(ctx, db, p, st.gen, st.pos, events, err)
 	}
@@ -425,7 +441,11 @@ func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Pro
 		}
 		defer tx.Rollback() //nolint:errcheck
 	}
-	if err := applyBatch(ctx, tx, p, gen, pos, page, deferred); err != nil {
+	skips, err := loadSkips(ctx, tx, p.Name())
+	if err != nil {
+		return 0, pos, err
+	}
+	if err := applyBatch(ctx, tx, p, gen, pos, page, skips, deferred); err != nil {
 		if own {
 			tx.Rollback() //nolint:errcheck // the transaction failed already
 			err = locate(ctx, db, p, gen, pos, page, err)

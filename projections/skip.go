@@ -111,24 +111,57 @@ func withoutSkipped(ctx context.Context, tx *sqlx.Tx, name string, events []even
 	if len(events) == 0 {
 		return events, nil
 	}
-	var ids []uuid.UUID
-	if err := tx.SelectContext(ctx, &ids, `SELECT event_id FROM projector_skips WHERE name = $1`, name); err != nil {
+	skips, err := loadSkips(ctx, tx, name)
+	if err != nil {
+		return nil, err
+	}
+	return skips.without(events), nil
+}
+
+// skipSet is the ids of the events a projector's skip decisions name; nil
+// when there are none.
+type skipSet map[uuid.UUID]bool
+
+// loadSkips reads a projector's skip decisions.
+func loadSkips(ctx context.Context, tx *sqlx.Tx, name string) (skipSet, error) {
+	var ids []string
+	if err := tx.SelectContext(ctx, &ids, `SELECT event_id::text FROM projector_skips WHERE name = $1`, name); err != nil {
 		return nil, fmt.Errorf("skip decisions of %s: %w", name, err)
 	}
-	if len(ids) == 0 {
-		return events, nil
+	skips, err := newSkipSet(ids)
+	if err != nil {
+		return nil, fmt.Errorf("skip decisions of %s: %w", name, err)
 	}
-	skip := make(map[uuid.UUID]bool, len(ids))
-	for _, id := range ids {
-		skip[id] = true
+	return skips, nil
+}
+
+func newSkipSet(ids []string) (skipSet, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	skips := make(skipSet, len(ids))
+	for _, s := range ids {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		skips[id] = true
+	}
+	return skips, nil
+}
+
+// without returns events less the skipped ones (events itself when none is).
+func (s skipSet) without(events []eventstore.Recorded) []eventstore.Recorded {
+	if len(s) == 0 {
+		return events
 	}
 	out := make([]eventstore.Recorded, 0, len(events))
 	for _, e := range events {
-		if !skip[e.ID] {
+		if !s[e.ID] {
 			out = append(out, e)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // SkipDecision is an operator's decision that a projector passes over one
