@@ -263,7 +263,7 @@ func saveFolds(ctx context.Context, tx *sqlx.Tx, gen int, folds map[string]*indi
 		reports = append(reports, nReports)
 		corrections = append(corrections, nCorrections)
 		evidence = append(evidence, withEvidence)
-		states = append(states, jsonOf(st))
+		states = append(states, storedState(&st))
 		updated = append(updated, fo.recorded.UTC().Format(time.RFC3339Nano))
 	}
 	// One statement: the indicators' rows as they stood (stored), their
@@ -314,6 +314,18 @@ ON CONFLICT (generation, roadmap_id) DO UPDATE SET measures = f.measures + EXCLU
 		return fmt.Errorf("save indicator states: %w", err)
 	}
 	return nil
+}
+
+// storedState is an indicator's state as rm_indicators keeps it: without
+// its reports, which only GetIndicator shows and folds from the
+// indicator's stored events. Rewriting every report on each new one made
+// a batch's cost grow with its indicators' histories: the upsert of the
+// whole states was 4.6 of a live batch's 12 ms in the lag benchmark
+// (docs/performance.md, "7 December, night").
+func storedState(st *domain.IndicatorState) []byte {
+	s := *st
+	s.Reports = nil
+	return jsonOf(s)
 }
 
 func reportCounts(st domain.IndicatorState) (reports, corrections int64, evidence bool) {
@@ -479,7 +491,7 @@ func (r *indicatorsReplay) Flush(ctx context.Context, tx *sqlx.Tx) error {
 			responsible = st.ResponsibleID
 		}
 		return []any{int64(r.gen), ids[i], st.RoadmapID, fo.version, string(st.Kind), string(st.Status), st.Weight, st.Completion(),
-			st.Deadline.String(), latest, responsible, nReports, nCorrections, withEvidence, string(jsonOf(*st)),
+			st.Deadline.String(), latest, responsible, nReports, nCorrections, withEvidence, string(storedState(st)),
 			fo.recorded.UTC().Format(time.RFC3339Nano)}
 	})
 	if err != nil {

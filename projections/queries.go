@@ -298,14 +298,13 @@ type indicatorRow struct {
 	LatestValue     sql.NullFloat64 `db:"latest_value"`
 }
 
-// indicatorSelect takes the state without its reports for lists (stateExpr
-// "i.state - 'reports'") and whole for one indicator ("i.state").
-func indicatorSelect(stateExpr string) string {
-	return `SELECT i.indicator_id, i.roadmap_id, i.version, i.status, i.completion,
+// indicatorSelect reads indicators' rows. The stored state has no reports
+// (storedState); rows written before it did, and "i.state - 'reports'"
+// leaves them out of those too.
+const indicatorSelect = `SELECT i.indicator_id, i.roadmap_id, i.version, i.status, i.completion,
 	to_char(i.deadline, 'YYYY-MM-DD') AS deadline, i.reports, i.corrections, i.has_evidence,
-	` + stateExpr + ` AS state, i.updated_at, i.latest_value
+	i.state - 'reports' AS state, i.updated_at, i.latest_value
 FROM rm_indicators i WHERE i.generation = ` + indicatorsGen
-}
 
 const overdueSQL = `(i.status NOT IN ('done', 'cancelled') AND i.deadline < %s::date)`
 
@@ -342,7 +341,7 @@ func ListIndicators(ctx context.Context, db sqlx.QueryerContext, f IndicatorFilt
 		}
 		w.add("(i.deadline, i.indicator_id) > (" + w.arg(key[0]) + "::date, " + w.arg(key[1]) + ")")
 	}
-	q := indicatorSelect(`i.state - 'reports'`) + w.and() + ` ORDER BY i.deadline, i.indicator_id` + w.limit(f.Limit)
+	q := indicatorSelect + w.and() + ` ORDER BY i.deadline, i.indicator_id` + w.limit(f.Limit)
 	var rows []indicatorRow
 	if err := sqlx.SelectContext(ctx, db, &rows, q, w.args...); err != nil {
 		return IndicatorPage{}, fmt.Errorf("list indicators: %w", err)
@@ -368,7 +367,7 @@ func ListIndicators(ctx context.Context, db sqlx.QueryerContext, f IndicatorFilt
 // domain.ErrNotFound. today is the date overdue is judged against.
 func GetIndicator(ctx context.Context, db sqlx.QueryerContext, id string, today domain.Date) (IndicatorDetail, error) {
 	var r indicatorRow
-	err := sqlx.GetContext(ctx, db, &r, indicatorSelect(`i.state`)+` AND i.indicator_id = $1`, id)
+	err := sqlx.GetContext(ctx, db, &r, indicatorSelect+` AND i.indicator_id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return IndicatorDetail{}, fmt.Errorf("indicator %s: %w", id, domain.ErrNotFound)
 	}
@@ -379,7 +378,11 @@ func GetIndicator(ctx context.Context, db sqlx.QueryerContext, id string, today 
 	if err != nil {
 		return IndicatorDetail{}, err
 	}
-	d := IndicatorDetail{IndicatorSummary: s, Reports: st.Reports, AddedAt: st.AddedAt.UTC()}
+	reports, err := reportsUpTo(ctx, db, id, r.Version)
+	if err != nil {
+		return IndicatorDetail{}, err
+	}
+	d := IndicatorDetail{IndicatorSummary: s, Reports: reports, AddedAt: st.AddedAt.UTC()}
 	if d.Reports == nil {
 		d.Reports = []domain.Report{}
 	}
@@ -388,6 +391,39 @@ func GetIndicator(ctx context.Context, db sqlx.QueryerContext, id string, today 
 		d.CancelledAt = &t
 	}
 	return d, nil
+}
+
+// reportsUpTo folds an indicator's stored events up to version (the
+// version of the row read, so that a batch stored since cannot show
+// reports the row does not count) and returns its reports. Events are
+// never changed once stored, and every generation stores the same ones.
+func reportsUpTo(ctx context.Context, db sqlx.QueryerContext, id string, version int64) ([]domain.Report, error) {
+	const q = `SELECT type, data, metadata FROM rm_indicator_events
+WHERE generation = ` + indicatorsGen + ` AND indicator_id = $1 AND version <= $2 ORDER BY version`
+	rows, err := db.QueryxContext(ctx, q, id, version)
+	if err != nil {
+		return nil, fmt.Errorf("indicator %s reports: %w", id, err)
+	}
+	defer rows.Close()
+	var st domain.IndicatorState
+	for rows.Next() {
+		var typ string
+		var data, meta []byte
+		if err := rows.Scan(&typ, &data, &meta); err != nil {
+			return nil, fmt.Errorf("indicator %s reports: %w", id, err)
+		}
+		ev, m, err := decodeFact(typ, data, meta)
+		if err != nil {
+			return nil, fmt.Errorf("indicator %s reports: %w", id, err)
+		}
+		if err := st.Apply(ev, m); err != nil {
+			return nil, fmt.Errorf("indicator %s reports: %w", id, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("indicator %s reports: %w", id, err)
+	}
+	return st.Reports, nil
 }
 
 func (r indicatorRow) decode(today domain.Date) (domain.IndicatorState, IndicatorSummary, error) {
