@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -410,7 +411,16 @@ func (s IndicatorState) Completion() float64 {
 	case s.LatestValue == nil || s.Baseline == nil || s.Target == nil || *s.Target == *s.Baseline:
 		return 0
 	}
-	return min(max((*s.LatestValue-*s.Baseline)/(*s.Target-*s.Baseline), 0), 1)
+	n, d := *s.LatestValue-*s.Baseline, *s.Target-*s.Baseline
+	if math.IsInf(n, 0) || math.IsInf(d, 0) {
+		// Differences of finite values can overflow (a baseline near
+		// −MaxFloat64, a target near +MaxFloat64), and Inf/Inf is NaN,
+		// which min and max pass on; halves cannot overflow and keep the
+		// ratio. Values that do not overflow take the line below
+		// unchanged, bit for bit.
+		n, d = *s.LatestValue/2-*s.Baseline/2, *s.Target/2-*s.Baseline/2
+	}
+	return min(max(n/d, 0), 1)
 }
 
 // Overdue reports whether the indicator is neither done nor cancelled and

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -226,5 +227,54 @@ func TestStateIsACopy(t *testing.T) {
 	s.Reports[0].ID = "changed"
 	if got := a.State(); *got.LatestValue != 60 || *got.Reports[0].Value != 60 || got.Reports[0].ID != "r1" {
 		t.Fatalf("mutating a State() copy changed the aggregate: %+v", got)
+	}
+}
+
+// TestCompletionOfExtremeValues: every finite baseline, target and value
+// the rules accept gives a completion in [0, 1], never NaN (a NaN stored in
+// a read model's sums would stay there: projections add changes to them);
+// where the differences do not overflow it is the plain ratio, clamped,
+// bit for bit.
+func TestCompletionOfExtremeValues(t *testing.T) {
+	at := func(b, tg, v float64) float64 {
+		s := domain.IndicatorState{Kind: domain.KindNumeric, Status: domain.StatusInProgress, Baseline: &b, Target: &tg, LatestValue: &v}
+		return s.Completion()
+	}
+	for _, c := range []struct{ b, t, v, want float64 }{
+		{-1e308, 1e308, 9e307, 0.95},
+		{-math.MaxFloat64, math.MaxFloat64, 0, 0.5},
+		{-math.MaxFloat64, math.MaxFloat64, math.MaxFloat64, 1},
+		{math.MaxFloat64, -math.MaxFloat64, -math.MaxFloat64, 1},
+		{math.MaxFloat64, -math.MaxFloat64, math.MaxFloat64 / 2, 0.25},
+		{0, math.MaxFloat64, -math.MaxFloat64, 0},
+		{-math.MaxFloat64, 0, math.MaxFloat64, 1},
+	} {
+		if got := at(c.b, c.t, c.v); !(math.Abs(got-c.want) <= 1e-12) {
+			t.Errorf("baseline %g, target %g, value %g: completion %v, want %v", c.b, c.t, c.v, got, c.want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	finite := func() float64 {
+		f := math.Ldexp(rng.Float64(), rng.IntN(2100)-1074)
+		if rng.IntN(2) == 0 {
+			f = -f
+		}
+		if math.IsInf(f, 0) {
+			f = math.Copysign(math.MaxFloat64, f)
+		}
+		return f
+	}
+	for range 200_000 {
+		b, tg, v := finite(), finite(), finite()
+		if b == tg {
+			continue
+		}
+		got := at(b, tg, v)
+		if math.IsNaN(got) || got < 0 || got > 1 {
+			t.Fatalf("baseline %g, target %g, value %g: completion %v", b, tg, v, got)
+		}
+		if n, d := v-b, tg-b; !math.IsInf(n, 0) && !math.IsInf(d, 0) && got != min(max(n/d, 0), 1) {
+			t.Fatalf("baseline %g, target %g, value %g: completion %v, want the plain ratio %v", b, tg, v, got, min(max(n/d, 0), 1))
+		}
 	}
 }

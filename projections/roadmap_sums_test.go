@@ -62,7 +62,8 @@ func sameFigures(t *testing.T, when string, e *env) {
 // done — every roadmap's sums are the ones a fresh sum gives, to the bit
 // and in the stored numeric text. Migration 0011 fills the exact sums of
 // figures written before it: dropped and applied again, it leaves the
-// same rows, and batches after it go on adding to them.
+// same rows, refuses float8 sums written without their exact ones (an
+// older binary's), and batches after it go on adding to them.
 func TestRoadmapSumsFollowEveryBatch(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -104,6 +105,15 @@ func TestRoadmapSumsFollowEveryBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameFigures(t, "migration 0011", e)
+	// An older binary writes the float8 sums alone: refused, so that no
+	// exact sum falls behind its float8 one for later batches to add to.
+	if _, err := e.db.Exec(`UPDATE rm_roadmap_figures SET weighted_done = weighted_done + 0.5`); err == nil {
+		t.Fatal("a float8 sum changed without its exact sum")
+	}
+	if _, err := e.db.Exec(`INSERT INTO rm_roadmap_figures (generation, roadmap_id, measures, done, cancelled, weight_total, weighted_done)
+VALUES (1, 'older-binary', 1, 0, 0, 1, 0)`); err == nil {
+		t.Fatal("a roadmap's figures stored without exact sums")
+	}
 
 	r, err := e.cmd.CorrectReport.Handle(ctx, commands.CorrectReport{Header: withReason(admin("2021-06-01"), "typo"), IndicatorID: extra[0],
 		Corrects: first, Value: f(1.3), Evidence: ev})

@@ -112,6 +112,12 @@ type generationState struct {
 // database's key. It also turns the transaction's synchronous commit off
 // (SET LOCAL, as beginProjection does), so that a live batch can begin
 // its transaction without a round trip of its own for that.
+//
+// The skip decisions are read with the statement's snapshot, taken before
+// it waits for the lock: one stored while it waited is missed by this
+// batch, which then fails on the event again and is delivered again (no
+// event is lost or applied wrongly: a decision names an event that failed).
+// locate reads them afresh.
 func lockActive(ctx context.Context, tx *sqlx.Tx, name string) (generationState, error) {
 	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare,
 	ARRAY(SELECT s.event_id::text FROM projector_skips s WHERE s.name = p.name) AS skips,
