@@ -131,30 +131,16 @@ func (Ratings) ApplyDeferred(ctx context.Context, tx *sqlx.Tx, gen int, events [
 	if err := b.saveIndexes(ctx, tx, gen); err != nil {
 		return err
 	}
-	levels, err := b.levels(ctx, tx, gen)
-	if err != nil {
+	if err := b.markLevels(ctx, tx, gen); err != nil {
 		return err
 	}
-	if len(b.deputies) == 0 && len(levels) == 0 {
+	if len(b.deputies) == 0 {
 		return nil
 	}
 	if err := fastCompression(ctx, tx); err != nil {
 		return err
 	}
-	if err := refreshDeputies(ctx, tx, gen, keys(b.deputies)); err != nil {
-		return err
-	}
-	if len(levels) == 0 {
-		return nil
-	}
-	// DO UPDATE, not DO NOTHING: a new row version (a new xmin) tells
-	// SettleLive the level was marked again after it read the mark.
-	const mark = `INSERT INTO rm_rating_pending_levels (generation, level) SELECT $1, unnest($2::text[])
-ON CONFLICT (generation, level) DO UPDATE SET level = EXCLUDED.level`
-	if _, err := tx.ExecContext(ctx, mark, gen, pq.StringArray(levels)); err != nil {
-		return fmt.Errorf("mark pending levels: %w", err)
-	}
-	return nil
+	return refreshDeputies(ctx, tx, gen, keys(b.deputies))
 }
 
 // Settle recomputes the ratings of every pending level of generation gen.
@@ -441,25 +427,39 @@ func jsonLines(docs [][]byte) []byte {
 	return out
 }
 
-// levels lists the levels whose ratings the batch may change: a new method
-// version changes all; a deputy's event changes the deputy's level; an
-// indicator's or assessment's event changes the levels of the deputies
-// linked to it.
-func (b ratingBatch) levels(ctx context.Context, tx *sqlx.Tx, gen int) ([]string, error) {
-	var levels []string
+// markLevels marks pending, for Settle, the levels whose ratings the batch
+// may change: a new method version changes all; a deputy's event changes
+// the deputy's level; an indicator's or assessment's event changes the
+// levels of the deputies linked to it. One statement finds and marks them
+// (a live batch's round trips are most of its time). The deputies' levels
+// are theirs from registration (saveIndexes, before), which
+// refreshDeputies does not change.
+func (b ratingBatch) markLevels(ctx context.Context, tx *sqlx.Tx, gen int) error {
+	// DO UPDATE, not DO NOTHING: a new row version (a new xmin) tells
+	// SettleLive the level was marked again after it read the mark.
+	const mark = `INSERT INTO rm_rating_pending_levels (generation, level) SELECT $1, level FROM (%s) AS l
+ON CONFLICT (generation, level) DO UPDATE SET level = EXCLUDED.level`
 	if b.allLevels {
-		err := sqlx.SelectContext(ctx, tx, &levels, `SELECT DISTINCT level FROM rm_rating_deputies WHERE generation = $1 ORDER BY level`, gen)
-		return levels, err
+		q := fmt.Sprintf(mark, `SELECT DISTINCT level FROM rm_rating_deputies WHERE generation = $1 ORDER BY level`)
+		if _, err := tx.ExecContext(ctx, q, gen); err != nil {
+			return fmt.Errorf("mark pending levels: %w", err)
+		}
+		return nil
 	}
-	const q = `SELECT DISTINCT level FROM rm_rating_deputies d WHERE d.generation = $1 AND (
+	if len(b.deputies) == 0 && len(b.indicators) == 0 && len(b.assessments) == 0 {
+		return nil
+	}
+	q := fmt.Sprintf(mark, `SELECT DISTINCT level FROM rm_rating_deputies d WHERE d.generation = $1 AND (
 	d.deputy_id = ANY($2)
 	OR d.deputy_id IN (SELECT l.person_id FROM rm_rating_links l WHERE l.generation = $1 AND (
 		(l.subject_kind = 'indicator' AND l.subject_id = ANY($3))
 		OR (l.subject_kind = 'roadmap' AND l.subject_id IN (SELECT roadmap_id FROM rm_rating_indicators WHERE generation = $1 AND indicator_id = ANY($3)))
 		OR (l.subject_kind = 'assessment' AND l.subject_id = ANY($4))))
-) ORDER BY level`
-	err := sqlx.SelectContext(ctx, tx, &levels, q, gen, pq.StringArray(keys(b.deputies)), pq.StringArray(keys(b.indicators)), pq.StringArray(keys(b.assessments)))
-	return levels, err
+) ORDER BY level`)
+	if _, err := tx.ExecContext(ctx, q, gen, pq.StringArray(keys(b.deputies)), pq.StringArray(keys(b.indicators)), pq.StringArray(keys(b.assessments))); err != nil {
+		return fmt.Errorf("mark pending levels: %w", err)
+	}
+	return nil
 }
 
 // saveLevel makes the stored ratings of a level equal views, rewriting

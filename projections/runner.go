@@ -101,7 +101,7 @@ type generationState struct {
 	pos eventstore.Position
 	// skips are the projector's skip decisions and database the key
 	// databaseOf returns, read with the lock: a live batch makes one round
-	// trip where it made four (SET LOCAL, the lock, the skips, the key).
+	// trip where it made three (the lock, the skips, the key).
 	skips    skipSet
 	database string
 }
@@ -109,9 +109,7 @@ type generationState struct {
 // lockActive locks the projector's row for the transaction (a rebuild's
 // switch takes the same lock) and returns its active generation, that
 // generation's checkpoint, the projector's skip decisions and the
-// database's key. It also turns the transaction's synchronous commit off
-// (SET LOCAL, as beginProjection does), so that a live batch can begin
-// its transaction without a round trip of its own for that.
+// database's key.
 //
 // The skip decisions are read with the statement's snapshot, taken before
 // it waits for the lock: one stored while it waited is missed by this
@@ -121,14 +119,13 @@ type generationState struct {
 func lockActive(ctx context.Context, tx *sqlx.Tx, name string) (generationState, error) {
 	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare,
 	ARRAY(SELECT s.event_id::text FROM projector_skips s WHERE s.name = p.name) AS skips,
-	(` + databaseKeyQuery + `) AS database, set_config('synchronous_commit', 'off', true)
+	(` + databaseKeyQuery + `) AS database
 FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
 WHERE p.name = $1 FOR UPDATE OF p`
 	var st generationState
 	var c, p int64
 	var skips pq.StringArray
-	var off string
-	if err := tx.QueryRowxContext(ctx, q, name).Scan(&st.gen, &c, &p, &skips, &st.database, &off); err != nil {
+	if err := tx.QueryRowxContext(ctx, q, name).Scan(&st.gen, &c, &p, &skips, &st.database); err != nil {
 		return st, fmt.Errorf("lock projector %s: %w", name, err)
 	}
 	st.pos = eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
@@ -205,10 +202,13 @@ WHERE name = $1 AND generation = $2`
 	return nil
 }
 
-// beginProjection starts a transaction for read-model writes. Losing the
-// last commits in a crash is harmless here — the checkpoint is lost with
-// the rows, and the events are applied again — so it does not wait for the
-// WAL flush.
+// beginProjection starts a transaction for read-model writes that does not
+// wait for the WAL flush. A crash (of the server, or of PostgreSQL alone)
+// can lose its commit after it was acknowledged: the checkpoint is lost
+// with the rows, so this is only for work whose next step starts again
+// from the stored checkpoint (a replay's run, a catch-up's or rebuild's
+// page) or that is done again when lost (a settle). The live path does not
+// use it (process).
 func beginProjection(ctx context.Context, db *sqlx.DB) (*sqlx.Tx, error) {
 	return beginProjectionTx(ctx, db.BeginTxx)
 }
@@ -294,7 +294,12 @@ func settle(ctx context.Context, db *sqlx.DB, p Projector, gen int) error {
 }
 
 func process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded, deferred bool) error {
-	// beginProjection's SET LOCAL comes with lockActive, the first statement.
+	// A live batch waits for its commit to be durable (not beginProjection):
+	// the subscription delivers the next batch from where this one ended,
+	// not from the stored checkpoint, so a commit a crash lost after it was
+	// acknowledged would let the next batch move the checkpoint past the
+	// lost batch's events for good (TestDevSurvivesItsPostgresBeingKilled
+	// caught it: the catalog listed 238 of 240 territories).
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", p.Name(), err)
@@ -436,16 +441,25 @@ ON CONFLICT (name, generation) DO UPDATE SET position_commit = 0, position_prepa
 // rebuildPage applies one page after pos to generation gen in its own
 // transaction (or in tx when given) and returns how many events it read.
 func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int, pos eventstore.Position, tx *sqlx.Tx, deferred bool) (int, eventstore.Position, error) {
-	page, err := store.ReadAll(ctx, pos, pageSize(p))
-	if err != nil || len(page) == 0 {
-		return 0, pos, err
-	}
 	own := tx == nil
 	if own {
+		var err error
 		if tx, err = beginProjection(ctx, db); err != nil {
 			return 0, pos, err
 		}
 		defer tx.Rollback() //nolint:errcheck
+		// The page goes on from the stored checkpoint, not from pos: a
+		// crash can lose the last page's commit (beginProjection), and
+		// this page would then move the checkpoint past its events.
+		stored, err := generationCheckpoint(ctx, tx, p.Name(), gen)
+		if err != nil {
+			return 0, pos, err
+		}
+		pos = stored
+	}
+	page, err := store.ReadAll(ctx, pos, pageSize(p))
+	if err != nil || len(page) == 0 {
+		return 0, pos, err
 	}
 	skips, err := loadSkips(ctx, tx, p.Name())
 	if err != nil {
