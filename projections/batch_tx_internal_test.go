@@ -90,18 +90,34 @@ VALUES ($1, $2, 'probe.v1', 'x', 'test', 'test')`, p.Name(), id); err != nil {
 	if len(seen) != 3 || seen[0] != ids[0] || seen[1] != ids[1] || seen[2] != ids[2] {
 		t.Fatalf("applied %v, want the first three of %v", seen, ids)
 	}
-	if sync != "on" {
-		t.Fatalf("synchronous_commit in a live batch: %q, want on", sync)
+	if sync == "off" {
+		t.Fatalf("synchronous_commit in a live batch: %q, want durable", sync)
 	}
 	if key != want {
 		t.Fatalf("database key in a live batch: %q, want %q", key, want)
+	}
+	// A database whose synchronous_commit is off: the batch still waits
+	// for its commit's WAL flush, locally.
+	if _, err := db.ExecContext(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off', current_database()); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxIdleConns(0) // the next connection takes the database's setting
+	db.SetMaxIdleConns(2)
+	more := eventstore.Recorded{ID: uuid.Must(uuid.NewV7()), Stream: "probe-1", Version: 7, Type: "probe.v1",
+		Position: eventstore.Position{Commit: 20, Prepare: 20}, StoredAt: time.Now()}
+	events = append(events, more)
+	if err := Process(ctx, db, p, events[6:]); err != nil {
+		t.Fatal(err)
+	}
+	if sync != "local" || len(seen) != 4 || seen[3] != more.ID {
+		t.Fatalf("a live batch on a database set to off: synchronous_commit %q (want local), applied %v", sync, seen)
 	}
 	pos, err := Checkpoint(ctx, db, p.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pos != events[5].Position {
-		t.Fatalf("checkpoint %s, want %s (past the skipped events)", pos, events[5].Position)
+	if pos != more.Position {
+		t.Fatalf("checkpoint %s, want %s", pos, more.Position)
 	}
 	// Outside a batch, databaseOf asks the database.
 	tx, err := db.BeginTxx(ctx, nil)

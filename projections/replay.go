@@ -154,7 +154,16 @@ func replayRun(ctx context.Context, db *sqlx.DB, p Projector, rp Replay, gen int
 		return 0, pos, false, false, replayStop(ctx, err)
 	}
 	defer conn.Close()
-	tx, err := beginProjectionOn(ctx, conn)
+	// A run on the active generation commits durably: the live
+	// subscription starts from the checkpoint it leaves, and goes on from
+	// there in memory (process). A rebuild's runs need not: a lost one is
+	// seen by the next run's check below, and the pages after the replay
+	// read the stored checkpoint (rebuildPage).
+	begin := beginProjectionOn
+	if active {
+		begin = beginDurableOn
+	}
+	tx, err := begin(ctx, conn)
 	if err != nil {
 		return 0, pos, false, false, replayStop(ctx, err)
 	}

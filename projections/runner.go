@@ -117,15 +117,26 @@ type generationState struct {
 // event is lost or applied wrongly: a decision names an event that failed).
 // locate reads them afresh.
 func lockActive(ctx context.Context, tx *sqlx.Tx, name string) (generationState, error) {
-	const q = `SELECT p.active_generation, c.position_commit, c.position_prepare,
+	return lockActiveAs(ctx, tx, name, "''")
+}
+
+// lockActiveDurable is lockActive for a live batch: it also makes the
+// transaction's commit durable (durableCommit), in the same round trip.
+func lockActiveDurable(ctx context.Context, tx *sqlx.Tx, name string) (generationState, error) {
+	return lockActiveAs(ctx, tx, name, durableCommit)
+}
+
+func lockActiveAs(ctx context.Context, tx *sqlx.Tx, name, setting string) (generationState, error) {
+	q := `SELECT p.active_generation, c.position_commit, c.position_prepare,
 	ARRAY(SELECT s.event_id::text FROM projector_skips s WHERE s.name = p.name) AS skips,
-	(` + databaseKeyQuery + `) AS database
+	(` + databaseKeyQuery + `) AS database, ` + setting + ` AS setting
 FROM projectors p JOIN projector_checkpoints c ON c.name = p.name AND c.generation = p.active_generation
 WHERE p.name = $1 FOR UPDATE OF p`
 	var st generationState
 	var c, p int64
 	var skips pq.StringArray
-	if err := tx.QueryRowxContext(ctx, q, name).Scan(&st.gen, &c, &p, &skips, &st.database); err != nil {
+	var setTo string
+	if err := tx.QueryRowxContext(ctx, q, name).Scan(&st.gen, &c, &p, &skips, &st.database, &setTo); err != nil {
 		return st, fmt.Errorf("lock projector %s: %w", name, err)
 	}
 	st.pos = eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
@@ -218,6 +229,26 @@ func beginProjectionOn(ctx context.Context, conn *sqlx.Conn) (*sqlx.Tx, error) {
 	return beginProjectionTx(ctx, conn.BeginTxx)
 }
 
+// durableCommit makes a transaction's commit wait for the WAL flush even
+// where the server, database or role turned synchronous_commit off (it
+// keeps any stronger setting): for the projection writes that something
+// goes on from in memory after their commit.
+const durableCommit = `set_config('synchronous_commit', CASE current_setting('synchronous_commit') WHEN 'off' THEN 'local' ELSE current_setting('synchronous_commit') END, true)`
+
+// beginDurableOn starts a transaction on conn whose commit is durable
+// (durableCommit).
+func beginDurableOn(ctx context.Context, conn *sqlx.Conn) (*sqlx.Tx, error) {
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT `+durableCommit); err != nil {
+		tx.Rollback() //nolint:errcheck
+		return nil, err
+	}
+	return tx, nil
+}
+
 func beginProjectionTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sqlx.Tx, error)) (*sqlx.Tx, error) {
 	tx, err := begin(ctx, nil)
 	if err != nil {
@@ -294,7 +325,8 @@ func settle(ctx context.Context, db *sqlx.DB, p Projector, gen int) error {
 }
 
 func process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.Recorded, deferred bool) error {
-	// A live batch waits for its commit to be durable (not beginProjection):
+	// A live batch waits for its commit to be durable (not beginProjection;
+	// lockActiveDurable sees to it whatever the server's setting):
 	// the subscription delivers the next batch from where this one ended,
 	// not from the stored checkpoint, so a commit a crash lost after it was
 	// acknowledged would let the next batch move the checkpoint past the
@@ -305,7 +337,7 @@ func process(ctx context.Context, db *sqlx.DB, p Projector, events []eventstore.
 		return fmt.Errorf("%s: begin: %w", p.Name(), err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	st, err := lockActive(ctx, tx, p.Name())
+	st, err := lockActiveDurable(ctx, tx, p.Name())
 	if err != nil {
 		return err
 	}
@@ -393,7 +425,7 @@ func Rebuild(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Project
 	if err := settle(ctx, db, p, gen); err != nil {
 		return 0, err
 	}
-	old, err := switchGeneration(ctx, db, store, p, gen, pos)
+	old, err := switchGeneration(ctx, db, store, p, gen)
 	if err != nil {
 		return 0, err
 	}
@@ -483,13 +515,22 @@ func rebuildPage(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Pro
 // switchGeneration brings gen at least as far as the live generation while
 // holding the live projector's lock, then makes it active. The live handler
 // then resumes on gen and skips what gen already has.
-func switchGeneration(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int, pos eventstore.Position) (int, error) {
-	tx, err := beginProjection(ctx, db)
+func switchGeneration(ctx context.Context, db *sqlx.DB, store eventstore.Store, p Projector, gen int) (int, error) {
+	// Durable: the live subscription goes on from the switched
+	// generation's checkpoint, and the old generation is dropped next.
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck
-	live, err := lockActive(ctx, tx, p.Name())
+	live, err := lockActiveDurable(ctx, tx, p.Name())
+	if err != nil {
+		return 0, err
+	}
+	// From gen's stored checkpoint, not from where the rebuild's last
+	// page ended in memory: that page's commit may have been lost
+	// (rebuildPage).
+	pos, err := generationCheckpoint(ctx, tx, p.Name(), gen)
 	if err != nil {
 		return 0, err
 	}
